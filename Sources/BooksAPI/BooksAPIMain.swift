@@ -1,0 +1,151 @@
+import FoundationEssentials
+import Glibc
+import HTTPServer
+import JSON
+
+/// Entry point: `BooksAPI [serve | seed [--replace] | repair | --help]`.
+@main
+enum BooksAPIMain {
+    static func main() {
+        // Block the shutdown signals before any thread starts, so every thread inherits the mask
+        // and only `sigwait` below sees them.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        signal(SIGPIPE, SIG_IGN)
+
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(Settings.helpText, terminator: "")
+            exit(0)
+        }
+        let settings: Settings
+        do {
+            settings = try Settings.load(environment: ProcessInfo.processInfo.environment, dotEnv: DotEnv.load(path: ".env"),
+                                         cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        } catch {
+            fail("\(error)", code: 2)
+        }
+        switch arguments.first {
+        case nil, "serve": serve(settings)
+        case "seed": seed(settings, replace: arguments.contains("--replace"))
+        case "repair": repair(settings)
+        default: fail("unknown command \(arguments[0]); see BooksAPI --help", code: 2)
+        }
+    }
+
+    static func serve(_ settings: Settings) {
+        raiseFileLimit()
+        let sink = LogSink()
+        let log = AppLog(sink: sink, level: settings.logLevel)
+        let store = openStore(settings, log: log)
+        let pool = WorkPool(threads: settings.workerThreads, maxQueued: settings.workQueueLimit, queueTimeout: settings.workQueueTimeout)
+        let app = App(store: store, pool: pool, settings: settings, log: log)
+        var configuration = ServerConfiguration()
+        configuration.host = settings.host
+        configuration.port = settings.port
+        configuration.unixSocketPath = settings.unixSocket
+        configuration.ioThreads = settings.ioThreads
+        configuration.limits = settings.limits
+        configuration.accessLog = settings.logLevel <= .info ? sink : nil
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(configuration: configuration, handler: app)
+        } catch {
+            fail("cannot listen: \(error)", code: 1)
+        }
+        server.start()
+        log.info("listening on http://\(settings.host):\(server.port)\(settings.unixSocket.map { " and unix:\($0)" } ?? "") with \(settings.ioThreads) I/O threads, \(settings.workerThreads) workers, store: embedded (\(settings.dataDir))")
+
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        log.info("received \(received == SIGTERM ? "SIGTERM" : "SIGINT"); finishing in-flight requests (up to \(settings.shutdownGrace))")
+        server.shutdown(grace: settings.shutdownGrace)
+        log.info("stopped")
+        sink.flush()
+        exit(0)
+    }
+
+    static func openStore(_ settings: Settings, log: AppLog) -> BookStore {
+        if settings.mongodbURL != nil {
+            fail("MONGODB_URL is set, but this build has no MongoDB store yet; unset it to use the embedded store", code: 2)
+        }
+        do {
+            let store = try EmbeddedStore(directory: settings.dataDir, maxDocumentBytes: settings.maxDocumentBytes, compactMinBytes: settings.compactMinBytes)
+            if store.isNew {
+                do {
+                    let count = try seedBooks(into: store, settings: settings, replace: false)
+                    log.info("new store in \(settings.dataDir): loaded \(count) sample books from \(settings.seedFile)")
+                } catch {
+                    log.warn("new store in \(settings.dataDir) starts empty: \(error)")
+                }
+            }
+            return store
+        } catch {
+            fail("cannot open the embedded store: \(describe(error))", code: 1)
+        }
+    }
+
+    static func seedBooks(into store: BookStore, settings: Settings, replace: Bool) throws(StoreError) -> Int {
+        let validator = BookValidator(maxDocumentBytes: settings.maxDocumentBytes)
+        var books: [JSONObject] = []
+        for (i, raw) in try SeedFile.books(path: settings.seedFile).enumerated() {
+            guard case .string(let id)? = raw.objectValue?["id"] else { throw .invalid("seed book #\(i + 1) has no string id") }
+            switch validator.newBook(raw, id: id, allowIDInBody: true) {
+            case .success(let book): books.append(book)
+            case .failure(let errors): throw .invalid("seed book \(id): \(errors.list.map { "\($0.field) \($0.message)" }.joined(separator: "; "))")
+            }
+        }
+        return try store.seedBooks(books, replace: replace)
+    }
+
+    static func seed(_ settings: Settings, replace: Bool) {
+        let log = AppLog(sink: nil, level: .off)
+        let store = openStore(settings, log: log)
+        do {
+            let count = try seedBooks(into: store, settings: settings, replace: replace)
+            print("seeded \(count) books from \(settings.seedFile)\(replace ? " (replacing existing books)" : "")")
+            exit(0)
+        } catch {
+            fail("seeding failed: \(describe(error))", code: 1)
+        }
+    }
+
+    static func repair(_ settings: Settings) {
+        do {
+            print(try EmbeddedStore.repair(directory: settings.dataDir))
+            exit(0)
+        } catch {
+            fail("repair failed: \(describe(error))", code: 1)
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        guard let error = error as? StoreError else { return "\(error)" }
+        switch error {
+        case .corrupt(let m), .unavailable(let m), .invalid(let m), .storageFull(let m), .timeout(let m): return m
+        case .duplicateID(let id): return "duplicate id \(id)"
+        case .documentTooLarge(let limit): return "document larger than \(limit) bytes"
+        }
+    }
+
+    /// 10,000 connections need more descriptors than the usual soft limit of 1024.
+    static func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    static func fail(_ message: String, code: Int32) -> Never {
+        let line = Array("BooksAPI: \(message)\n".utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        exit(code)
+    }
+}

@@ -1,0 +1,24 @@
+/// Filters, sorting and paging for GET /books, already validated.
+struct BookQuery: Sendable, Equatable {
+    var skip = 0
+    var limit = 1000
+    var sort: BookSort?
+    var author: String?
+    var read: Bool?
+    /// Case-insensitive substring of title or author.
+    var text: String?
+    var yearFrom: Int64?
+    var yearTo: Int64?
+
+    var hasFilters: Bool { author != nil || read != nil || text != nil || yearFrom != nil || yearTo != nil }
+}
+
+struct BookSort: Sendable, Equatable {
+    var field: BookSortField
+    var ascending: Bool
+}
+
+/// The fields a list can be sorted by. Ties break on `id`, in the same direction, so pages are stable.
+enum BookSortField: String, CaseIterable, Sendable {
+    case id, title, author, year, score, read
+}

@@ -1,0 +1,96 @@
+import HTTPServer
+import JSON
+
+/// The HTTP handler: routes a request, runs it inline when the store never blocks and on the
+/// work pool when it may, and renders every failure as problem+json.
+final class App: HTTPHandler {
+    let store: BookStore
+    let pool: WorkPool
+    let cors: CORSPolicy
+    let books: BookRoutes
+    let log: AppLog
+
+    init(store: BookStore, pool: WorkPool, settings: Settings, log: AppLog) {
+        self.store = store
+        self.pool = pool
+        self.log = log
+        cors = CORSPolicy(settings.corsOrigins)
+        books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
+    }
+
+    func handle(_ request: HTTPRequest, context: ResponseContext) -> HandlerResult {
+        let route: Route
+        do throws(Problem) {
+            guard let matched = try Route.match(request.path) else { throw Problem(404, "no such resource: \(request.path)") }
+            route = matched
+        } catch {
+            return .respond(finish(error.response(requestID: request.requestID, path: request.path), request))
+        }
+        if request.method == .options { return .respond(finish(cors.options(request, allow: route.allow), request)) }
+
+        switch (route, request.method) {
+        case (.healthz, .get), (.healthz, .head):
+            return .respond(finish(HealthRoutes.healthz(), request))
+        case (.readyz, .get), (.readyz, .head):
+            return run(request, context, blocking: !store.readsAreNonBlocking) { _ throws(Problem) in try HealthRoutes.readyz(self.store) }
+        case (.books, .get), (.books, .head):
+            return run(request, context, blocking: !store.readsAreNonBlocking) { r throws(Problem) in try self.books.list(r) }
+        case (.books, .post):
+            return run(request, context, blocking: true) { r throws(Problem) in try self.books.create(r) }
+        case (.book(let id), .get), (.book(let id), .head):
+            return run(request, context, blocking: !store.readsAreNonBlocking) { r throws(Problem) in try self.books.get(r, id: id) }
+        case (.book(let id), .put):
+            return run(request, context, blocking: true) { r throws(Problem) in try self.books.update(r, id: id, merge: false) }
+        case (.book(let id), .patch):
+            return run(request, context, blocking: true) { r throws(Problem) in try self.books.update(r, id: id, merge: true) }
+        case (.book(let id), .delete):
+            return run(request, context, blocking: true) { r throws(Problem) in try self.books.delete(r, id: id) }
+        default:
+            let problem = Problem(405, "\(request.method) is not allowed on \(route.template)", headers: [("Allow", route.allow)])
+            return .respond(finish(problem.response(requestID: request.requestID, path: request.path), request))
+        }
+    }
+
+    /// Runs a route inline, or on the work pool when it may block. A full or slow queue answers 503.
+    private func run(_ request: HTTPRequest, _ context: ResponseContext, blocking: Bool,
+                     _ work: @escaping @Sendable (HTTPRequest) throws(Problem) -> HTTPResponse) -> HandlerResult {
+        guard blocking else { return .respond(execute(request, work)) }
+        let busy = Problem(503, "the server is busy; try again shortly", headers: [("Retry-After", "1")])
+        let accepted = pool.submit({
+            context.complete(self.execute(request, work))
+        }, expired: {
+            context.complete(self.finish(busy.response(requestID: request.requestID, path: request.path), request))
+        })
+        return accepted ? .deferred : .respond(finish(busy.response(requestID: request.requestID, path: request.path), request))
+    }
+
+    private func execute(_ request: HTTPRequest, _ work: (HTTPRequest) throws(Problem) -> HTTPResponse) -> HTTPResponse {
+        do throws(Problem) {
+            return finish(try work(request), request)
+        } catch {
+            if error.status >= 500 { log.error("request \(request.requestID) \(request.method) \(request.path): \(error.detail)") }
+            return finish(error.response(requestID: request.requestID, path: request.path), request)
+        }
+    }
+
+    private func finish(_ response: HTTPResponse, _ request: HTTPRequest) -> HTTPResponse {
+        var response = response
+        cors.decorate(&response, origin: request.headers["origin"])
+        return response
+    }
+}
+
+/// Application log lines (not the access log), through the same non-blocking sink.
+struct AppLog: Sendable {
+    let sink: LogSink?
+    let level: LogLevel
+
+    func info(_ message: @autoclosure () -> String) { emit(.info, message()) }
+    func warn(_ message: @autoclosure () -> String) { emit(.warn, message()) }
+    func error(_ message: @autoclosure () -> String) { emit(.error, message()) }
+
+    private func emit(_ at: LogLevel, _ message: String) {
+        guard at >= level, let sink else { return }
+        sink.line("\(at.rawValue): \(message)")
+    }
+}

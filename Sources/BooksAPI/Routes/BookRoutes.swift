@@ -1,0 +1,152 @@
+import HTTPServer
+import JSON
+
+/// /books and /books/{id}, compatible with the original Flask + pymongo app: the same query
+/// names (skip, limit, sortasc, sortdesc) and body shapes ({"Inserted": {"id": ...}} and friends).
+struct BookRoutes: Sendable {
+    let store: BookStore
+    let validator: BookValidator
+    let maxPageSize: Int
+
+    // MARK: GET /books
+
+    func list(_ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let parameters = try QueryString(request.query)
+        let query = try parseListQuery(parameters)
+        let page = try storeCall { () throws(StoreError) in try store.listBooks(query) }
+        var body: [UInt8] = []
+        body.reserveCapacity(page.items.reduce(2) { $0 + $1.count + 1 })
+        body.append(UInt8(ascii: "["))
+        for (i, item) in page.items.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: item)
+        }
+        body.append(UInt8(ascii: "]"))
+        var response = HTTPResponse(status: 200, contentType: "application/json", body: body)
+        response.addHeader("X-Total-Count", String(page.total))
+        response.addHeader("Link", PageLinks.header(path: "/books", parameters: parameters, skip: query.skip, limit: query.limit, total: page.total))
+        return response
+    }
+
+    func parseListQuery(_ p: QueryString) throws(Problem) -> BookQuery {
+        var query = BookQuery(limit: maxPageSize)
+        if let skip = try p.value("skip") {
+            guard let n = Int(skip), n >= 0, n <= 1_000_000_000 else { throw .badParameter("skip", "must be a whole number from 0") }
+            query.skip = n
+        }
+        if let limit = try p.value("limit") {
+            guard let n = Int(limit), n >= 0 else { throw .badParameter("limit", "must be a whole number from 1 to \(maxPageSize)") }
+            guard n <= maxPageSize else { throw .badParameter("limit", "must be at most \(maxPageSize)") }
+            query.limit = n == 0 ? maxPageSize : n  // pymongo's limit(0) meant "no limit": here, the largest page
+        }
+        let ascending = try p.value("sortasc"), descending = try p.value("sortdesc")
+        if ascending != nil && descending != nil { throw .badParameter("sortasc", "and sortdesc cannot be combined") }
+        if let name = ascending ?? descending {
+            guard let field = BookSortField(rawValue: name) else {
+                throw .badParameter(ascending != nil ? "sortasc" : "sortdesc",
+                                    "names an unknown field \"\(name)\"; sortable: \(BookSortField.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.sort = BookSort(field: field, ascending: ascending != nil)
+        }
+        query.author = try p.value("author")
+        if let read = try p.value("read") {
+            switch read {
+            case "true", "1": query.read = true
+            case "false", "0": query.read = false
+            default: throw .badParameter("read", "must be true or false")
+            }
+        }
+        if let q = try p.value("q"), !q.isEmpty {
+            guard q.unicodeScalars.count <= 300 else { throw .badParameter("q", "must be at most 300 characters") }
+            query.text = q
+        }
+        query.yearFrom = try year(p, "year_gte")
+        query.yearTo = try year(p, "year_lte")
+        return query
+    }
+
+    private func year(_ p: QueryString, _ name: String) throws(Problem) -> Int64? {
+        guard let text = try p.value(name) else { return nil }
+        guard let n = Int64(text) else { throw .badParameter(name, "must be a whole number") }
+        return n
+    }
+
+    // MARK: /books/{id}
+
+    func get(_ request: HTTPRequest, id: String) throws(Problem) -> HTTPResponse {
+        guard let json = try storeCall({ () throws(StoreError) in try store.book(id: id) }) else { throw Problem(404, "no book with id \(id)") }
+        let etag = ETag.of(json)
+        if let condition = request.headers["if-none-match"], !ETag.noneMatch(condition, current: etag) {
+            var notModified = HTTPResponse(status: 304)
+            notModified.addHeader("ETag", etag)
+            return notModified
+        }
+        var response = HTTPResponse(status: 200, contentType: "application/json", body: json)
+        response.addHeader("ETag", etag)
+        return response
+    }
+
+    func create(_ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let body = try RequestBody.json(request, mediaTypes: ["application/json"])
+        let id = Self.newID()
+        let book: JSONObject
+        switch validator.newBook(body, id: id) {
+        case .success(let b): book = b
+        case .failure(let errors): throw .validation(errors.list)
+        }
+        try storeCall { () throws(StoreError) in try store.insertBook(book) }
+        var response = Self.envelope(201, "Inserted", id)
+        response.addHeader("Location", "/books/" + id)
+        return response
+    }
+
+    func update(_ request: HTTPRequest, id: String, merge: Bool) throws(Problem) -> HTTPResponse {
+        let body = try RequestBody.json(request, mediaTypes: merge ? ["application/merge-patch+json", "application/json"] : ["application/json"])
+        let patch: BookPatch
+        switch merge ? validator.mergePatch(body, id: id) : validator.replaceFields(body, id: id) {
+        case .success(let p): patch = p
+        case .failure(let errors): throw .validation(errors.list)
+        }
+        let ifMatch = request.headers["if-match"]
+        let precondition: (([UInt8]) -> Bool)? = ifMatch.map { header in { ETag.matches(header, current: ETag.of($0)) } }
+        let outcome = try storeCall { () throws(StoreError) in try store.updateBook(id: id, patch: patch, precondition: precondition) }
+        switch outcome {
+        case .notFound: throw Problem(404, "no book with id \(id)")
+        case .preconditionFailed: throw Problem(412, "the book has changed since the ETag in If-Match was issued")
+        case .updated(let json):
+            var response = Self.envelope(200, "Updated", id)
+            response.addHeader("ETag", ETag.of(json))
+            return response
+        }
+    }
+
+    func delete(_ request: HTTPRequest, id: String) throws(Problem) -> HTTPResponse {
+        guard try storeCall({ () throws(StoreError) in try store.deleteBook(id: id) }) else { throw Problem(404, "no book with id \(id)") }
+        return Self.envelope(200, "Deleted", id)
+    }
+
+    // MARK: helpers
+
+    /// `{"Inserted": {"id": "..."}}`: the original app's answer shape.
+    static func envelope(_ status: Int, _ verb: String, _ id: String) -> HTTPResponse {
+        let object = JSONObject([JSONField(verb, .object(JSONObject([JSONField("id", .string(id))])))])
+        return HTTPResponse(status: status, contentType: "application/json", body: JSONWriter.encode(.object(object)))
+    }
+
+    /// 32 lowercase hex digits from the system's CSPRNG, like the original's uuid4().hex.
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        for _ in 0..<2 {
+            var word = generator.next()
+            for _ in 0..<16 { out.append(hex[Int(word & 0xF)]); word >>= 4 }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func storeCall<T>(_ call: () throws(StoreError) -> T) throws(Problem) -> T {
+        do throws(StoreError) { return try call() } catch { throw Problem.from(error) }
+    }
+}

@@ -1,0 +1,18 @@
+import HTTPServer
+import JSON
+
+/// /healthz: the process serves. /readyz: the store can serve too (503 otherwise).
+enum HealthRoutes {
+    static func healthz() -> HTTPResponse {
+        HTTPResponse(status: 200, contentType: "application/json", body: Array("{\"status\":\"ok\"}".utf8))
+    }
+
+    static func readyz(_ store: BookStore) throws(Problem) -> HTTPResponse {
+        do throws(StoreError) {
+            try store.checkReady()
+        } catch {
+            throw Problem(503, "the store is not ready", headers: [("Retry-After", "5")])
+        }
+        return HTTPResponse(status: 200, contentType: "application/json", body: Array("{\"status\":\"ready\"}".utf8))
+    }
+}

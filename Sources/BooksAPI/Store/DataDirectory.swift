@@ -1,0 +1,26 @@
+import Glibc
+import HTTPServer
+
+/// The embedded store's directory, held with an exclusive lock for the life of the process,
+/// so that a second server (or `seed`) on the same directory stops with a clear message.
+final class DataDirectory: Sendable {
+    let path: String
+    private let lockFD: Int32
+
+    init(path: String) throws(StoreError) {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw .unavailable("cannot create DATA_DIR \(path): \(SystemError("mkdir"))")
+        }
+        let lockPath = path + "/LOCK"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .unavailable("cannot open \(lockPath): \(SystemError("open"))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw .unavailable("DATA_DIR \(path) is in use by another BooksAPI process (\(lockPath) is locked); stop it first")
+        }
+        self.path = path
+        lockFD = fd
+    }
+
+    deinit { close(lockFD) }  // closing releases the flock
+}

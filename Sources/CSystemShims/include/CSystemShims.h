@@ -1,0 +1,13 @@
+// Linux APIs that Swift's Glibc module does not import: epoll, eventfd, accept4.
+#ifndef CSYSTEMSHIMS_H
+#define CSYSTEMSHIMS_H
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/file.h>
+
+// accept4 needs _GNU_SOURCE, which the Glibc module was not built with; shims.c is.
+int shim_accept4(int fd, int flags);
+
+#endif

@@ -1,0 +1,311 @@
+import CSystemShims
+import Glibc
+import Synchronization
+
+/// One epoll loop on its own thread. It owns its listening socket and every connection it accepts;
+/// other threads reach it only through `execute`, which queues a closure and wakes it with an eventfd.
+final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is confined to the loop thread; the inbox is a Mutex
+    let index: Int
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private var listeners: [Int32]
+    private let shared: ServerShared
+    var sharedState: ServerShared { shared }
+    private var connections: [Connection?] = []
+    private var connectionCount = 0
+    private let inbox = Mutex<[@Sendable () -> Void]>([])
+    private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+    private var dateCache = DateCache()
+    private var requestCounter: UInt64 = 0
+    private var logBuffer: [UInt8] = []
+    private var lastSweep: UInt64 = 0
+    private var acceptPaused = false
+    private var shuttingDown = false
+    private(set) var now: UInt64 = monotonicNanos(coarse: true)
+
+    init(index: Int, listeners: [Int32], shared: ServerShared) throws(SystemError) {
+        self.index = index
+        self.listeners = listeners
+        self.shared = shared
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else { throw SystemError("epoll_create1") }
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        guard wakeFD >= 0 else { throw SystemError("eventfd") }
+        register(wakeFD, events: EPOLLIN.rawValue, op: EPOLL_CTL_ADD)
+        for fd in listeners { register(fd, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue, op: EPOLL_CTL_ADD) }
+        dateCache.refresh()
+    }
+
+    var date: [UInt8] { dateCache.bytes }
+
+    /// Runs `work` on this loop's thread soon. Safe from any thread.
+    func execute(_ work: @escaping @Sendable () -> Void) {
+        inbox.withLock { $0.append(work) }
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    func run() {
+        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        while !(shuttingDown && connectionCount == 0) {
+            let n = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, 256, 250) }
+            now = monotonicNanos(coarse: true)
+            if n < 0 && errno != EINTR { fatalError("epoll_wait: \(SystemError("epoll_wait"))") }
+            for i in 0..<max(0, Int(n)) {
+                let fd = events[i].data.fd
+                let flags = events[i].events
+                if fd == wakeFD { drainInbox() }
+                else if listeners.contains(fd) { acceptConnections(fd) }
+                else { handleEvent(fd: fd, flags: flags) }
+            }
+            if now &- lastSweep >= 250_000_000 { sweep() }
+            flushLog()
+        }
+        flushLog()
+        close(epollFD)
+    }
+
+    // MARK: accepting
+
+    private func acceptConnections(_ listener: Int32) {
+        for _ in 0..<64 {  // bounded, so one busy listener cannot starve the loop's connections
+            guard shared.openConnections.load(ordering: .relaxed) < shared.limits.maxConnections else {
+                pauseAccepting()
+                return
+            }
+            let fd = shim_accept4(listener, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            if fd < 0 {
+                switch errno {
+                case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: return
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    pauseAccepting()  // out of descriptors: leave clients in the backlog, retry at the next sweep
+                    return
+                default: return
+                }
+            }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))  // fails harmlessly on unix sockets
+            shared.openConnections.add(1, ordering: .relaxed)
+            let connection = Connection(fd: fd, limits: shared.limits, now: now)
+            if Int(fd) >= connections.count { connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64)) }
+            connections[Int(fd)] = connection
+            connectionCount += 1
+            connection.registeredEvents = EPOLLIN.rawValue
+            register(fd, events: EPOLLIN.rawValue, op: EPOLL_CTL_ADD)
+        }
+    }
+
+    private func pauseAccepting() {
+        guard !acceptPaused else { return }
+        acceptPaused = true
+        for fd in listeners { epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
+    }
+
+    private func resumeAcceptingIfPossible() {
+        guard acceptPaused, !shuttingDown, shared.openConnections.load(ordering: .relaxed) < shared.limits.maxConnections else { return }
+        acceptPaused = false
+        for fd in listeners { register(fd, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue, op: EPOLL_CTL_ADD) }
+    }
+
+    // MARK: connection I/O
+
+    private func handleEvent(fd: Int32, flags: UInt32) {
+        guard Int(fd) < connections.count, let connection = connections[Int(fd)] else { return }
+        if flags & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 && flags & EPOLLIN.rawValue == 0 {
+            closeConnection(connection)
+            return
+        }
+        if flags & EPOLLIN.rawValue != 0 {
+            readAvailable(connection)
+            guard connections[Int(fd)] === connection else { return }
+        }
+        flush(connection)
+    }
+
+    private func readAvailable(_ connection: Connection) {
+        var total = 0
+        while total < 256 * 1024 {
+            let n = scratch.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                total += n
+                if connection.lingering { continue }  // discarding what a closing client still sends
+                scratch.withUnsafeBytes { connection.received(UnsafeRawBufferPointer(rebasing: $0[0..<n]), now: now) }
+                if n < scratch.count { break }
+                continue
+            }
+            if n == 0 {
+                // The client half-closed: answer what it sent, then close (RFC 9112 §9.6).
+                if connection.lingering { closeConnection(connection); return }
+                connection.draining = true
+                connection.peerClosed = true
+                break
+            }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { break }
+            closeConnection(connection)
+            return
+        }
+        if connection.lingering { return }
+        process(connection)
+        if connection.peerClosed, !connection.isHandling, connection.pendingOutput == 0 {
+            closeConnection(connection)
+        }
+    }
+
+    private func process(_ connection: Connection) {
+        connection.process(handler: shared.handler, context: { ResponseContext(loop: self, connection: $0, serial: $0.requestsServed) }, env: self)
+    }
+
+    /// Called on this loop's thread with a deferred handler's response.
+    func deliver(_ response: HTTPResponse, to connection: Connection, serial: Int) {
+        guard Int(connection.fd) < connections.count, connections[Int(connection.fd)] === connection,
+              connection.requestsServed == serial, connection.isHandling else { return }
+        connection.finish(response, env: self)
+        process(connection)
+        flush(connection)
+    }
+
+    private func flush(_ connection: Connection) {
+        while connection.pendingOutput > 0 {
+            let n = connection.output.withUnsafeBytes { raw in
+                send(connection.fd, raw.baseAddress! + connection.outputIndex, connection.pendingOutput, Int32(MSG_NOSIGNAL))
+            }
+            if n > 0 {
+                connection.consumedOutput(n)
+                connection.writeDeadline = .max
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if connection.writeDeadline == .max { connection.writeDeadline = now + shared.limits.writeTimeout.nanoseconds }
+                break
+            }
+            closeConnection(connection)
+            return
+        }
+        if connection.pendingOutput == 0 {
+            if connection.isClosing || (connection.peerClosed && !connection.isHandling) {
+                beginLingeringClose(connection)
+                return
+            }
+            // Requests that arrived while we were writing may now proceed.
+            if connection.wantsRead, connection.hasBufferedInput {
+                process(connection)
+                if connection.pendingOutput > 0 { flush(connection); return }
+            }
+        }
+        updateInterest(connection)
+    }
+
+    /// Close our side for writing, then read and discard for a moment, so that unread request bytes
+    /// do not turn the close into a reset that destroys the response in flight (RFC 9112 §9.6).
+    private func beginLingeringClose(_ connection: Connection) {
+        if connection.peerClosed { closeConnection(connection); return }
+        guard !connection.lingering else { return }
+        connection.lingering = true
+        shutdown(connection.fd, Int32(SHUT_WR))
+        connection.lingerDeadline = now + 2_000_000_000
+        updateInterest(connection)
+    }
+
+    private func updateInterest(_ connection: Connection) {
+        var events: UInt32 = 0
+        if connection.wantsRead || connection.lingering { events |= EPOLLIN.rawValue }
+        if connection.pendingOutput > 0 { events |= EPOLLOUT.rawValue }
+        guard events != connection.registeredEvents else { return }
+        connection.registeredEvents = events
+        register(connection.fd, events: events, op: EPOLL_CTL_MOD)
+    }
+
+    private func closeConnection(_ connection: Connection) {
+        let fd = connection.fd
+        guard Int(fd) < connections.count, connections[Int(fd)] === connection else { return }
+        epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
+        close(fd)
+        connections[Int(fd)] = nil
+        connectionCount -= 1
+        shared.openConnections.subtract(1, ordering: .relaxed)
+        resumeAcceptingIfPossible()
+    }
+
+    // MARK: housekeeping
+
+    private func drainInbox() {
+        var value: UInt64 = 0
+        _ = read(wakeFD, &value, 8)
+        let work = inbox.withLock { queue -> [@Sendable () -> Void] in
+            let taken = queue
+            queue.removeAll(keepingCapacity: true)
+            return taken
+        }
+        for item in work { item() }
+    }
+
+    /// Timeouts, the Date header, idle memory and paused accepts, four times a second.
+    private func sweep() {
+        lastSweep = now
+        dateCache.refresh()
+        resumeAcceptingIfPossible()
+        for case let connection? in connections {
+            if connection.lingering {
+                if now >= connection.lingerDeadline { closeConnection(connection) }
+                continue
+            }
+            if now >= connection.writeDeadline || (shuttingDown && connection.isIdle) {
+                closeConnection(connection)
+                continue
+            }
+            if now >= connection.deadline {
+                if connection.timedOut(env: self) { closeConnection(connection) } else { flush(connection) }
+                continue
+            }
+            if connection.isIdle { connection.releaseBuffers() }
+        }
+    }
+
+    /// Stops accepting and lets connections finish their current request (graceful shutdown).
+    func beginShutdown(closeListeners: Bool) {
+        shuttingDown = true
+        for fd in listeners { epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
+        // Only the first listener is this loop's own; a unix socket is shared and closed by the server.
+        if closeListeners, let own = listeners.first { close(own) }
+        listeners = []
+        for case let connection? in connections {
+            connection.draining = true
+            if connection.isIdle { closeConnection(connection) }
+        }
+        lastSweep = 0
+    }
+
+    func forceCloseAll() {
+        for case let connection? in connections { closeConnection(connection) }
+    }
+
+    private func register(_ fd: Int32, events: UInt32, op: Int32) {
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = fd
+        epoll_ctl(epollFD, op, fd, &event)
+    }
+
+    // MARK: LoopEnvironment
+
+    func nextRequestID() -> String {
+        requestCounter += 1
+        return shared.idPrefix + String(index, radix: 36) + String(requestCounter, radix: 36)
+    }
+
+    func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String) {
+        shared.metrics?.record(status: status, nanos: monotonicNanos() &- startNanos)
+        guard let sink = shared.accessLog else { return }
+        _ = sink
+        let micros = (monotonicNanos() &- startNanos) / 1000
+        logBuffer.append(contentsOf: "\(method) \(path) \(status) \(bytes) \(micros / 1000).\(String(micros % 1000 + 1000).dropFirst())ms \(requestID)\n".utf8)
+    }
+
+    private func flushLog() {
+        guard !logBuffer.isEmpty, let sink = shared.accessLog else { return }
+        sink.write(logBuffer)
+        logBuffer.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,25 @@
+/// Limits the parser and connections enforce. Every one is a server setting.
+public struct HTTPLimits: Sendable {
+    public var maxRequestLine = 8192          // 414 beyond
+    public var maxHeaderBytes = 32768         // 431 beyond (whole header section)
+    public var maxHeaderCount = 100           // 431 beyond
+    public var maxBodyBytes = 1 << 20         // 413 beyond
+    public var maxChunkLine = 4096            // chunk size + extensions, 400 beyond
+    public var headerTimeout: Duration = .seconds(10)   // 408 and close
+    public var bodyTimeout: Duration = .seconds(30)     // 408 and close
+    public var idleTimeout: Duration = .seconds(30)     // silent close of an idle keep-alive connection
+    public var writeTimeout: Duration = .seconds(30)    // close a client that stops reading
+    public var maxConnections = 10_000        // beyond: new connections wait in the listen backlog
+
+    public init() {}
+}
+
+/// A request the parser refuses, with the status to answer. The connection always closes after it.
+public struct HTTPParseError: Error, Equatable, Sendable {
+    public var status: Int
+    public var reason: String
+    public init(_ status: Int, _ reason: String) {
+        self.status = status
+        self.reason = reason
+    }
+}

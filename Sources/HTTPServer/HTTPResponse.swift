@@ -1,0 +1,84 @@
+/// A response to be encoded. Header lines are kept as bytes, so adding one costs an append, not a dictionary.
+/// The server adds Date, Server, Content-Length and Connection itself.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public private(set) var headerBytes: [UInt8] = []
+    public var body: [UInt8]
+    /// Ask the server to close the connection after this response.
+    public var closeConnection = false
+
+    public init(status: Int, body: [UInt8] = []) {
+        self.status = status
+        self.body = body
+        headerBytes.reserveCapacity(128)
+    }
+
+    public init(status: Int, contentType: String, body: [UInt8]) {
+        self.init(status: status, body: body)
+        addHeader("Content-Type", contentType)
+    }
+
+    /// Appends a header line. Values come from the application, so CR, LF and NUL are dropped:
+    /// a value must never be able to start a new header line (response splitting).
+    public mutating func addHeader(_ name: String, _ value: String) {
+        headerBytes.append(contentsOf: name.utf8)
+        headerBytes.append(UInt8(ascii: ":"))
+        headerBytes.append(UInt8(ascii: " "))
+        for byte in value.utf8 where byte != 0x0D && byte != 0x0A && byte != 0 {
+            headerBytes.append(byte)
+        }
+        headerBytes.append(0x0D)
+        headerBytes.append(0x0A)
+    }
+
+    /// The value of a header the application set (linear scan; for tests and middleware).
+    public func header(_ name: String) -> String? {
+        let text = String(decoding: headerBytes, as: UTF8.self)
+        let prefix = name.lowercased() + ": "
+        for line in text.split(separator: "\r\n") where line.lowercased().hasPrefix(prefix) {
+            return String(line.dropFirst(prefix.count))
+        }
+        return nil
+    }
+}
+
+enum HTTPStatus {
+    /// Reason phrases as bytes (RFC 9110 §15); unknown codes get an empty phrase, which RFC 9112 §4 allows.
+    static func reason(_ code: Int) -> StaticString {
+        switch code {
+        case 100: return "Continue"
+        case 200: return "OK"
+        case 201: return "Created"
+        case 204: return "No Content"
+        case 206: return "Partial Content"
+        case 301: return "Moved Permanently"
+        case 304: return "Not Modified"
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 406: return "Not Acceptable"
+        case 408: return "Request Timeout"
+        case 409: return "Conflict"
+        case 411: return "Length Required"
+        case 412: return "Precondition Failed"
+        case 413: return "Content Too Large"
+        case 414: return "URI Too Long"
+        case 415: return "Unsupported Media Type"
+        case 416: return "Range Not Satisfiable"
+        case 417: return "Expectation Failed"
+        case 422: return "Unprocessable Content"
+        case 428: return "Precondition Required"
+        case 429: return "Too Many Requests"
+        case 431: return "Request Header Fields Too Large"
+        case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        case 505: return "HTTP Version Not Supported"
+        case 507: return "Insufficient Storage"
+        default: return ""
+        }
+    }
+}

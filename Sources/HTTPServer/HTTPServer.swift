@@ -1,0 +1,102 @@
+import Glibc
+import Synchronization
+
+/// Counts responses, for the metrics endpoint. Called on I/O threads; must be cheap and thread-safe.
+public protocol ResponseRecorder: AnyObject, Sendable {
+    func record(status: Int, nanos: UInt64)
+}
+
+/// State every loop shares: read-only, or atomic.
+final class ServerShared: Sendable {
+    let handler: HTTPHandler
+    let limits: HTTPLimits
+    let accessLog: LogSink?
+    let metrics: ResponseRecorder?
+    let openConnections = Atomic<Int>(0)
+    let idPrefix: String
+
+    init(handler: HTTPHandler, limits: HTTPLimits, accessLog: LogSink?, metrics: ResponseRecorder?) {
+        self.handler = handler
+        self.limits = limits
+        self.accessLog = accessLog
+        self.metrics = metrics
+        var seed = UInt32(truncatingIfNeeded: monotonicNanos()) ^ UInt32(truncatingIfNeeded: getpid())
+        seed = seed &* 2_654_435_761
+        idPrefix = String(seed % 46_656, radix: 36) + "-"  // distinguishes restarts in the log
+    }
+}
+
+public struct ServerConfiguration: Sendable {
+    public var host = "0.0.0.0"
+    public var port = 5000
+    public var unixSocketPath: String?
+    public var ioThreads = 2
+    public var backlog: Int32 = 1024
+    public var limits = HTTPLimits()
+    public var accessLog: LogSink?
+    public var metrics: ResponseRecorder?
+
+    public init() {}
+}
+
+/// The HTTP/1.1 server: a few epoll loops, each with its own listening socket.
+public final class HTTPServer: Sendable {
+    private let loops: [EventLoop]
+    private let threads: Mutex<[pthread_t]> = Mutex([])
+    private let unixListener: Int32?
+    private let unixPath: String?
+    /// The TCP port actually bound (useful when configured as 0).
+    public let port: Int
+
+    public init(configuration c: ServerConfiguration, handler: HTTPHandler) throws(SystemError) {
+        let shared = ServerShared(handler: handler, limits: c.limits, accessLog: c.accessLog, metrics: c.metrics)
+        var unixFD: Int32?
+        if let path = c.unixSocketPath { unixFD = try Listener.unix(path: path, backlog: c.backlog) }
+        var loops: [EventLoop] = []
+        var port = c.port
+        for i in 0..<max(1, c.ioThreads) {
+            // The first bind may pick the port (0); the others must join the same one.
+            let tcp = try Listener.tcp(host: c.host, port: port, backlog: c.backlog)
+            port = tcp.port
+            loops.append(try EventLoop(index: i, listeners: [tcp.fd] + (unixFD.map { [$0] } ?? []), shared: shared))
+        }
+        self.loops = loops
+        self.port = port
+        unixListener = unixFD
+        unixPath = c.unixSocketPath
+    }
+
+    /// Starts one thread per loop and returns.
+    public func start() {
+        let started = loops.map { loop in startThread(name: "io-\(loop.index)") { loop.run() } }
+        threads.withLock { $0 = started }
+    }
+
+    /// Stops accepting, lets in-flight requests finish for up to `grace`, then closes what is left.
+    /// Returns once every loop has exited.
+    public func shutdown(grace: Duration) {
+        for loop in loops { loop.execute { loop.beginShutdown(closeListeners: true) } }
+        let deadline = monotonicNanos() + grace.nanoseconds
+        var finished = false
+        while monotonicNanos() < deadline {
+            if openConnectionsDrained() { finished = true; break }
+            usleep(20_000)
+        }
+        if !finished { for loop in loops { loop.execute { loop.forceCloseAll() } } }
+        for thread in threads.withLock({ $0 }) { pthread_join(thread, nil) }
+        if let fd = unixListener { close(fd) }
+        if let path = unixPath { unlink(path) }
+    }
+
+    private func openConnectionsDrained() -> Bool {
+        loops.first.map { _ in sharedOpenConnections() == 0 } ?? true
+    }
+
+    private func sharedOpenConnections() -> Int {
+        loops.first?.sharedOpenConnections ?? 0
+    }
+}
+
+extension EventLoop {
+    var sharedOpenConnections: Int { sharedState.openConnections.load(ordering: .relaxed) }
+}

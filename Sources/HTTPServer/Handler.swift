@@ -1,0 +1,35 @@
+/// The application side of the server.
+public protocol HTTPHandler: AnyObject, Sendable {
+    /// Called on an I/O thread, which must never block. Answer at once with `.respond`,
+    /// or return `.deferred` and call `context.complete(_:)` exactly once later, from any thread.
+    func handle(_ request: HTTPRequest, context: ResponseContext) -> HandlerResult
+}
+
+public enum HandlerResult: Sendable {
+    case respond(HTTPResponse)
+    case deferred
+}
+
+/// Where a deferred response goes. A plain struct, so the synchronous path allocates nothing.
+/// Completing after the client has gone is harmless: the loop drops the response.
+public struct ResponseContext: @unchecked Sendable {  // the connection is only touched on its loop's thread
+    let loop: EventLoop?
+    let connection: Connection?
+    let serial: Int
+
+    /// A context that drops its response, for calling handlers outside a server (tests).
+    public static let detached = ResponseContext(loop: nil, connection: nil, serial: 0)
+
+    public func complete(_ response: HTTPResponse) {
+        guard let loop, let connection else { return }
+        let serial = serial
+        let confined = LoopConfined(connection)
+        loop.execute { loop.deliver(response, to: confined.value, serial: serial) }
+    }
+}
+
+/// Carries a loop-owned object to the loop's own thread through `execute`.
+struct LoopConfined<T>: @unchecked Sendable {  // only dereferenced on the owning loop's thread
+    let value: T
+    init(_ value: T) { self.value = value }
+}
