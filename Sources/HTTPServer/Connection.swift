@@ -121,6 +121,7 @@ final class Connection {
                     case .needMore:
                         state = .chunked(decoder)
                         phase = .body(head, state)
+                        break loop  // a partial line may remain buffered: wait for more bytes
                     case .done:
                         dispatch(head, handler: handler, context: context, env: env)
                     case .failed(let error):

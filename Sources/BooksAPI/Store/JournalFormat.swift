@@ -77,13 +77,22 @@ enum JournalFormat {
         return (Record(operation: operation, collection: name, data: Array(payload[(start + 2 + nameLength)...])), offset + 8 + length)
     }
 
-    /// A bad record is a torn tail when nothing valid could follow it: its length runs past the end,
-    /// it ends exactly at the end, or only zero bytes follow (space allocated, data never written).
+    /// A bad record is a torn tail when no valid record follows it anywhere: a crash cuts only the
+    /// last write short. If a valid record can be found after it (a damaged length field makes us
+    /// resynchronise byte by byte), the damage is in the middle, and that is corruption.
     private static func isTornTail(_ file: [UInt8], at offset: Int) -> Bool {
-        if file.count - offset < 8 { return true }
-        let length = Int(readLE(file, offset))
-        if length > file.count - offset - 8 || offset + 8 + length == file.count { return true }
-        return file[offset...].allSatisfy { $0 == 0 }
+        var candidate = offset + 1
+        while candidate + 8 + 2 <= file.count {
+            // Cheap filters first: a plausible length, a known operation and a short collection name.
+            let length = Int(readLE(file, candidate))
+            if length >= 2, length <= file.count - candidate - 8,
+               Operation(rawValue: file[candidate + 8]) != nil, Int(file[candidate + 9]) <= 64,
+               decodeRecord(file, at: candidate) != nil {
+                return false
+            }
+            candidate += 1
+        }
+        return true
     }
 
     static func appendLE(_ v: UInt32, _ out: inout [UInt8]) {

@@ -1,0 +1,58 @@
+@testable import BooksAPI
+import JSON
+import XCTest
+
+final class BookTableTests: XCTestCase {
+    private func table() -> BookTable {
+        var t = BookTable()
+        t.put(book("1", "Wool", "Hugh Howey", year: 2011, score: 9, read: true))
+        t.put(book("2", "Earth Abides", "George R. Stewart", year: 1949, score: 10, read: true))
+        t.put(book("3", "Shift", "Hugh Howey", year: 2013, score: -1))
+        t.put(book("4", "Anonymous", "Unknown"))
+        return t
+    }
+
+    func testSortedPagesAndTieBreakOnID() {
+        let t = table()
+        XCTAssertEqual(ids(t.page(BookQuery(sort: BookSort(field: .author, ascending: true)))), ["2", "1", "3", "4"])
+        XCTAssertEqual(ids(t.page(BookQuery(sort: BookSort(field: .author, ascending: false)))), ["4", "3", "1", "2"])
+        // A missing year sorts first ascending, as in MongoDB.
+        XCTAssertEqual(ids(t.page(BookQuery(sort: BookSort(field: .year, ascending: true)))), ["4", "2", "1", "3"])
+        XCTAssertEqual(ids(t.page(BookQuery(skip: 1, limit: 2, sort: BookSort(field: .title, ascending: true)))), ["2", "3"])
+        XCTAssertEqual(ids(t.page(BookQuery())), ["1", "2", "3", "4"], "no sort: insertion order")
+    }
+
+    func testFiltersCountBeforePaging() {
+        let t = table()
+        var q = BookQuery(skip: 1, limit: 1, sort: BookSort(field: .year, ascending: true))
+        q.author = "Hugh Howey"
+        let page = t.page(q)
+        XCTAssertEqual(page.total, 2)
+        XCTAssertEqual(ids(page), ["3"])
+        XCTAssertEqual(ids(t.page(BookQuery(read: true))), ["1", "2"])
+        XCTAssertEqual(ids(t.page(BookQuery(text: "EARTH"))), ["2"])
+        XCTAssertEqual(ids(t.page(BookQuery(text: "howey"))), ["1", "3"])
+        XCTAssertEqual(ids(t.page(BookQuery(yearFrom: 1950, yearTo: 2012))), ["1"], "books without a year never match a year filter")
+    }
+
+    func testUpdatesAndDeletesKeepOrdersConsistent() {
+        var t = table()
+        t.put(book("2", "Earth Abides", "Zed", year: 1949))
+        XCTAssertEqual(ids(t.page(BookQuery(sort: BookSort(field: .author, ascending: true)))), ["1", "3", "4", "2"])
+        XCTAssertEqual(ids(t.page(BookQuery())), ["1", "2", "3", "4"], "an update keeps its place in insertion order")
+        XCTAssertTrue(t.remove(id: "1"))
+        XCTAssertFalse(t.remove(id: "1"))
+        for field in BookSortField.allCases {
+            XCTAssertEqual(t.page(BookQuery(sort: BookSort(field: field, ascending: true))).items.count, 3, "\(field)")
+        }
+        XCTAssertEqual(t.count, 3)
+    }
+
+    func testStringsSortByUTF8BytesLikeMongoDB() {
+        var t = BookTable()
+        t.put(book("a", "é", "x"))
+        t.put(book("b", "z", "x"))
+        t.put(book("c", "Z", "x"))
+        XCTAssertEqual(ids(t.page(BookQuery(sort: BookSort(field: .title, ascending: true)))), ["c", "b", "a"])
+    }
+}

@@ -1,0 +1,131 @@
+@testable import BooksAPI
+import HTTPServer
+import JSON
+import XCTest
+
+final class RoutingAndQueryTests: XCTestCase {
+    let routes = BookRoutes(store: NoStore(), validator: BookValidator(maxDocumentBytes: 16384), maxPageSize: 100)
+
+    func testRouteMatching() throws {
+        XCTAssertEqual(try Route.match("/books"), .books)
+        XCTAssertEqual(try Route.match("/books/abc"), .book(id: "abc"))
+        XCTAssertEqual(try Route.match("/books/a%20b"), .book(id: "a b"))
+        XCTAssertEqual(try Route.match("/healthz"), .healthz)
+        XCTAssertNil(try Route.match("/books/"))
+        XCTAssertNil(try Route.match("/books/a/b"))
+        XCTAssertNil(try Route.match("/books/a%2Fb"), "an encoded slash does not make a nested path")
+        XCTAssertNil(try Route.match("/Books"))
+        XCTAssertNil(try Route.match("/"))
+        XCTAssertThrowsError(try Route.match("/books/%zz"))
+        XCTAssertThrowsError(try Route.match("/books/%ff"), "invalid UTF-8 after decoding")
+    }
+
+    private func query(_ q: String) throws -> BookQuery { try routes.parseListQuery(QueryString(q)) }
+
+    private func problem(_ q: String) -> String? {
+        do { _ = try query(q); return nil } catch let p as Problem { return "\(p.status) \(p.detail)" } catch { return "\(error)" }
+    }
+
+    func testListParameters() throws {
+        let q = try query("skip=8&limit=8&sortasc=author&author=Hugh+Howey&read=true&q=w%C3%B6rld&year_gte=1900&year_lte=2000")
+        XCTAssertEqual(q.skip, 8)
+        XCTAssertEqual(q.limit, 8)
+        XCTAssertEqual(q.sort, BookSort(field: .author, ascending: true))
+        XCTAssertEqual(q.author, "Hugh Howey")
+        XCTAssertEqual(q.read, true)
+        XCTAssertEqual(q.text, "wörld")
+        XCTAssertEqual(q.yearFrom, 1900)
+        XCTAssertEqual(q.yearTo, 2000)
+        XCTAssertEqual(try query("").limit, 100, "default limit is the maximum page")
+        XCTAssertEqual(try query("limit=0").limit, 100, "pymongo's limit(0)")
+        XCTAssertEqual(try query("sortdesc=year").sort, BookSort(field: .year, ascending: false))
+    }
+
+    func testInvalidParametersNameThemselves() {
+        let cases: [(String, String)] = [
+            ("skip=-1", "400 query parameter skip"), ("skip=abc", "400 query parameter skip"),
+            ("limit=101", "400 query parameter limit must be at most 100"), ("limit=x", "400 query parameter limit"),
+            ("sortasc=color", "400 query parameter sortasc names an unknown field"),
+            ("sortdesc=%24where", "400 query parameter sortdesc names an unknown field"),
+            ("sortasc=author&sortdesc=year", "400 query parameter sortasc and sortdesc"),
+            ("read=maybe", "400 query parameter read"), ("year_gte=old", "400 query parameter year_gte"),
+            ("limit=1&limit=2", "400 query parameter limit is given more than once"),
+            ("author=%E0%A4", "400 query parameter author is not valid UTF-8"),
+            ("q=%2", "400 query parameter q has an invalid percent-encoding"),
+            ("author=a%00b", "400 query parameter author contains a NUL byte"),
+        ]
+        for (q, expected) in cases {
+            let got = problem(q) ?? "accepted"
+            XCTAssertTrue(got.hasPrefix(expected), "\(q): \(got)")
+        }
+    }
+
+    func testLinkHeader() throws {
+        let header = PageLinks.header(path: "/books", parameters: try QueryString("sortasc=author&skip=8&limit=8"), skip: 8, limit: 8, total: 42)
+        XCTAssertEqual(header, #"</books?sortasc=author&skip=0&limit=8>; rel="first", </books?sortasc=author&skip=0&limit=8>; rel="prev", </books?sortasc=author&skip=16&limit=8>; rel="next", </books?sortasc=author&skip=40&limit=8>; rel="last""#)
+        let lastPage = PageLinks.header(path: "/books", parameters: try QueryString(nil), skip: 40, limit: 8, total: 42)
+        XCTAssertFalse(lastPage.contains("rel=\"next\""))
+    }
+
+    func testSettingsFromEnvironmentAndDotEnv() throws {
+        let dot = DotEnv.parse("# comment\nexport PORT=6000\nLOG_LEVEL = 'warn'\nHOST=\"127.0.0.1\" \nCORS_ORIGINS=http://a.example, https://b.example # two\n")
+        let s = try Settings.load(environment: ["PORT": "7000"], dotEnv: dot, cores: 4)
+        XCTAssertEqual(s.port, 7000, "the environment wins over .env")
+        XCTAssertEqual(s.logLevel, .warn)
+        XCTAssertEqual(s.host, "127.0.0.1")
+        XCTAssertEqual(s.corsOrigins, ["http://a.example", "https://b.example"])
+        XCTAssertEqual(s.ioThreads, 4)
+        let defaults = try Settings.load(environment: [:], dotEnv: [:], cores: 2)
+        XCTAssertEqual(defaults.port, 5000)
+        XCTAssertEqual(defaults.host, "0.0.0.0")
+        XCTAssertEqual(defaults.dataDir, "./data")
+        XCTAssertNil(defaults.mongodbURL)
+    }
+
+    func testInvalidSettingsNameTheSetting() {
+        let cases: [(String, String)] = [("PORT", "70000"), ("PORT", "abc"), ("LOG_LEVEL", "loud"), ("HEADER_TIMEOUT", "-1"),
+                                         ("MAX_BODY_BYTES", "x"), ("CORS_ORIGINS", "example.com"), ("MONGODB_URL", "postgres://x"),
+                                         ("WORKER_THREADS", "0"), ("DATA_DIR", "")]
+        for (name, value) in cases {
+            XCTAssertThrowsError(try Settings.load(environment: [name: value], dotEnv: [:], cores: 2)) { error in
+                XCTAssertEqual((error as? SettingsError)?.name, name)
+                XCTAssertTrue("\(error)".contains(name))
+            }
+        }
+    }
+
+    func testHelpListsEverySetting() {
+        for definition in Settings.definitions {
+            XCTAssertTrue(Settings.helpText.contains(definition.name), definition.name)
+            XCTAssertFalse(definition.help.isEmpty)
+        }
+    }
+
+    func testSeedFileHasTheSampleBooks() throws {
+        let root = URLPath.packageRoot
+        let books = try SeedFile.books(path: root + "/rawdata/book-data-to-insert.js")
+        XCTAssertEqual(books.count, 42)
+        XCTAssertEqual(books.compactMap { $0.objectValue?["id"]?.stringValue }, (1...42).map(String.init))
+    }
+}
+
+/// The package root, found from this file's path.
+enum URLPath {
+    static var packageRoot: String {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }
+}
+
+/// A store for tests that never reach it.
+final class NoStore: BookStore, @unchecked Sendable {
+    let readsAreNonBlocking = true
+    func listBooks(_ query: BookQuery) throws(StoreError) -> BookPage { throw .unavailable("no store") }
+    func book(id: String) throws(StoreError) -> [UInt8]? { throw .unavailable("no store") }
+    func insertBook(_ book: JSONObject) throws(StoreError) { throw .unavailable("no store") }
+    func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome { throw .unavailable("no store") }
+    func deleteBook(id: String) throws(StoreError) -> Bool { throw .unavailable("no store") }
+    func checkReady() throws(StoreError) { throw .unavailable("no store") }
+    func seedBooks(_ books: [JSONObject], replace: Bool) throws(StoreError) -> Int { 0 }
+}
