@@ -11,15 +11,18 @@ let package = Package(
     targets: [
         // Byte-level JSON: shared by the HTTP routes and (later) MongoBridge.
         .target(name: "JSON"),
-        // HTTP/1.1 on epoll. Knows nothing about books or stores.
         // epoll, eventfd and accept4, which Swift's Glibc module leaves out.
         .target(name: "CSystemShims"),
+        // HTTP/1.1 on epoll. Knows nothing about books or stores.
         .target(name: "HTTPServer", dependencies: ["CSystemShims"]),
         .executableTarget(name: "BooksAPI", dependencies: ["JSON", "HTTPServer"]),
+        // A raw-socket HTTP client and a fixture that runs the real binary, for the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "BooksAPITests", dependencies: ["BooksAPI", "JSON", "HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "BooksAPITests", dependencies: ["BooksAPI", "JSON", "HTTPServer", "TestSupport"]),
         // Starts the real binary and talks to it over sockets.
-        .testTarget(name: "EndToEndTests", dependencies: ["JSON"]),
+        // Depends on BooksAPI so that `swift test` builds the binary it starts.
+        .testTarget(name: "EndToEndTests", dependencies: ["BooksAPI", "JSON", "TestSupport"]),
     ]
 )

@@ -1,0 +1,80 @@
+import Foundation
+import JSON
+import TestSupport
+import XCTest
+
+/// Start-up, settings, durability across kill -9, the data directory lock, and shutdown.
+final class ProcessLifecycleTests: XCTestCase {
+    func testAcknowledgedWritesSurviveKill9() throws {
+        let dir = ServerProcess.temporaryDirectory()
+        let first = try ServerProcess(dataDir: dir)
+        var created: [String] = []
+        let c = try first.client()
+        for i in 0..<20 {
+            let r = try c.request("POST", "/books", headers: [("Content-Type", "application/json")], body: #"{"title":"Durable \#(i)","author":"K"}"#)
+            XCTAssertEqual(r.status, 201)
+            created.append(String(r.header("Location")!.dropFirst("/books/".count)))
+        }
+        first.stop(signal: SIGKILL)
+        let second = try ServerProcess(dataDir: dir)
+        defer { second.stop() }
+        let c2 = try second.client()
+        for id in created { XCTAssertEqual(try c2.request("GET", "/books/\(id)").status, 200, id) }
+        XCTAssertEqual(try c2.request("GET", "/books?author=K").header("X-Total-Count"), "20")
+        XCTAssertEqual(try c2.request("GET", "/books?limit=1").header("X-Total-Count"), "62", "42 sample books, seeded once")
+    }
+
+    func testSecondServerOnTheSameDataDirExitsWithAClearError() throws {
+        let dir = ServerProcess.temporaryDirectory()
+        let first = try ServerProcess(dataDir: dir)
+        defer { first.stop() }
+        let second = try ServerProcess(dataDir: dir, waitForListening: false)
+        XCTAssertEqual(second.waitForExit(), 1)
+        XCTAssertTrue(second.log.contains("in use by another BooksAPI process"), second.log)
+    }
+
+    func testInvalidSettingStopsStartupNamingIt() throws {
+        let server = try ServerProcess(environment: ["PORT": "99999"], waitForListening: false)
+        XCTAssertEqual(server.waitForExit(), 2)
+        XCTAssertTrue(server.log.contains("PORT"), server.log)
+    }
+
+    func testHelpListsSettings() throws {
+        let server = try ServerProcess(arguments: ["--help"], waitForListening: false)
+        XCTAssertEqual(server.waitForExit(), 0)
+        for name in ["HOST", "PORT", "DATA_DIR", "MONGODB_URL", "STATIC_DIR", "CORS_ORIGINS", "LOG_LEVEL", "WORKER_THREADS",
+                     "MAX_REQUEST_LINE", "MAX_HEADER_BYTES", "MAX_HEADER_COUNT", "MAX_BODY_BYTES", "HEADER_TIMEOUT", "IDLE_TIMEOUT", "MAX_CONNECTIONS"] {
+            XCTAssertTrue(server.log.contains(name), name)
+        }
+    }
+
+    func testSeedCommandReplacesBooks() throws {
+        let dir = ServerProcess.temporaryDirectory()
+        do {
+            let server = try ServerProcess(dataDir: dir)
+            _ = try server.client().request("DELETE", "/books/1")
+            XCTAssertEqual(server.stop(), 0)
+        }
+        let seed = try ServerProcess(dataDir: dir, arguments: ["seed", "--replace"], waitForListening: false)
+        XCTAssertEqual(seed.waitForExit(), 0, seed.log)
+        XCTAssertTrue(seed.log.contains("seeded 42 books"), seed.log)
+        let server = try ServerProcess(dataDir: dir)
+        defer { server.stop() }
+        XCTAssertEqual(try server.client().request("GET", "/books/1").status, 200)
+    }
+
+    func testAccessLogLinePerRequest() throws {
+        let server = try ServerProcess()
+        _ = try server.client().request("GET", "/books/2", headers: [("X-Request-ID", "trace-123")])
+        XCTAssertEqual(server.stop(), 0)
+        XCTAssertTrue(server.log.contains("GET /books/2 200 "), server.log)
+        XCTAssertTrue(server.log.contains("trace-123"), server.log)
+    }
+
+    func testGracefulShutdownExitsZeroOnSIGINT() throws {
+        let server = try ServerProcess()
+        _ = try server.client().request("GET", "/healthz")
+        XCTAssertEqual(server.stop(signal: SIGINT), 0)
+        XCTAssertTrue(server.log.contains("stopped"), server.log)
+    }
+}

@@ -1,0 +1,155 @@
+import Dispatch
+import Glibc
+@testable import HTTPServer
+import TestSupport
+import XCTest
+
+/// Answers /slow after a delay on another thread (a stand-in for a blocking store), everything else at once.
+final class SlowHandler: HTTPHandler, @unchecked Sendable {
+    func handle(_ request: HTTPRequest, context: ResponseContext) -> HandlerResult {
+        if request.path == "/slow" {
+            DispatchQueue.global().asyncAfter(deadline: .now() + 1.0) {
+                context.complete(HTTPResponse(status: 200, contentType: "text/plain", body: Array("slow".utf8)))
+            }
+            return .deferred
+        }
+        return .respond(HTTPResponse(status: 200, contentType: "text/plain", body: Array("fast \(request.path)".utf8)))
+    }
+}
+
+final class ServerSocketTests: XCTestCase {
+    private func server(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws -> HTTPServer {
+        var c = ServerConfiguration()
+        c.host = "127.0.0.1"
+        c.port = 0
+        c.ioThreads = 2
+        configure(&c)
+        let server = try HTTPServer(configuration: c, handler: SlowHandler())
+        server.start()
+        return server
+    }
+
+    func testSlowHandlerDoesNotStallOtherConnections() throws {
+        let s = try server()
+        defer { s.shutdown(grace: .seconds(2)) }
+        let slow = try RawHTTPClient(port: s.port)
+        slow.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+        let start = monotonicNanos()
+        for i in 0..<20 {
+            let fast = try RawHTTPClient(port: s.port)
+            XCTAssertEqual(try fast.request("GET", "/f\(i)").text, "fast /f\(i)")
+        }
+        XCTAssertLessThan(monotonicNanos() - start, 800_000_000, "fast requests waited for the slow one")
+        XCTAssertEqual(try slow.readResponse().text, "slow")
+    }
+
+    func testPipelinedBehindASlowRequestStayInOrder() throws {
+        let s = try server()
+        defer { s.shutdown(grace: .seconds(2)) }
+        let c = try RawHTTPClient(port: s.port)
+        c.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n")
+        XCTAssertEqual(try c.readResponse().text, "slow")
+        XCTAssertEqual(try c.readResponse().text, "fast /after")
+    }
+
+    func testHeaderTimeoutAnswers408AndCloses() throws {
+        let s = try server { $0.limits.headerTimeout = .milliseconds(300) }
+        defer { s.shutdown(grace: .seconds(2)) }
+        let c = try RawHTTPClient(port: s.port, timeoutSeconds: 3)
+        c.send("GET / HTTP/1.1\r\nHost:")
+        XCTAssertEqual(try c.readResponse().status, 408)
+        XCTAssertTrue(c.isClosedByPeer())
+    }
+
+    func testIdleKeepAliveConnectionIsClosed() throws {
+        let s = try server { $0.limits.idleTimeout = .milliseconds(300) }
+        defer { s.shutdown(grace: .seconds(2)) }
+        let c = try RawHTTPClient(port: s.port, timeoutSeconds: 3)
+        XCTAssertEqual(try c.request("GET", "/x").status, 200)
+        let start = monotonicNanos()
+        XCTAssertTrue(c.isClosedByPeer())
+        XCTAssertLessThan(monotonicNanos() - start, 2_000_000_000)
+    }
+
+    func testConnectionsBeyondTheLimitWaitInTheBacklog() throws {
+        let s = try server { $0.limits.maxConnections = 2; $0.ioThreads = 1 }
+        defer { s.shutdown(grace: .seconds(2)) }
+        let a = try RawHTTPClient(port: s.port)
+        let b = try RawHTTPClient(port: s.port)
+        XCTAssertEqual(try a.request("GET", "/a").status, 200)
+        XCTAssertEqual(try b.request("GET", "/b").status, 200)
+        let waiting = try RawHTTPClient(port: s.port, timeoutSeconds: 0)
+        waiting.setTimeout(seconds: 0, milliseconds: 400)
+        waiting.send("GET /c HTTP/1.1\r\nHost: a\r\n\r\n")
+        XCTAssertThrowsError(try waiting.readResponse(), "a third connection was served beyond the limit")
+        withExtendedLifetime(a) {}
+        close(a.fd)  // frees a slot
+        waiting.setTimeout(seconds: 3)
+        XCTAssertEqual(try waiting.readResponse().text, "fast /c")
+        withExtendedLifetime(b) {}
+    }
+
+    func testManyIdleConnectionsNeedNoThreads() throws {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        let s = try server()
+        defer { s.shutdown(grace: .seconds(2)) }
+        let threadsBefore = Self.threadCount()
+        var clients: [RawHTTPClient] = []
+        for i in 0..<1500 {
+            let c = try RawHTTPClient(port: s.port)
+            if i % 100 == 0 { XCTAssertEqual(try c.request("GET", "/ping").status, 200) }
+            clients.append(c)
+        }
+        XCTAssertLessThanOrEqual(Self.threadCount(), threadsBefore + 2, "idle connections must not cost threads")
+        XCTAssertEqual(try clients[1499].request("GET", "/last").text, "fast /last")
+    }
+
+    func testGracefulShutdownFinishesInFlightRequests() throws {
+        let s = try server()
+        let c = try RawHTTPClient(port: s.port)
+        c.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+        usleep(100_000)
+        let port = s.port
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { s.shutdown(grace: .seconds(5)); done.signal() }
+        let response = try c.readResponse()
+        XCTAssertEqual(response.text, "slow")
+        XCTAssertEqual(response.header("Connection"), "close")
+        XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
+        XCTAssertThrowsError(try RawHTTPClient(port: port), "still accepting after shutdown")
+    }
+
+    func testUnixSocketListener() throws {
+        let path = "/tmp/booksapi-test-\(getpid()).sock"
+        let s = try server { $0.unixSocketPath = path }
+        defer { s.shutdown(grace: .seconds(2)) }
+        let c = try RawHTTPClient(unixPath: path)
+        XCTAssertEqual(try c.request("GET", "/via-unix").text, "fast /via-unix")
+    }
+
+    func testGarbageNeverCrashesTheServer() throws {
+        let s = try server()
+        defer { s.shutdown(grace: .seconds(2)) }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let c = try RawHTTPClient(port: s.port, timeoutSeconds: 2)
+            var bytes = Array("GET / HTTP/1.1\r\nHost: a\r\n".utf8)
+            for _ in 0..<Int.random(in: 1...200, using: &generator) { bytes.append(UInt8.random(in: 0...255, using: &generator)) }
+            bytes += Array("\r\n\r\n".utf8)
+            c.send(bytes)
+            _ = try? c.readResponse()
+        }
+        XCTAssertEqual(try RawHTTPClient(port: s.port).request("GET", "/still-up").status, 200)
+    }
+
+    static func threadCount() -> Int {
+        guard let dir = opendir("/proc/self/task") else { return -1 }
+        defer { closedir(dir) }
+        var count = 0
+        while let entry = readdir(dir) { if entry.pointee.d_name.0 != UInt8(ascii: ".") { count += 1 } }
+        return count
+    }
+}

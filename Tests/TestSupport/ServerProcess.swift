@@ -1,0 +1,97 @@
+import Foundation
+
+/// The real BooksAPI binary, started for a test with its own data directory and a free port.
+public final class ServerProcess: @unchecked Sendable {  // the log is behind logLock; the rest is set once
+    public let process = Process()
+    public private(set) var port = 0
+    public let dataDir: String
+    private let output = Pipe()
+    private var logged = ""
+    private let logLock = NSLock()
+
+    /// The binary beside the test bundle (`swift test` builds it), or $BOOKSAPI_BINARY.
+    public static var binaryPath: String {
+        if let path = ProcessInfo.processInfo.environment["BOOKSAPI_BINARY"] { return path }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("BooksAPI").path
+    }
+
+    public static var packageRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    public static func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "booksapi-e2e-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Starts the server and waits until it says where it listens.
+    public init(environment extra: [String: String] = [:], dataDir: String? = nil, arguments: [String] = [], waitForListening: Bool = true) throws {
+        self.dataDir = dataDir ?? Self.temporaryDirectory()
+        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
+        var environment = ["PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": self.dataDir, "LOG_LEVEL": "info", "IO_THREADS": "2"]
+        for (k, v) in Self.storeEnvironment { environment[k] = v }
+        for (k, v) in extra { environment[k] = v }
+        process.environment = environment
+        process.standardOutput = output
+        process.standardError = output
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.logLock.lock()
+            self.logged += String(decoding: data, as: UTF8.self)
+            self.logLock.unlock()
+        }
+        try process.run()
+        guard waitForListening else { return }
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let range = log.range(of: #"listening on http://[^:]+:(\d+)"#, options: .regularExpression) {
+                let match = String(log[range])
+                port = Int(match.split(separator: ":").last!)!
+                return
+            }
+            if !process.isRunning { throw StartError.exited(log) }
+            usleep(20_000)
+        }
+        throw StartError.timeout(log)
+    }
+
+    /// Extra environment for every server the suite starts: this is how the same end-to-end
+    /// suite runs against another store (E2E_MONGODB_URL points it at a MongoDB).
+    public static var storeEnvironment: [String: String] {
+        var env: [String: String] = [:]
+        if let url = ProcessInfo.processInfo.environment["E2E_MONGODB_URL"] { env["MONGODB_URL"] = url }
+        return env
+    }
+
+    public var log: String {
+        logLock.lock()
+        defer { logLock.unlock() }
+        return logged
+    }
+
+    public func client(timeoutSeconds: Int = 10) throws -> RawHTTPClient { try RawHTTPClient(port: port, timeoutSeconds: timeoutSeconds) }
+
+    /// Sends a signal and waits for the exit status.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM, timeoutSeconds: Double = 20) -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        return process.terminationStatus
+    }
+
+    public func waitForExit(timeoutSeconds: Double = 20) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    public enum StartError: Error { case exited(String), timeout(String) }
+}
