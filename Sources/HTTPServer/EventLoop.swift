@@ -290,10 +290,24 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
 
     // MARK: LoopEnvironment
 
+    /// `<restart tag>-<loop><counter>` in base 36, formatted without allocating (up to 15 bytes
+    /// fit a Swift small string).
     func nextRequestID() -> String {
         requestCounter += 1
-        return shared.idPrefix + String(index, radix: 36) + String(requestCounter, radix: 36)
+        var bytes: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &bytes) { raw in
+            var n = 0
+            for b in shared.idPrefix.utf8 where n < 5 { raw[n] = b; n += 1 }
+            raw[n] = Self.base36[index % 36]; n += 1
+            var digits = requestCounter, start = n
+            repeat { raw[n] = Self.base36[Int(digits % 36)]; digits /= 36; n += 1 } while digits > 0 && n < 16
+            var end = n - 1
+            while start < end { raw.swapAt(start, end); start += 1; end -= 1 }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<n]), as: UTF8.self)
+        }
     }
+
+    private static let base36: [UInt8] = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
 
     func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String) {
         shared.metrics?.record(status: status, nanos: monotonicNanos() &- startNanos)

@@ -21,11 +21,19 @@ public struct HTTPResponse: Sendable {
     /// Appends a header line. Values come from the application, so CR, LF and NUL are dropped:
     /// a value must never be able to start a new header line (response splitting).
     public mutating func addHeader(_ name: String, _ value: String) {
+        var value = value
+        value.withUTF8 { addHeader(name, bytes: $0) }
+    }
+
+    /// The same, for a value already built as bytes (no String round trip on hot paths).
+    public mutating func addHeader(_ name: String, bytes value: UnsafeBufferPointer<UInt8>) {
         headerBytes.append(contentsOf: name.utf8)
         headerBytes.append(UInt8(ascii: ":"))
         headerBytes.append(UInt8(ascii: " "))
-        for byte in value.utf8 where byte != 0x0D && byte != 0x0A && byte != 0 {
-            headerBytes.append(byte)
+        if value.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
+            for byte in value where byte != 0x0D && byte != 0x0A && byte != 0 { headerBytes.append(byte) }
+        } else {
+            headerBytes.append(contentsOf: value)
         }
         headerBytes.append(0x0D)
         headerBytes.append(0x0A)

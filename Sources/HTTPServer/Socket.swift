@@ -1,3 +1,4 @@
+import CSystemShims
 import Glibc
 
 /// A failed system call, named, with its errno.

@@ -24,7 +24,8 @@ struct BookRoutes: Sendable {
         body.append(UInt8(ascii: "]"))
         var response = HTTPResponse(status: 200, contentType: "application/json", body: body)
         response.addHeader("X-Total-Count", String(page.total))
-        response.addHeader("Link", PageLinks.header(path: "/books", parameters: parameters, skip: query.skip, limit: query.limit, total: page.total))
+        PageLinks.bytes(path: "/books", parameters: parameters, skip: query.skip, limit: query.limit, total: page.total)
+            .withUnsafeBufferPointer { response.addHeader("Link", bytes: $0) }
         return response
     }
 

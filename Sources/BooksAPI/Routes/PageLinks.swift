@@ -1,15 +1,42 @@
-/// The RFC 8288 Link header for a page: first, prev, next and last, keeping the client's other parameters.
+import HTTPServer
+
+/// The RFC 8288 Link header for a page: first, prev, next and last, keeping the client's other
+/// parameters. Built as bytes: it is on every list response.
 enum PageLinks {
     static func header(path: String, parameters: QueryString, skip: Int, limit: Int, total: Int) -> String {
-        let kept = parameters.rawPairs(excluding: ["skip", "limit"]).joined(separator: "&")
-        func link(_ skip: Int, _ rel: String) -> String {
-            "<\(path)?\(kept.isEmpty ? "" : kept + "&")skip=\(skip)&limit=\(limit)>; rel=\"\(rel)\""
+        String(decoding: bytes(path: path, parameters: parameters, skip: skip, limit: limit, total: total), as: UTF8.self)
+    }
+
+    static func bytes(path: String, parameters: QueryString, skip: Int, limit: Int, total: Int) -> [UInt8] {
+        var prefix = Array(path.utf8)
+        prefix.append(UInt8(ascii: "?"))
+        for pair in parameters.rawPairs(excluding: ["skip", "limit"]) {
+            prefix.append(contentsOf: pair.utf8)
+            prefix.append(UInt8(ascii: "&"))
         }
-        var links = [link(0, "first")]
-        if skip > 0 { links.append(link(max(0, skip - limit), "prev")) }
-        if skip + limit < total { links.append(link(skip + limit, "next")) }
-        let lastSkip = total == 0 ? 0 : ((total - 1) / limit) * limit
-        links.append(link(lastSkip, "last"))
-        return links.joined(separator: ", ")
+        var out: [UInt8] = []
+        out.reserveCapacity(4 * (prefix.count + 40))
+        func link(_ skip: Int, _ rel: StaticString) {
+            if !out.isEmpty { out.append(contentsOf: ", ".utf8) }
+            out.append(UInt8(ascii: "<"))
+            out.append(contentsOf: prefix)
+            out.append(contentsOf: "skip=".utf8)
+            appendDecimal(skip, &out)
+            out.append(contentsOf: "&limit=".utf8)
+            appendDecimal(limit, &out)
+            out.append(contentsOf: ">; rel=\"".utf8)
+            out.append(contentsOf: UnsafeBufferPointer(start: rel.utf8Start, count: rel.utf8CodeUnitCount))
+            out.append(UInt8(ascii: "\""))
+        }
+        link(0, "first")
+        if skip > 0 { link(max(0, skip - limit), "prev") }
+        if skip + limit < total { link(skip + limit, "next") }
+        link(total == 0 ? 0 : ((total - 1) / limit) * limit, "last")
+        return out
+    }
+
+    static func appendDecimal(_ value: Int, _ out: inout [UInt8]) {
+        if value >= 10 { appendDecimal(value / 10, &out) }
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 }

@@ -1,0 +1,31 @@
+# Shared by the project's scripts: find the Swift toolchain, and install missing Debian packages.
+# Sourced, not run.
+
+# The Swift toolchain: on PATH, or in /opt/swift as on these machines.
+ensure_swift() {
+  if ! command -v swift >/dev/null 2>&1; then
+    if [ -x /opt/swift/usr/bin/swift ]; then
+      export PATH="/opt/swift/usr/bin:$PATH"
+    else
+      echo "error: the Swift toolchain (6.0 or newer) is needed: https://www.swift.org/install/linux/" >&2
+      exit 1
+    fi
+  fi
+}
+
+# ensure_apt PACKAGE...: installs the Debian packages that are not installed yet.
+ensure_apt() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing Debian packages: ${missing[*]}" >&2
+  # Refresh the package lists only when they are missing or over a day old.
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+    $sudo apt-get update -qq
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
