@@ -188,6 +188,12 @@ final class BooksContractTests: XCTestCase {
         XCTAssertNil(other.header("Access-Control-Allow-Origin"))
     }
 
+    func testOpenAPIDocumentIsServed() throws {
+        let r = try client().request("GET", "/openapi.json")
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(try json(r).objectValue?["openapi"]?.stringValue, "3.0.3")
+    }
+
     func testHealth() throws {
         let c = try client()
         XCTAssertEqual(try c.request("GET", "/healthz").status, 200)

@@ -11,6 +11,7 @@ struct Settings: Sendable {
     var mongodbDB = "bookdata"
     var staticDir = "client-tier"
     var seedFile = "rawdata/book-data-to-insert.js"
+    var openAPIFile = "docs/openapi.json"
     var corsOrigins: [String] = []
     var logLevel = LogLevel.info
     var ioThreads = 2
@@ -53,7 +54,8 @@ struct Settings: Sendable {
             s.mongodbURL = v.isEmpty ? nil : v
         },
         .init(name: "MONGODB_DB", defaultValue: "bookdata", help: "database name when MONGODB_URL has no path") { s, v in s.mongodbDB = v },
-        .init(name: "STATIC_DIR", defaultValue: "client-tier", help: "directory of the single-page app served at /") { s, v in s.staticDir = v },
+        .init(name: "STATIC_DIR", defaultValue: "client-tier", help: "directory served at / (the single-page app); missing: API only") { s, v in s.staticDir = v },
+        .init(name: "OPENAPI_FILE", defaultValue: "docs/openapi.json", help: "the OpenAPI document served at /openapi.json") { s, v in s.openAPIFile = v },
         .init(name: "SEED_FILE", defaultValue: "rawdata/book-data-to-insert.js", help: "sample books loaded into a new, empty store") { s, v in s.seedFile = v },
         .init(name: "CORS_ORIGINS", defaultValue: "", help: "comma-separated origins allowed to call the API from a browser, or *; empty: same origin only") { s, v throws(SettingsError) in
             let origins = v.split(separator: ",").map { $0.trimmed }.filter { !$0.isEmpty }

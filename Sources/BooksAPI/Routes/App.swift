@@ -10,10 +10,15 @@ final class App: HTTPHandler {
     let books: BookRoutes
     let log: AppLog
 
-    init(store: BookStore, pool: WorkPool, settings: Settings, log: AppLog) {
+    let staticFiles: StaticFiles?
+    let openAPI: [UInt8]?
+
+    init(store: BookStore, pool: WorkPool, settings: Settings, log: AppLog, staticFiles: StaticFiles?, openAPI: [UInt8]?) {
         self.store = store
         self.pool = pool
         self.log = log
+        self.staticFiles = staticFiles
+        self.openAPI = openAPI
         cors = CORSPolicy(settings.corsOrigins)
         books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
     }
@@ -21,7 +26,12 @@ final class App: HTTPHandler {
     func handle(_ request: HTTPRequest, context: ResponseContext) -> HandlerResult {
         let route: Route
         do throws(Problem) {
-            guard let matched = try Route.match(request.path) else { throw Problem(404, "no such resource: \(request.path)") }
+            guard let matched = try Route.match(request.path) else {
+                if let staticFiles, !Route.isAPIPath(request.path), request.method == .get || request.method == .head {
+                    return run(request, context, blocking: true) { r throws(Problem) in try staticFiles.response(for: r.path) }
+                }
+                throw Problem(404, "no such resource: \(request.path)")
+            }
             route = matched
         } catch {
             return .respond(finish(error.response(requestID: request.requestID, path: request.path), request))
@@ -31,6 +41,9 @@ final class App: HTTPHandler {
         switch (route, request.method) {
         case (.healthz, .get), (.healthz, .head):
             return .respond(finish(HealthRoutes.healthz(), request))
+        case (.openapi, .get), (.openapi, .head):
+            guard let openAPI else { return .respond(finish(Problem(404, "the OpenAPI document is not installed").response(requestID: request.requestID, path: request.path), request)) }
+            return .respond(finish(HTTPResponse(status: 200, contentType: "application/json", body: openAPI), request))
         case (.readyz, .get), (.readyz, .head):
             return run(request, context, blocking: !store.readsAreNonBlocking) { _ throws(Problem) in try HealthRoutes.readyz(self.store) }
         case (.books, .get), (.books, .head):

@@ -6,13 +6,14 @@ enum Route: Equatable {
     case book(id: String)
     case healthz
     case readyz
+    case openapi
 
     /// Methods each route answers, for 405 `Allow` and OPTIONS.
     var allow: String {
         switch self {
         case .books: return "GET, HEAD, POST, OPTIONS"
         case .book: return "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"
-        case .healthz, .readyz: return "GET, HEAD, OPTIONS"
+        case .healthz, .readyz, .openapi: return "GET, HEAD, OPTIONS"
         }
     }
 
@@ -23,7 +24,13 @@ enum Route: Equatable {
         case .book: return "/books/{id}"
         case .healthz: return "/healthz"
         case .readyz: return "/readyz"
+        case .openapi: return "/openapi.json"
         }
+    }
+
+    /// Paths the API owns: they never fall through to static files.
+    static func isAPIPath(_ path: String) -> Bool {
+        path == "/books" || path.hasPrefix("/books/") || path == "/healthz" || path == "/readyz" || path == "/openapi.json"
     }
 
     static func match(_ path: String) throws(Problem) -> Route? {
@@ -31,6 +38,7 @@ enum Route: Equatable {
         case "/books": return .books
         case "/healthz": return .healthz
         case "/readyz": return .readyz
+        case "/openapi.json": return .openapi
         default: break
         }
         guard path.hasPrefix("/books/") else { return nil }
