@@ -30,8 +30,11 @@ final class BooksContractTests: XCTestCase {
 
     /// The sample books sorted as the API must sort them: by author, ties by id (byte order).
     private func expectedFirstPage() throws -> [String] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: ServerProcess.packageRoot + "/../shared/data/sample-books.json"))
-        let books = try XCTUnwrap(try JSONParser.parse([UInt8](data)).arrayValue)
+        let script = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ServerProcess.packageRoot + "/rawdata/book-data-to-insert.js")))
+        let start = try XCTUnwrap(String(decoding: script, as: UTF8.self).utf8.firstRange(of: "insertMany(".utf8)).upperBound
+        let offset = String(decoding: script, as: UTF8.self).utf8.distance(from: String(decoding: script, as: UTF8.self).utf8.startIndex, to: start)
+        let books = try XCTUnwrap(try JSONParser.parsePrefix(script[offset...]).0.arrayValue)
+        XCTAssertEqual(books.count, 42)
         let pairs = books.compactMap { b -> (String, String)? in
             guard let o = b.objectValue, let a = o["author"]?.stringValue, let id = o["id"]?.stringValue else { return nil }
             return (a, id)
