@@ -15,11 +15,16 @@ let package = Package(
         .target(name: "CSystemShims"),
         // HTTP/1.1 on epoll. Knows nothing about books or stores.
         .target(name: "HTTPServer", dependencies: ["CSystemShims"]),
-        .executableTarget(name: "BooksAPI", dependencies: ["JSON", "HTTPServer"]),
+        // The MongoDB C driver's headers (Debian: libmongoc-dev), for MongoBridge only.
+        .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
+        // The only module that touches libmongoc or libbson.
+        .target(name: "MongoBridge", dependencies: ["CMongoC", "JSON"]),
+        .executableTarget(name: "BooksAPI", dependencies: ["JSON", "HTTPServer", "MongoBridge"]),
         // A raw-socket HTTP client and a fixture that runs the real binary, for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "MongoBridgeTests", dependencies: ["MongoBridge", "JSON", "TestSupport"]),
         .testTarget(name: "BooksAPITests", dependencies: ["BooksAPI", "JSON", "HTTPServer", "TestSupport"]),
         // Starts the real binary and talks to it over sockets.
         // Depends on BooksAPI so that `swift test` builds the binary it starts.

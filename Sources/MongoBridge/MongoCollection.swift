@@ -1,0 +1,146 @@
+import CMongoC
+
+/// One collection, borrowed from a pooled client for the length of a `MongoPool.collection` call.
+/// Only standard MongoDB 5.0+ commands are used, through libmongoc's own helpers.
+public struct MongoCollection {
+    private let handle: OpaquePointer
+    private let client: OpaquePointer
+    public let database: String
+    public let name: String
+
+    init(handle: OpaquePointer, client: OpaquePointer, database: String, name: String) {
+        self.handle = handle
+        self.client = client
+        self.database = database
+        self.name = name
+    }
+
+    public func insertOne(_ document: Document) throws(MongoError) {
+        let doc = try BSONHandle(document)
+        var error = bson_error_t()
+        let (ok, _) = withReply { mongoc_collection_insert_one(handle, doc.pointer, nil, $0, &error) }
+        if !ok { throw MongoError(error) }
+    }
+
+    /// Streams matching documents to `each` batch by batch through a cursor, never holding the
+    /// whole result. `each` returns false to stop early (the cursor is then killed).
+    public func find(_ filter: Document, sort: Document? = nil, skip: Int = 0, limit: Int = 0, projection: Document? = nil,
+                     batchSize: Int32? = nil, _ each: (Document) throws(MongoError) -> Bool) throws(MongoError) {
+        var options = Document()
+        if let sort { options["sort"] = .document(sort) }
+        if skip > 0 { options["skip"] = .int64(Int64(skip)) }
+        if limit > 0 { options["limit"] = .int64(Int64(limit)) }
+        if let projection { options["projection"] = .document(projection) }
+        if let batchSize { options["batchSize"] = .int32(batchSize) }
+        let filterHandle = try BSONHandle(filter), optionsHandle = try BSONHandle(options)
+        let cursor = mongoc_collection_find_with_opts(handle, filterHandle.pointer, optionsHandle.pointer, nil)!
+        defer { mongoc_cursor_destroy(cursor) }
+        var current: OpaquePointer?
+        while mongoc_cursor_next(cursor, &current) {
+            guard let current, let document = decode(current) else { throw .invalidDocument("unreadable document from the server") }
+            if try !each(document) { return }
+        }
+        var error = bson_error_t()
+        if mongoc_cursor_error(cursor, &error) { throw MongoError(error) }
+    }
+
+    public func findOne(_ filter: Document, projection: Document? = nil) throws(MongoError) -> Document? {
+        var found: Document?
+        try find(filter, limit: 1, projection: projection) { (doc) throws(MongoError) -> Bool in found = doc; return false }
+        return found
+    }
+
+    public func countDocuments(_ filter: Document) throws(MongoError) -> Int {
+        let filterHandle = try BSONHandle(filter)
+        var error = bson_error_t()
+        let (count, _) = withReply { mongoc_collection_count_documents(handle, filterHandle.pointer, nil, nil, $0, &error) }
+        if count < 0 { throw MongoError(error) }
+        return Int(count)
+    }
+
+    /// Returns (matched, modified).
+    @discardableResult
+    public func updateOne(_ filter: Document, update: Document, upsert: Bool = false) throws(MongoError) -> (matched: Int, modified: Int) {
+        let filterHandle = try BSONHandle(filter), updateHandle = try BSONHandle(update)
+        let optionsHandle = try BSONHandle(upsert ? ["upsert": .bool(true)] : [:])
+        var error = bson_error_t()
+        let (ok, reply) = withReply { mongoc_collection_update_one(handle, filterHandle.pointer, updateHandle.pointer, optionsHandle.pointer, $0, &error) }
+        if !ok { throw MongoError(error) }
+        return (reply?["matchedCount"].flatMap(Self.int) ?? 0, reply?["modifiedCount"].flatMap(Self.int) ?? 0)
+    }
+
+    /// findAndModify: applies `update` (operators, or a whole replacement document) to the first
+    /// match and returns the document after the change (or before, with `returnNew: false`), or nil.
+    /// With a filter that pins the current state, this is a compare-and-swap.
+    public func findOneAndUpdate(_ filter: Document, update: Document, returnNew: Bool = true, projection: Document? = nil,
+                                 upsert: Bool = false) throws(MongoError) -> Document? {
+        let filterHandle = try BSONHandle(filter), updateHandle = try BSONHandle(update)
+        let projectionHandle = try projection.map { (p) throws(MongoError) -> BSONHandle in try BSONHandle(p) }
+        let options = mongoc_find_and_modify_opts_new()!
+        defer { mongoc_find_and_modify_opts_destroy(options) }
+        mongoc_find_and_modify_opts_set_update(options, updateHandle.pointer)
+        var flags = MONGOC_FIND_AND_MODIFY_NONE.rawValue
+        if returnNew { flags |= MONGOC_FIND_AND_MODIFY_RETURN_NEW.rawValue }
+        if upsert { flags |= MONGOC_FIND_AND_MODIFY_UPSERT.rawValue }
+        mongoc_find_and_modify_opts_set_flags(options, mongoc_find_and_modify_flags_t(flags))
+        if let projectionHandle { mongoc_find_and_modify_opts_set_fields(options, projectionHandle.pointer) }
+        var error = bson_error_t()
+        let (ok, reply) = withReply { mongoc_collection_find_and_modify_with_opts(handle, filterHandle.pointer, options, $0, &error) }
+        if !ok { throw MongoError(error) }
+        if case .document(let value)? = reply?["value"] { return value }
+        return nil
+    }
+
+    /// Returns how many were deleted (0 or 1).
+    @discardableResult
+    public func deleteOne(_ filter: Document) throws(MongoError) -> Int {
+        let filterHandle = try BSONHandle(filter)
+        var error = bson_error_t()
+        let (ok, reply) = withReply { mongoc_collection_delete_one(handle, filterHandle.pointer, nil, $0, &error) }
+        if !ok { throw MongoError(error) }
+        return reply?["deletedCount"].flatMap(Self.int) ?? 0
+    }
+
+    public struct Index: Sendable {
+        public var keys: Document
+        public var name: String
+        public var unique: Bool
+        public init(keys: Document, name: String, unique: Bool = false) {
+            self.keys = keys
+            self.name = name
+            self.unique = unique
+        }
+    }
+
+    /// The createIndexes command; creating an index that exists with the same spec is a no-op.
+    public func createIndexes(_ indexes: [Index]) throws(MongoError) {
+        let specs: [BSON] = indexes.map { index in
+            var spec: Document = ["key": .document(index.keys), "name": .string(index.name)]
+            if index.unique { spec["unique"] = .bool(true) }
+            return .document(spec)
+        }
+        let command = try BSONHandle(["createIndexes": .string(name), "indexes": .array(specs)])
+        var error = bson_error_t()
+        let (ok, _) = withReply { mongoc_collection_write_command_with_opts(handle, command.pointer, nil, $0, &error) }
+        if !ok { throw MongoError(error) }
+    }
+
+    /// Drops the collection; a collection that does not exist is already dropped.
+    public func drop() throws(MongoError) {
+        var error = bson_error_t()
+        if !mongoc_collection_drop_with_opts(handle, nil, &error) {
+            let mapped = MongoError(error)
+            if case .server(26, _) = mapped { return }  // NamespaceNotFound
+            throw mapped
+        }
+    }
+
+    static func int(_ value: BSON) -> Int? {
+        switch value {
+        case .int32(let i): return Int(i)
+        case .int64(let i): return Int(i)
+        case .double(let d): return Int(exactly: d)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import CMongoC
+import Synchronization
+
+/// The process's one `mongoc_client_pool_t`. A client is popped for one operation on one thread and
+/// always pushed back, even when the operation throws.
+public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thread-safe; `uri` and `pool` are immutable
+    private static let initialised: Void = { mongoc_init() }()  // mongoc_init runs once per process
+
+    private let uri: OpaquePointer
+    private let pool: OpaquePointer
+    public let databaseName: String
+    public let maxSize: Int
+    private let inUse = Atomic<Int>(0)
+    private let waiting = Atomic<Int>(0)
+
+    /// Timeouts libmongoc would otherwise default to 10 s (connect), 30 s (server selection) and
+    /// 300 s (socket). Given in the URL, the URL wins.
+    public struct Timeouts: Sendable {
+        public var connectMS: Int32 = 2000
+        public var serverSelectionMS: Int32 = 3000
+        public var socketMS: Int32 = 5000
+        public init() {}
+    }
+
+    public init(url: String, defaultDatabase: String, maxSize: Int, timeouts: Timeouts = Timeouts(), appName: String = "BooksAPI") throws(MongoError) {
+        _ = Self.initialised
+        var error = bson_error_t()
+        guard let uri = mongoc_uri_new_with_error(url, &error) else { throw .configuration(MongoError(error).description) }
+        for (option, value) in [(MONGOC_URI_CONNECTTIMEOUTMS, timeouts.connectMS), (MONGOC_URI_SERVERSELECTIONTIMEOUTMS, timeouts.serverSelectionMS),
+                                (MONGOC_URI_SOCKETTIMEOUTMS, timeouts.socketMS)] where !mongoc_uri_has_option(uri, option) {
+            mongoc_uri_set_option_as_int32(uri, option, value)
+        }
+        if !mongoc_uri_has_option(uri, MONGOC_URI_APPNAME) { mongoc_uri_set_appname(uri, appName) }
+        guard let pool = mongoc_client_pool_new_with_error(uri, &error) else {
+            mongoc_uri_destroy(uri)
+            throw .configuration(MongoError(error).description)
+        }
+        mongoc_client_pool_set_error_api(pool, Int32(MONGOC_ERROR_API_VERSION_2))
+        mongoc_client_pool_max_size(pool, UInt32(max(1, maxSize)))
+        self.uri = uri
+        self.pool = pool
+        self.maxSize = max(1, maxSize)
+        if let path = mongoc_uri_get_database(uri), path.pointee != 0 {
+            databaseName = String(cString: path)
+        } else {
+            databaseName = defaultDatabase
+        }
+    }
+
+    deinit {
+        mongoc_client_pool_destroy(pool)
+        mongoc_uri_destroy(uri)
+    }
+
+    /// Clients in use and callers waiting for one, for metrics.
+    public var load: (inUse: Int, waiting: Int) { (inUse.load(ordering: .relaxed), waiting.load(ordering: .relaxed)) }
+
+    /// Runs `body` with a client popped from the pool (blocking while all are busy), then returns it.
+    func withClient<T>(_ body: (OpaquePointer) throws(MongoError) -> T) throws(MongoError) -> T {
+        waiting.add(1, ordering: .relaxed)
+        let client = mongoc_client_pool_pop(pool)!
+        waiting.subtract(1, ordering: .relaxed)
+        inUse.add(1, ordering: .relaxed)
+        defer {
+            mongoc_client_pool_push(pool, client)
+            inUse.subtract(1, ordering: .relaxed)
+        }
+        return try body(client)
+    }
+
+    /// A collection of the configured database, valid for the duration of `body` only.
+    public func collection<T>(_ name: String, _ body: (MongoCollection) throws(MongoError) -> T) throws(MongoError) -> T {
+        try withClient { (client) throws(MongoError) -> T in
+            let handle = mongoc_client_get_collection(client, databaseName, name)!
+            defer { mongoc_collection_destroy(handle) }
+            return try body(MongoCollection(handle: handle, client: client, database: databaseName, name: name))
+        }
+    }
+
+    /// `{ping: 1}` against the admin database: throws if no server is usable.
+    public func ping() throws(MongoError) {
+        try withClient { (client) throws(MongoError) in
+            let command = try BSONHandle(["ping": .int32(1)])
+            var error = bson_error_t()
+            let (ok, _) = withReply { mongoc_client_command_simple(client, "admin", command.pointer, nil, $0, &error) }
+            if !ok { throw MongoError(error) }
+        }
+    }
+}
