@@ -29,3 +29,20 @@ ensure_apt() {
   fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# Debian packages the build needs: the MongoDB C driver (MongoBridge links it through pkg-config).
+ensure_build_packages() {
+  ensure_apt pkg-config libmongoc-dev libbson-dev
+}
+
+# The project-local Python venv for test tools (.venv), with Tests/MongoTestServer/requirements.txt.
+ensure_test_venv() {
+  command -v python3 >/dev/null 2>&1 || ensure_apt python3
+  python3 -c 'import venv, ensurepip' 2>/dev/null || ensure_apt python3-venv
+  local stamp=.venv/.requirements
+  if [ ! -x .venv/bin/python ] || ! cmp -s Tests/MongoTestServer/requirements.txt "$stamp"; then
+    python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check -r Tests/MongoTestServer/requirements.txt
+    cp Tests/MongoTestServer/requirements.txt "$stamp"
+  fi
+}

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import HTTPServer
 import JSON
+import MongoBridge
 
 /// Entry point: `BooksAPI [serve | seed [--replace] | repair | --help]`.
 @main
@@ -61,7 +62,7 @@ enum BooksAPIMain {
             fail("cannot listen: \(error)", code: 1)
         }
         server.start()
-        log.info("listening on http://\(settings.host):\(server.port)\(settings.unixSocket.map { " and unix:\($0)" } ?? "") with \(settings.ioThreads) I/O threads, \(settings.workerThreads) workers, store: embedded (\(settings.dataDir))")
+        log.info("listening on http://\(settings.host):\(server.port)\(settings.unixSocket.map { " and unix:\($0)" } ?? "") with \(settings.ioThreads) I/O threads, \(settings.workerThreads) workers, store: \(settings.mongodbURL.map { "MongoDB \(SettingsError.redacted($0))" } ?? "embedded (\(settings.dataDir))")")
 
         var signals = sigset_t()
         sigemptyset(&signals)
@@ -77,8 +78,20 @@ enum BooksAPIMain {
     }
 
     static func openStore(_ settings: Settings, log: AppLog) -> BookStore {
-        if settings.mongodbURL != nil {
-            fail("MONGODB_URL is set, but this build has no MongoDB store yet; unset it to use the embedded store", code: 2)
+        if let url = settings.mongodbURL {
+            let pool: MongoPool
+            do {
+                pool = try MongoPool(url: url, defaultDatabase: settings.mongodbDB, maxSize: settings.mongodbPoolSize ?? settings.workerThreads)
+            } catch {
+                fail("invalid setting MONGODB_URL=\"\(SettingsError.redacted(url))\": \(SettingsError.redacted(error.description))", code: 2)
+            }
+            let store = MongoStore(pool: pool, maxDocumentBytes: settings.maxDocumentBytes)
+            do {
+                try store.ensureIndexes()
+            } catch {
+                log.warn("MongoDB not reachable yet (\(describe(error))); serving anyway, /readyz answers 503 until it is")
+            }
+            return store
         }
         do {
             let store = try EmbeddedStore(directory: settings.dataDir, maxDocumentBytes: settings.maxDocumentBytes, compactMinBytes: settings.compactMinBytes)

@@ -131,13 +131,13 @@ public enum BSONCodec {
             case 0x04: return .array(try fields(depth: depth + 1).map(\.value))
             case 0x05:
                 let length = Int(try int32())
-                let subtype = try take(1)[0]
+                let subtype = try take(1).first!
                 guard length >= 0 else { throw DecodeError(message: "negative binary length") }
                 return .binary(subtype: subtype, bytes: Array(try take(length)))
             case 0x06: return .undefined
             case 0x07: return .objectID(ObjectID(bytes: Array(try take(12)))!)
             case 0x08:
-                let b = try take(1)[0]
+                let b = try take(1).first!
                 guard b <= 1 else { throw DecodeError(message: "invalid boolean") }
                 return .bool(b == 1)
             case 0x09: return .datetime(Int64(bitPattern: try uint64()))

@@ -4,21 +4,51 @@ import TestSupport
 import XCTest
 
 /// The /books contract, end to end over real sockets against the real binary.
-/// Store-agnostic: with E2E_MONGODB_URL set, the same tests run against MongoDB.
+/// Store-agnostic, the same tests run:
+/// - on the embedded store (the default);
+/// - with `E2E_STORE=mongo`, on MongoStore through MongoBridge and libmongoc, against the project's
+///   MongoDB wire-protocol test server, which the suite starts and stops itself;
+/// - with `E2E_MONGODB_URL=mongodb://...`, against that MongoDB (a real server or replica set).
 final class BooksContractTests: XCTestCase {
-    nonisolated(unsafe) static var server: ServerProcess!  // set in class setUp, before any test runs
+    nonisolated(unsafe) static var servers: [String: ServerProcess] = [:]  // set in class setUp, before any test runs
+    nonisolated(unsafe) static var mongo: MongoTestServer?
+
+    static func storeEnvironment() throws -> [String: String] {
+        let environment = ProcessInfo.processInfo.environment
+        if let url = environment["E2E_MONGODB_URL"] { return ["MONGODB_URL": url] }
+        guard environment["E2E_STORE"] == "mongo" else { return [:] }
+        let mongo = try MongoTestServer()
+        Self.mongo = mongo
+        return ["MONGODB_URL": mongo.url]
+    }
 
     override class func setUp() {
         super.setUp()
-        server = try! ServerProcess(environment: ["CORS_ORIGINS": "http://spa.example"])
+        do {
+            var environment = try storeEnvironment()
+            environment["CORS_ORIGINS"] = "http://spa.example"
+            let server = try ServerProcess(environment: environment)
+            if environment["MONGODB_URL"] != nil {
+                let seed = try ServerProcess(environment: environment, arguments: ["seed", "--replace"], waitForListening: false)
+                precondition(seed.waitForExit() == 0, "seeding MongoDB failed: \(seed.log)")
+            }
+            servers[String(describing: self)] = server
+        } catch {
+            fatalError("cannot start the server for \(self): \(error)")
+        }
     }
 
     override class func tearDown() {
-        XCTAssertEqual(server.stop(), 0, "SIGTERM must exit 0")
+        if let server = servers.removeValue(forKey: String(describing: self)) {
+            XCTAssertEqual(server.stop(), 0, "SIGTERM must exit 0")
+        }
+        mongo?.stop()
         super.tearDown()
     }
 
-    private func client() throws -> RawHTTPClient { try Self.server.client() }
+    var server: ServerProcess { Self.servers[String(describing: type(of: self))]! }
+
+    private func client() throws -> RawHTTPClient { try server.client() }
 
     private func json(_ response: RawHTTPClient.Response) throws -> JSONValue { try JSONParser.parse(response.body) }
 
@@ -198,6 +228,8 @@ final class BooksContractTests: XCTestCase {
     }
 
     func testHealth() throws {
+        let onMongo = ProcessInfo.processInfo.environment["E2E_STORE"] == "mongo" || ProcessInfo.processInfo.environment["E2E_MONGODB_URL"] != nil
+        XCTAssertTrue(server.log.contains(onMongo ? "store: MongoDB" : "store: embedded"), "wrong store: \(server.log)")
         let c = try client()
         XCTAssertEqual(try c.request("GET", "/healthz").status, 200)
         XCTAssertEqual(try c.request("GET", "/readyz").status, 200)

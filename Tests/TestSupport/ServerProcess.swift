@@ -32,7 +32,6 @@ public final class ServerProcess: @unchecked Sendable {  // the log is behind lo
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
         var environment = ["PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": self.dataDir, "LOG_LEVEL": "info", "IO_THREADS": "2"]
-        for (k, v) in Self.storeEnvironment { environment[k] = v }
         for (k, v) in extra { environment[k] = v }
         process.environment = environment
         process.standardOutput = output
@@ -57,14 +56,6 @@ public final class ServerProcess: @unchecked Sendable {  // the log is behind lo
             usleep(20_000)
         }
         throw StartError.timeout(log)
-    }
-
-    /// Extra environment for every server the suite starts: this is how the same end-to-end
-    /// suite runs against another store (E2E_MONGODB_URL points it at a MongoDB).
-    public static var storeEnvironment: [String: String] {
-        var env: [String: String] = [:]
-        if let url = ProcessInfo.processInfo.environment["E2E_MONGODB_URL"] { env["MONGODB_URL"] = url }
-        return env
     }
 
     public var log: String {

@@ -9,6 +9,7 @@ struct Settings: Sendable {
     var dataDir = "./data"
     var mongodbURL: String?
     var mongodbDB = "bookdata"
+    var mongodbPoolSize: Int?
     var staticDir = "client-tier"
     var seedFile = "rawdata/book-data-to-insert.js"
     var openAPIFile = "docs/openapi.json"
@@ -52,6 +53,9 @@ struct Settings: Sendable {
                 throw SettingsError("MONGODB_URL", "(hidden)", "must start with mongodb:// or mongodb+srv://")
             }
             s.mongodbURL = v.isEmpty ? nil : v
+        },
+        .init(name: "MONGODB_POOL_SIZE", defaultValue: "WORKER_THREADS", help: "most MongoDB connections (libmongoc client pool size)") { s, v throws(SettingsError) in
+            s.mongodbPoolSize = try int("MONGODB_POOL_SIZE", v, 1...1024)
         },
         .init(name: "MONGODB_DB", defaultValue: "bookdata", help: "database name when MONGODB_URL has no path") { s, v in s.mongodbDB = v },
         .init(name: "STATIC_DIR", defaultValue: "client-tier", help: "directory served at / (the single-page app); missing: API only") { s, v in s.staticDir = v },
@@ -181,4 +185,13 @@ struct SettingsError: Error, CustomStringConvertible {
         self.reason = reason
     }
     var description: String { "invalid setting \(name)=\"\(value)\": \(reason)" }
+
+    /// A connection string with its password (and user) replaced, for logs and errors.
+    static func redacted(_ url: String) -> String {
+        guard let scheme = url.firstRange(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        guard let at = authority.lastIndex(of: "@") else { return url }
+        return String(url[..<scheme.upperBound]) + "***" + String(url[at...])
+    }
 }

@@ -75,6 +75,20 @@ struct BookValidator: Sendable {
         return errors.isEmpty ? .success(patch) : .failure(ValidationErrors(errors))
     }
 
+    /// A book as stored elsewhere (a MongoDB seeded by the original script has `read: 1`), in the
+    /// shape the API always answers with: `read` a boolean, `score` and `year` integers, no `_id`.
+    static func normalizeStored(_ document: JSONObject) -> JSONObject {
+        var book = document
+        book["_id"] = nil
+        if case .int(let r)? = book["read"] { book["read"] = .bool(r != 0) }
+        if let score = book["score"] {
+            var ignored: [FieldError] = []
+            if let s = Self.score(score, &ignored) { book["score"] = .int(s) }
+        }
+        if case .double(let y)? = book["year"], let whole = FieldRules.integer(.double(y)) { book["year"] = .int(whole) }
+        return book
+    }
+
     /// The stored document must stay within the size limit after any change.
     func sizeProblem(_ book: JSONObject) -> FieldError? {
         var bytes: [UInt8] = []

@@ -1,0 +1,184 @@
+import JSON
+import MongoBridge
+import Synchronization
+
+/// Books in MongoDB, through MongoBridge. Every call blocks on the network, so the routes run it on
+/// the work pool. User input only ever becomes a value (`$eq`, an escaped `$regex`), never an
+/// operator or a field path.
+final class MongoStore: BookStore, Sendable {
+    let readsAreNonBlocking = false
+    static let collection = "books"
+    private let pool: MongoPool
+    private let maxDocumentBytes: Int
+    private let indexesReady = Atomic<Bool>(false)
+    private static let withoutID: Document = ["_id": .int32(0)]
+
+    init(pool: MongoPool, maxDocumentBytes: Int) {
+        self.pool = pool
+        self.maxDocumentBytes = maxDocumentBytes
+    }
+
+    /// Creates the indexes the store relies on: unique `id`, and `author` as in the original script.
+    /// Safe to repeat. Failure (MongoDB down at start) is retried before the next write.
+    func ensureIndexes() throws(StoreError) {
+        try call { () throws(MongoError) in
+            try pool.collection(Self.collection) { (c) throws(MongoError) in
+                try c.createIndexes([.init(keys: ["id": .int32(1)], name: "id_1", unique: true),
+                                     .init(keys: ["author": .int32(1)], name: "author_1")])
+            }
+        }
+        indexesReady.store(true, ordering: .relaxed)
+    }
+
+    // MARK: reads
+
+    func listBooks(_ query: BookQuery) throws(StoreError) -> BookPage {
+        let filter = Self.filter(for: query)
+        var sort: Document = ["_id": .int32(1)]  // no sort asked: insertion order, as ObjectIds grow
+        if let s = query.sort {
+            let direction = BSON.int32(s.ascending ? 1 : -1)
+            sort = [s.field.rawValue: direction]
+            if s.field != .id { sort["id"] = direction }  // ties break on id, as in the embedded store
+        }
+        return try call { () throws(MongoError) -> BookPage in
+            try pool.collection(Self.collection) { (c) throws(MongoError) -> BookPage in
+                let total = try c.countDocuments(filter)
+                var items: [[UInt8]] = []
+                if query.limit > 0 && query.skip < total {
+                    try c.find(filter, sort: sort, skip: query.skip, limit: query.limit, projection: Self.withoutID) { (doc) throws(MongoError) -> Bool in
+                        items.append(Self.json(doc))
+                        return true
+                    }
+                }
+                return BookPage(total: total, items: items)
+            }
+        }
+    }
+
+    func book(id: String) throws(StoreError) -> [UInt8]? {
+        try call { () throws(MongoError) -> [UInt8]? in
+            try pool.collection(Self.collection) { (c) throws(MongoError) -> [UInt8]? in
+                try c.findOne(Self.byID(id), projection: Self.withoutID).map(Self.json)
+            }
+        }
+    }
+
+    func checkReady() throws(StoreError) {
+        try call { () throws(MongoError) in try pool.ping() }
+    }
+
+    // MARK: writes
+
+    func insertBook(_ book: JSONObject) throws(StoreError) {
+        if !indexesReady.load(ordering: .relaxed) { try ensureIndexes() }
+        try call { () throws(MongoError) in
+            try pool.collection(Self.collection) { (c) throws(MongoError) in try c.insertOne(Document(json: book)) }
+        }
+    }
+
+    /// Read, check, apply the patch in Swift (the same code the embedded store runs), then write
+    /// back with findAndModify matching the exact document read: a compare-and-swap. If another
+    /// writer got there first, try again (and an If-Match then fails, as it should).
+    func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome {
+        try call { () throws(MongoError) -> UpdateOutcome in
+            try pool.collection(Self.collection) { (c) throws(MongoError) -> UpdateOutcome in
+                for _ in 0..<8 {
+                    guard let current = try c.findOne(Self.byID(id)) else { return .notFound }
+                    let currentBook = BookValidator.normalizeStored(current.json)
+                    var currentJSON: [UInt8] = []
+                    JSONWriter.writeObject(currentBook, into: &currentJSON)
+                    if let precondition, !precondition(currentJSON) { return .preconditionFailed }
+                    var updated = currentBook
+                    patch.apply(to: &updated)
+                    var updatedJSON: [UInt8] = []
+                    JSONWriter.writeObject(updated, into: &updatedJSON)
+                    guard updatedJSON.count <= maxDocumentBytes else { throw .invalidDocument("too large") }
+                    if try c.findOneAndUpdate(current, update: Document(json: updated), projection: Self.withoutID) != nil {
+                        return .updated(updatedJSON)
+                    }
+                }
+                throw .server(code: 112, message: "the book kept changing under concurrent updates")  // WriteConflict
+            }
+        }
+    }
+
+    func deleteBook(id: String) throws(StoreError) -> Bool {
+        try call { () throws(MongoError) -> Bool in
+            try pool.collection(Self.collection) { (c) throws(MongoError) -> Bool in try c.deleteOne(Self.byID(id)) > 0 }
+        }
+    }
+
+    func seedBooks(_ books: [JSONObject], replace: Bool) throws(StoreError) -> Int {
+        if replace { try call { () throws(MongoError) in try pool.collection(Self.collection) { (c) throws(MongoError) in try c.drop() } } }
+        try ensureIndexes()
+        var inserted = 0
+        for book in books {
+            do throws(StoreError) {
+                try insertBook(book)
+                inserted += 1
+            } catch .duplicateID {
+                continue  // already there: seeding keeps existing books
+            }
+        }
+        return inserted
+    }
+
+    // MARK: queries from typed values only
+
+    static func byID(_ id: String) -> Document { ["id": .document(["$eq": .string(id)])] }
+
+    static func filter(for query: BookQuery) -> Document {
+        var filter = Document()
+        if let author = query.author { filter["author"] = .document(["$eq": .string(author)]) }
+        // The original data stores read as 1 and 0; match both spellings.
+        if let read = query.read { filter["read"] = .document(["$in": .array([.bool(read), .int32(read ? 1 : 0)])]) }
+        if query.yearFrom != nil || query.yearTo != nil {
+            var range = Document()
+            if let from = query.yearFrom { range["$gte"] = .int64(from) }
+            if let to = query.yearTo { range["$lte"] = .int64(to) }
+            filter["year"] = .document(range)
+        }
+        if let text = query.text {
+            let pattern = BSON.document(["$regex": .string(escapeRegex(text)), "$options": .string("i")])
+            filter["$or"] = .array([.document(["title": pattern]), .document(["author": pattern])])
+        }
+        return filter
+    }
+
+    /// Escapes every ASCII character that is not a letter, digit or space, so the text is matched
+    /// literally by MongoDB's PCRE, whatever the user typed.
+    static func escapeRegex(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII, !(scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == " ") { out.append("\\") }
+            out.unicodeScalars.append(scalar)
+        }
+        return out
+    }
+
+    static func json(_ document: Document) -> [UInt8] {
+        var out: [UInt8] = []
+        JSONWriter.writeObject(BookValidator.normalizeStored(document.json), into: &out)
+        return out
+    }
+
+    /// MongoBridge errors named as store errors; the routes choose the statuses.
+    private func call<T>(_ body: () throws(MongoError) -> T) throws(StoreError) -> T {
+        do throws(MongoError) {
+            return try body()
+        } catch {
+            switch error {
+            case .duplicateKey(let m): throw .duplicateID(m)
+            case .unreachable(let m): throw .unavailable(m)
+            case .timeout(let m): throw .timeout(m)
+            case .invalidDocument(let m) where m == "too large": throw .documentTooLarge(limit: maxDocumentBytes)
+            case .server(let code, let m) where Self.transientCodes.contains(code): throw .unavailable(m)
+            case .server(50, let m), .server(262, let m), .server(89, let m): throw .timeout(m)
+            case .server(_, let m), .invalidDocument(let m), .configuration(let m): throw .invalid(m)
+            }
+        }
+    }
+
+    /// Server errors that mean "try again soon": not primary, shutting down, host unreachable, write conflict.
+    private static let transientCodes: Set<Int> = [6, 7, 11600, 11602, 10107, 13435, 13436, 189, 91, 112, 9001]
+}

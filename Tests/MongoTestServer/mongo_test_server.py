@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""A MongoDB wire-protocol test server, for tests only.
+
+It speaks OP_MSG (with document sequences, checksums and moreToCome) and the legacy OP_QUERY
+handshake, decodes BSON with pymongo's `bson`, and gets query and update semantics from mongomock.
+It implements the commands the BooksAPI store uses: hello/isMaster, ping, buildInfo, insert, find,
+getMore, killCursors, update, delete, findAndModify, aggregate, createIndexes, drop and endSessions.
+Any other command answers CommandNotFound, so gaps are loud.
+
+Usage: mongo_test_server.py [--port 0] [--delay-ms N]   (prints "listening on PORT")
+"""
+import argparse
+import datetime
+import itertools
+import socket
+import socketserver
+import struct
+import sys
+import threading
+
+import bson
+import mongomock
+from bson.codec_options import CodecOptions
+from bson.int64 import Int64
+from bson.objectid import ObjectId
+
+OP_REPLY, OP_QUERY, OP_MSG = 1, 2004, 2013
+CHECKSUM_PRESENT, MORE_TO_COME = 1, 2
+CODEC = CodecOptions(document_class=dict)
+MAX_WIRE_VERSION = 13  # MongoDB 5.0
+
+client = mongomock.MongoClient()
+lock = threading.RLock()  # one lock serialises writes, as a real server does per document
+cursors = {}
+cursor_ids = itertools.count(1000)
+connection_ids = itertools.count(1)
+request_ids = itertools.count(1)
+delay_seconds = 0.0
+HANDSHAKE = {"hello", "isMaster", "ismaster"}
+
+
+def error(message, code=8, code_name="UnknownError"):
+    return {"ok": 0.0, "errmsg": message, "code": code, "codeName": code_name}
+
+
+def collection(cmd, name_key):
+    return client[cmd.get("$db", "test")][cmd[name_key]]
+
+
+def namespace(cmd, name_key):
+    return "%s.%s" % (cmd.get("$db", "test"), cmd[name_key])
+
+
+def batch(ns, docs, batch_size, first):
+    size = batch_size if batch_size and batch_size > 0 else 101
+    head, rest = docs[:size], docs[size:]
+    cursor_id = 0
+    if rest:
+        cursor_id = next(cursor_ids)
+        cursors[cursor_id] = (ns, rest)
+    return {"cursor": {"firstBatch" if first else "nextBatch": head, "id": Int64(cursor_id), "ns": ns}, "ok": 1.0}
+
+
+def cmd_hello(cmd, conn_id):
+    return {"helloOk": True, "ismaster": True, "isWritablePrimary": True, "maxBsonObjectSize": 16 * 1024 * 1024,
+            "maxMessageSizeBytes": 48000000, "maxWriteBatchSize": 100000,
+            "localTime": datetime.datetime.now(datetime.timezone.utc), "logicalSessionTimeoutMinutes": 30,
+            "connectionId": conn_id, "minWireVersion": 0, "maxWireVersion": MAX_WIRE_VERSION, "readOnly": False, "ok": 1.0}
+
+
+def cmd_insert(cmd):
+    coll = collection(cmd, "insert")
+    n, write_errors = 0, []
+    for index, doc in enumerate(cmd.get("documents", [])):
+        doc.setdefault("_id", ObjectId())
+        try:
+            coll.insert_one(doc)
+            n += 1
+        except mongomock.DuplicateKeyError as e:
+            write_errors.append({"index": index, "code": 11000, "errmsg": "E11000 duplicate key error: %s" % e})
+            if cmd.get("ordered", True):
+                break
+    reply = {"n": n, "ok": 1.0}
+    if write_errors:
+        reply["writeErrors"] = write_errors
+    return reply
+
+
+def run_find(cmd):
+    coll = collection(cmd, "find")
+    cursor = coll.find(cmd.get("filter", {}), cmd.get("projection"))
+    if cmd.get("sort"):
+        cursor = cursor.sort(list(cmd["sort"].items()))
+    if cmd.get("skip"):
+        cursor = cursor.skip(int(cmd["skip"]))
+    limit = int(cmd.get("limit", 0) or 0)
+    if limit:
+        cursor = cursor.limit(abs(limit))
+    return list(cursor), limit
+
+
+def cmd_find(cmd):
+    docs, limit = run_find(cmd)
+    if cmd.get("singleBatch") or limit < 0:
+        return {"cursor": {"firstBatch": docs, "id": Int64(0), "ns": namespace(cmd, "find")}, "ok": 1.0}
+    return batch(namespace(cmd, "find"), docs, cmd.get("batchSize"), True)
+
+
+def cmd_get_more(cmd):
+    cursor_id = int(cmd["getMore"])
+    if cursor_id not in cursors:
+        return error("cursor id %d not found" % cursor_id, 43, "CursorNotFound")
+    ns, docs = cursors.pop(cursor_id)
+    reply = batch(ns, docs, cmd.get("batchSize"), False)
+    if reply["cursor"]["id"]:  # keep the same id for the rest, as a server does
+        cursors[cursor_id] = cursors.pop(int(reply["cursor"]["id"]))
+        reply["cursor"]["id"] = Int64(cursor_id)
+    return reply
+
+
+def cmd_kill_cursors(cmd):
+    killed = [c for c in cmd.get("cursors", []) if cursors.pop(int(c), None) is not None]
+    return {"cursorsKilled": killed, "cursorsNotFound": [], "cursorsAlive": [], "cursorsUnknown": [], "ok": 1.0}
+
+
+def is_replacement(update):
+    return isinstance(update, dict) and not any(k.startswith("$") for k in update)
+
+
+def cmd_update(cmd):
+    coll = collection(cmd, "update")
+    n = modified = 0
+    upserted, write_errors = [], []
+    for index, spec in enumerate(cmd.get("updates", [])):
+        try:
+            q, u, upsert = spec.get("q", {}), spec["u"], spec.get("upsert", False)
+            if is_replacement(u):
+                result = coll.replace_one(q, u, upsert=upsert)
+            elif spec.get("multi"):
+                result = coll.update_many(q, u, upsert=upsert)
+            else:
+                result = coll.update_one(q, u, upsert=upsert)
+            n += result.matched_count
+            modified += result.modified_count
+            if result.upserted_id is not None:
+                n += 1
+                upserted.append({"index": index, "_id": result.upserted_id})
+        except mongomock.DuplicateKeyError as e:
+            write_errors.append({"index": index, "code": 11000, "errmsg": "E11000 duplicate key error: %s" % e})
+        except (mongomock.WriteError, mongomock.OperationFailure, ValueError) as e:
+            write_errors.append({"index": index, "code": getattr(e, "code", None) or 9, "errmsg": str(e)})
+        if write_errors and cmd.get("ordered", True):
+            break
+    reply = {"n": n, "nModified": modified, "ok": 1.0}
+    if upserted:
+        reply["upserted"] = upserted
+    if write_errors:
+        reply["writeErrors"] = write_errors
+    return reply
+
+
+def cmd_delete(cmd):
+    coll = collection(cmd, "delete")
+    n = 0
+    for spec in cmd.get("deletes", []):
+        result = coll.delete_one(spec.get("q", {})) if spec.get("limit", 0) == 1 else coll.delete_many(spec.get("q", {}))
+        n += result.deleted_count
+    return {"n": n, "ok": 1.0}
+
+
+def cmd_find_and_modify(cmd):
+    # Done by _id in two steps under the lock (atomic here), not with mongomock's find_one_and_*,
+    # which returns None for a replacement with a projection.
+    coll = collection(cmd, "findAndModify")
+    query, fields = cmd.get("query", {}), cmd.get("fields")
+    sort = list(cmd["sort"].items()) if cmd.get("sort") else None
+    update, new, upsert = cmd.get("update"), bool(cmd.get("new", False)), bool(cmd.get("upsert", False))
+    try:
+        doc = coll.find_one(query, sort=sort)
+        if doc is None:
+            if not upsert or cmd.get("remove"):
+                return {"lastErrorObject": {"n": 0, "updatedExisting": False}, "value": None, "ok": 1.0}
+            if is_replacement(update):
+                inserted = coll.insert_one(dict(update)).inserted_id
+            else:
+                inserted = coll.update_one(query, update, upsert=True).upserted_id
+            value = coll.find_one({"_id": inserted}, fields) if new else None
+            return {"lastErrorObject": {"n": 1, "updatedExisting": False, "upserted": inserted}, "value": value, "ok": 1.0}
+        key = {"_id": doc["_id"]}
+        before = coll.find_one(key, fields)
+        if cmd.get("remove"):
+            coll.delete_one(key)
+            return {"lastErrorObject": {"n": 1}, "value": before, "ok": 1.0}
+        if is_replacement(update):
+            coll.replace_one(key, update)
+        else:
+            coll.update_one(key, update)
+        value = coll.find_one(key, fields) if new else before
+    except mongomock.DuplicateKeyError as e:
+        return error("E11000 duplicate key error: %s" % e, 11000, "DuplicateKey")
+    return {"lastErrorObject": {"n": 1, "updatedExisting": True}, "value": value, "ok": 1.0}
+
+
+def cmd_aggregate(cmd):
+    coll = collection(cmd, "aggregate")
+    docs = list(coll.aggregate(cmd.get("pipeline", [])))
+    return batch(namespace(cmd, "aggregate"), docs, (cmd.get("cursor") or {}).get("batchSize"), True)
+
+
+def cmd_create_indexes(cmd):
+    coll = collection(cmd, "createIndexes")
+    before = len(coll.index_information()) if cmd["createIndexes"] in coll.database.list_collection_names() else 0
+    try:
+        for index in cmd.get("indexes", []):
+            coll.create_index(list(index["key"].items()), unique=bool(index.get("unique", False)), name=index.get("name"))
+    except mongomock.DuplicateKeyError as e:
+        return error("E11000 duplicate key error: %s" % e, 11000, "DuplicateKey")
+    return {"createdCollectionAutomatically": before == 0, "numIndexesBefore": max(before, 1),
+            "numIndexesAfter": len(coll.index_information()), "ok": 1.0}
+
+
+def cmd_drop(cmd):
+    db = client[cmd.get("$db", "test")]
+    if cmd["drop"] not in db.list_collection_names():
+        return error("ns not found", 26, "NamespaceNotFound")
+    db.drop_collection(cmd["drop"])
+    return {"ns": namespace(cmd, "drop"), "nIndexesWas": 1, "ok": 1.0}
+
+
+COMMANDS = {
+    "ping": lambda cmd: {"ok": 1.0},
+    "buildInfo": lambda cmd: {"version": "5.0.0", "versionArray": [5, 0, 0, 0], "maxBsonObjectSize": 16 * 1024 * 1024, "ok": 1.0},
+    "buildinfo": lambda cmd: {"version": "5.0.0", "versionArray": [5, 0, 0, 0], "maxBsonObjectSize": 16 * 1024 * 1024, "ok": 1.0},
+    "endSessions": lambda cmd: {"ok": 1.0},
+    "insert": cmd_insert, "find": cmd_find, "getMore": cmd_get_more, "killCursors": cmd_kill_cursors,
+    "update": cmd_update, "delete": cmd_delete, "findAndModify": cmd_find_and_modify, "findandmodify": cmd_find_and_modify,
+    "aggregate": cmd_aggregate, "createIndexes": cmd_create_indexes, "drop": cmd_drop,
+}
+
+
+def run_command(cmd, conn_id):
+    name = next(iter(cmd), None)
+    if name in HANDSHAKE:
+        return cmd_hello(cmd, conn_id)
+    handler = COMMANDS.get(name)
+    if handler is None:
+        return error("no such command: '%s'" % name, 59, "CommandNotFound")
+    if delay_seconds:
+        threading.Event().wait(delay_seconds)  # a slow server, for deadline tests
+    with lock:
+        try:
+            return handler(cmd)
+        except Exception as e:  # any failure is an error reply, never a dropped connection
+            return error("%s: %s" % (type(e).__name__, e))
+
+
+def read_exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data
+
+
+def parse_op_msg(body):
+    flags = struct.unpack_from("<I", body, 0)[0]
+    end = len(body) - (4 if flags & CHECKSUM_PRESENT else 0)
+    offset, command, sequences = 4, None, {}
+    while offset < end:
+        kind = body[offset]
+        offset += 1
+        size = struct.unpack_from("<i", body, offset)[0]
+        if kind == 0:
+            command = bson.decode(body[offset:offset + size], codec_options=CODEC)
+            offset += size
+        elif kind == 1:
+            section_end = offset + size
+            name_end = body.index(b"\x00", offset + 4)
+            identifier = body[offset + 4:name_end].decode()
+            position, docs = name_end + 1, []
+            while position < section_end:
+                doc_size = struct.unpack_from("<i", body, position)[0]
+                docs.append(bson.decode(body[position:position + doc_size], codec_options=CODEC))
+                position += doc_size
+            sequences[identifier] = docs
+            offset = section_end
+        else:
+            raise ValueError("unknown OP_MSG section kind %d" % kind)
+    command.update(sequences)
+    return flags, command
+
+
+def parse_op_query(body):
+    name_end = body.index(b"\x00", 4)
+    database = body[4:name_end].decode().split(".")[0]
+    offset = name_end + 1 + 8  # numberToSkip, numberToReturn
+    size = struct.unpack_from("<i", body, offset)[0]
+    query = bson.decode(body[offset:offset + size], codec_options=CODEC)
+    if "$query" in query:
+        query = query["$query"]
+    query.setdefault("$db", database)
+    return query
+
+
+def message(op_code, response_to, payload):
+    return struct.pack("<iiii", 16 + len(payload), next(request_ids), response_to, op_code) + payload
+
+
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        conn_id = next(connection_ids)
+        sock = self.request
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            while True:
+                length, request_id, _, op_code = struct.unpack("<iiii", read_exactly(sock, 16))
+                body = read_exactly(sock, length - 16)
+                if op_code == OP_MSG:
+                    flags, command = parse_op_msg(body)
+                    reply = run_command(command, conn_id)
+                    if not flags & MORE_TO_COME:
+                        sock.sendall(message(OP_MSG, request_id, struct.pack("<I", 0) + b"\x00" + bson.encode(reply)))
+                elif op_code == OP_QUERY:
+                    reply = run_command(parse_op_query(body), conn_id)
+                    sock.sendall(message(OP_REPLY, request_id, struct.pack("<iqii", 0, 0, 0, 1) + bson.encode(reply)))
+                else:
+                    return  # compression and removed opcodes are not offered; close like a server would
+        except (ConnectionError, OSError):
+            return
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    global delay_seconds
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--delay-ms", type=int, default=0, help="delay every command but the handshake")
+    args = parser.parse_args()
+    delay_seconds = args.delay_ms / 1000.0
+    server = Server(("127.0.0.1", args.port), Handler)
+    print("listening on %d" % server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
