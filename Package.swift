@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
-        .testTarget(name: "MongoBridgeTests", dependencies: ["MongoBridge", "JSON", "TestSupport"]),
+        .testTarget(name: "MongoBridgeTests", dependencies: ["MongoBridge", "CMongoC", "JSON", "TestSupport"]),
         .testTarget(name: "BooksAPITests", dependencies: ["BooksAPI", "JSON", "HTTPServer", "TestSupport"]),
         // Starts the real binary and talks to it over sockets.
         // Depends on BooksAPI so that `swift test` builds the binary it starts.

@@ -1,10 +1,19 @@
 import CMongoC
+import Glibc
 import Synchronization
 
 /// The process's one `mongoc_client_pool_t`. A client is popped for one operation on one thread and
 /// always pushed back, even when the operation throws.
 public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thread-safe; `uri` and `pool` are immutable
-    private static let initialised: Void = { mongoc_init() }()  // mongoc_init runs once per process
+    /// mongoc_init runs once per process; libmongoc's own log keeps warnings and worse, on stderr.
+    private static let initialised: Void = {
+        mongoc_init()
+        mongoc_log_set_handler({ level, domain, message, _ in
+            guard level.rawValue <= MONGOC_LOG_LEVEL_WARNING.rawValue, let message else { return }
+            let line = Array("libmongoc \(domain.map { String(cString: $0) } ?? ""): \(String(cString: message))\n".utf8)
+            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        }, nil)
+    }()
 
     private let uri: OpaquePointer
     private let pool: OpaquePointer

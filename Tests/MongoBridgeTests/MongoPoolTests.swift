@@ -1,0 +1,135 @@
+import Dispatch
+import JSON
+import CMongoC
+@testable import MongoBridge
+import TestSupport
+import XCTest
+
+/// MongoBridge against the wire-protocol test server, through libmongoc.
+final class MongoPoolTests: XCTestCase {
+    nonisolated(unsafe) static var server: MongoTestServer!  // set in class setUp, before any test runs
+
+    override class func setUp() {
+        super.setUp()
+        server = try! MongoTestServer()
+    }
+
+    override class func tearDown() {
+        server.stop()
+        super.tearDown()
+    }
+
+    private func pool(size: Int = 4, url: String? = nil) throws -> MongoPool {
+        try MongoPool(url: url ?? Self.server.url, defaultDatabase: "unused", maxSize: size)
+    }
+
+    func testDatabaseComesFromTheURLPathElseTheDefault() throws {
+        XCTAssertEqual(try pool().databaseName, "bookdata")
+        XCTAssertEqual(try pool(url: "mongodb://127.0.0.1:\(Self.server.port)").databaseName, "unused")
+        XCTAssertThrowsError(try pool(url: "mongodb://")) { XCTAssertTrue(($0 as? MongoError).map { if case .configuration = $0 { true } else { false } } ?? false) }
+    }
+
+    func testCRUDOperations() throws {
+        let p = try pool()
+        try p.ping()
+        try p.collection("crud") { (c) throws(MongoError) in
+            try c.drop()
+            try c.createIndexes([.init(keys: ["id": .int32(1)], name: "id_1", unique: true)])
+            try c.insertOne(["id": .string("a"), "n": .int32(1)])
+            try c.insertOne(["id": .string("b"), "n": .int32(2)])
+            XCTAssertEqual(try c.countDocuments([:]), 2)
+            XCTAssertEqual(try c.findOne(["id": .string("a")], projection: ["_id": .int32(0)]), ["id": .string("a"), "n": .int32(1)])
+            let updated = try c.updateOne(["id": .string("a")], update: ["$set": .document(["n": .int32(5)])])
+            XCTAssertEqual(updated.matched, 1)
+            let after = try c.findOneAndUpdate(["id": .string("b")], update: ["$inc": .document(["n": .int32(1)])], projection: ["_id": .int32(0)])
+            XCTAssertEqual(after?["n"], .int32(3))
+            XCTAssertNil(try c.findOneAndUpdate(["id": .string("zz")], update: ["$set": .document(["n": .int32(1)])]))
+            XCTAssertEqual(try c.deleteOne(["id": .string("a")]), 1)
+            XCTAssertEqual(try c.deleteOne(["id": .string("a")]), 0)
+        }
+    }
+
+    func testDuplicateKeyIsMapped() throws {
+        let p = try pool()
+        try p.collection("dups") { (c) throws(MongoError) in
+            try c.drop()
+            try c.createIndexes([.init(keys: ["id": .int32(1)], name: "id_1", unique: true)])
+            try c.insertOne(["id": .string("x")])
+            do throws(MongoError) {
+                try c.insertOne(["id": .string("x")])
+                XCTFail("duplicate accepted")
+            } catch {
+                guard case .duplicateKey = error else { return XCTFail("mapped to \(error)") }
+            }
+        }
+    }
+
+    func testServerErrorsAreMapped() {
+        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_SERVER.rawValue, code: 11000, "E11000")), .duplicateKey("E11000"))
+        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_SERVER_SELECTION.rawValue, code: 13053, "No suitable servers")), .unreachable("No suitable servers"))
+        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_STREAM.rawValue, code: MONGOC_ERROR_STREAM_SOCKET.rawValue, "socket error or timeout")), .timeout("socket error or timeout"))
+        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_SERVER.rawValue, code: 50, "operation exceeded time limit")), .timeout("operation exceeded time limit"))
+        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_SERVER.rawValue, code: 2, "bad value")), .server(code: 2, message: "bad value"))
+    }
+
+    func testCursorsSpanSeveralBatchesAndStopEarly() throws {
+        let p = try pool()
+        try p.collection("batches") { (c) throws(MongoError) in
+            try c.drop()
+            for i in 0..<25 { try c.insertOne(["n": .int32(Int32(i))]) }
+            var seen: [Int32] = []
+            try c.find([:], sort: ["n": .int32(1)], batchSize: 10) { (doc) throws(MongoError) -> Bool in
+                if case .int32(let n)? = doc["n"] { seen.append(n) }
+                return true
+            }
+            XCTAssertEqual(seen, Array(0..<25), "three batches: firstBatch and two getMores")
+            var firstThree = 0
+            try c.find([:], batchSize: 2) { (_) throws(MongoError) -> Bool in firstThree += 1; return firstThree < 3 }
+            XCTAssertEqual(firstThree, 3)
+        }
+    }
+
+    func testPoolUnderConcurrentUse() throws {
+        let p = try pool(size: 3)
+        try p.collection("concurrent") { (c) throws(MongoError) in try c.drop() }
+        let failures = Atomicish()
+        DispatchQueue.concurrentPerform(iterations: 60) { i in
+            do {
+                try p.collection("concurrent") { (c) throws(MongoError) in try c.insertOne(["i": .int32(Int32(i))]) }
+            } catch {
+                failures.add()
+            }
+        }
+        XCTAssertEqual(failures.count, 0)
+        XCTAssertEqual(try p.collection("concurrent") { (c) throws(MongoError) -> Int in try c.countDocuments([:]) }, 60)
+        XCTAssertEqual(p.load.inUse, 0, "every popped client went back")
+    }
+
+    func testUnreachableServerFailsFastWithUnreachable() throws {
+        let p = try pool(url: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300&connectTimeoutMS=200")
+        let start = DispatchTime.now()
+        XCTAssertThrowsError(try p.ping()) { error in
+            guard case .unreachable = error as? MongoError else { return XCTFail("\(error)") }
+        }
+        XCTAssertLessThan(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9, 3.0)
+    }
+
+    static func error(domain: UInt32, code: UInt32, _ message: String) -> bson_error_t {
+        var e = bson_error_t()
+        e.domain = domain
+        e.code = code
+        withUnsafeMutableBytes(of: &e.message) { raw in
+            let bytes = Array(message.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return e
+    }
+}
+
+final class Atomicish: @unchecked Sendable {  // guarded by `lock`
+    private let lock = DispatchQueue(label: "count")
+    private var value = 0
+    func add() { lock.sync { value += 1 } }
+    var count: Int { lock.sync { value } }
+}
