@@ -28,6 +28,6 @@ let package = Package(
         .testTarget(name: "BooksAPITests", dependencies: ["BooksAPI", "JSON", "HTTPServer", "TestSupport"]),
         // Starts the real binary and talks to it over sockets.
         // Depends on BooksAPI so that `swift test` builds the binary it starts.
-        .testTarget(name: "EndToEndTests", dependencies: ["BooksAPI", "JSON", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["BooksAPI", "JSON", "MongoBridge", "TestSupport"]),
     ]
 )
