@@ -2,12 +2,10 @@ import Foundation
 
 /// The project's MongoDB wire-protocol test server (Tests/MongoTestServer), started on a free port
 /// from the project-local venv that ./scripts/test creates. Stopped on deinit.
-public final class MongoTestServer: @unchecked Sendable {  // the log is behind logLock; the rest is set once
+public final class MongoTestServer: @unchecked Sendable {  // set once in init; the log has its own lock
     public let process = Process()
     public private(set) var port = 0
-    private let output = Pipe()
-    private var logged = ""
-    private let logLock = NSLock()
+    private var output: OutputCapture!
 
     public static var python: String {
         ProcessInfo.processInfo.environment["MONGO_TEST_PYTHON"] ?? ServerProcess.packageRoot + "/.venv/bin/python"
@@ -19,33 +17,13 @@ public final class MongoTestServer: @unchecked Sendable {  // the log is behind 
     public init(port: Int = 0, delayMS: Int = 0) throws {
         process.executableURL = URL(fileURLWithPath: Self.python)
         process.arguments = [ServerProcess.packageRoot + "/Tests/MongoTestServer/mongo_test_server.py", "--port", String(port), "--delay-ms", String(delayMS)]
-        process.standardOutput = output
-        process.standardError = output
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.logLock.lock()
-            self.logged += String(decoding: data, as: UTF8.self)
-            self.logLock.unlock()
-        }
+        output = OutputCapture(process)
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if let range = log.range(of: #"listening on (\d+)"#, options: .regularExpression) {
-                self.port = Int(log[range].split(separator: " ").last!)!
-                return
-            }
-            if !process.isRunning { throw ServerProcess.StartError.exited(log) }
-            usleep(20_000)
-        }
-        throw ServerProcess.StartError.timeout(log)
+        let match = try output.waitFor(#"listening on (\d+)"#, process: process)
+        self.port = Int(match.split(separator: " ").last!)!
     }
 
-    public var log: String {
-        logLock.lock()
-        defer { logLock.unlock() }
-        return logged
-    }
+    public var log: String { output.log }
 
     public func stop() {
         guard process.isRunning else { return }

@@ -1,13 +1,11 @@
 import Foundation
 
 /// The real BooksAPI binary, started for a test with its own data directory and a free port.
-public final class ServerProcess: @unchecked Sendable {  // the log is behind logLock; the rest is set once
+public final class ServerProcess: @unchecked Sendable {  // set once in init; the log has its own lock
     public let process = Process()
     public private(set) var port = 0
     public let dataDir: String
-    private let output = Pipe()
-    private var logged = ""
-    private let logLock = NSLock()
+    private var output: OutputCapture!
 
     /// The binary beside the test bundle (`swift test` builds it), or $BOOKSAPI_BINARY.
     public static var binaryPath: String {
@@ -34,35 +32,14 @@ public final class ServerProcess: @unchecked Sendable {  // the log is behind lo
         var environment = ["PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": self.dataDir, "LOG_LEVEL": "info", "IO_THREADS": "2"]
         for (k, v) in extra { environment[k] = v }
         process.environment = environment
-        process.standardOutput = output
-        process.standardError = output
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.logLock.lock()
-            self.logged += String(decoding: data, as: UTF8.self)
-            self.logLock.unlock()
-        }
+        output = OutputCapture(process)
         try process.run()
         guard waitForListening else { return }
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if let range = log.range(of: #"listening on http://[^:]+:(\d+)"#, options: .regularExpression) {
-                let match = String(log[range])
-                port = Int(match.split(separator: ":").last!)!
-                return
-            }
-            if !process.isRunning { throw StartError.exited(log) }
-            usleep(20_000)
-        }
-        throw StartError.timeout(log)
+        let match = try output.waitFor(#"listening on http://[^:]+:(\d+)"#, process: process)
+        port = Int(match.split(separator: ":").last!)!
     }
 
-    public var log: String {
-        logLock.lock()
-        defer { logLock.unlock() }
-        return logged
-    }
+    public var log: String { output.log }
 
     public func client(timeoutSeconds: Int = 10) throws -> RawHTTPClient { try RawHTTPClient(port: port, timeoutSeconds: timeoutSeconds) }
 
