@@ -1,0 +1,82 @@
+"""Checks the wire-protocol test server itself with pymongo, a second, independent driver:
+document sequences, moreToCome, the OP_QUERY handshake, cursors and loud unknown commands."""
+import os
+import socket
+import struct
+import subprocess
+import sys
+import unittest
+
+import bson
+import pymongo
+from pymongo.write_concern import WriteConcern
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class MongoTestServerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = subprocess.Popen([sys.executable, os.path.join(HERE, "mongo_test_server.py"), "--port", "0"],
+                                      stdout=subprocess.PIPE, text=True)
+        cls.port = int(cls.server.stdout.readline().split()[-1])
+        cls.client = pymongo.MongoClient("mongodb://127.0.0.1:%d" % cls.port, serverSelectionTimeoutMS=3000)
+        cls.db = cls.client.servertest
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        cls.server.kill()
+        cls.server.wait()
+
+    def test_document_sequences_and_cursors(self):
+        coll = self.db.seq
+        coll.drop()
+        coll.insert_many([{"n": i} for i in range(250)])  # OP_MSG kind-1 "documents" sequence
+        self.assertEqual(coll.count_documents({}), 250)     # aggregate
+        self.assertEqual([d["n"] for d in coll.find({}, batch_size=40).sort("n", 1)], list(range(250)))  # getMore
+        cursor = coll.find({}, batch_size=10)
+        next(cursor)
+        cursor.close()                                      # killCursors
+
+    def test_more_to_come_writes_get_no_reply(self):
+        coll = self.db.get_collection("unacked", write_concern=WriteConcern(w=0))
+        coll.drop()
+        for i in range(20):
+            coll.insert_one({"n": i})                       # w=0: OP_MSG with moreToCome
+        self.assertEqual(self.db.unacked.count_documents({}), 20)
+
+    def test_update_delete_find_and_modify_and_unique_index(self):
+        coll = self.db.crud
+        coll.drop()
+        coll.create_index("id", unique=True)
+        coll.insert_one({"id": "a", "v": 1})
+        with self.assertRaises(pymongo.errors.DuplicateKeyError):
+            coll.insert_one({"id": "a"})
+        self.assertEqual(coll.update_one({"id": "a"}, {"$set": {"v": 2}}).modified_count, 1)
+        doc = coll.find_one_and_update({"id": "a"}, {"$inc": {"v": 1}}, projection={"_id": 0},
+                                       return_document=pymongo.ReturnDocument.AFTER)
+        self.assertEqual(doc, {"id": "a", "v": 3})
+        self.assertEqual(coll.delete_one({"id": "a"}).deleted_count, 1)
+
+    def test_unknown_commands_are_loud(self):
+        with self.assertRaises(pymongo.errors.OperationFailure) as caught:
+            self.db.command("frobnicate")
+        self.assertEqual(caught.exception.code, 59)
+
+    def test_legacy_op_query_handshake(self):
+        query = bson.encode({"isMaster": 1})
+        body = struct.pack("<i", 0) + b"admin.$cmd\x00" + struct.pack("<ii", 0, -1) + query
+        with socket.create_connection(("127.0.0.1", self.port)) as s:
+            s.sendall(struct.pack("<iiii", 16 + len(body), 7, 0, 2004) + body)
+            header = s.recv(16, socket.MSG_WAITALL)
+            length, _, response_to, op_code = struct.unpack("<iiii", header)
+            payload = s.recv(length - 16, socket.MSG_WAITALL)
+        self.assertEqual((response_to, op_code), (7, 1))     # OP_REPLY to our request
+        reply = bson.decode(payload[20:])
+        self.assertTrue(reply["ismaster"])
+        self.assertGreaterEqual(reply["maxWireVersion"], 13)
+
+
+if __name__ == "__main__":
+    unittest.main()
