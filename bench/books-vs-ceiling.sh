@@ -18,7 +18,7 @@ CEILING_PORT=18081
 URL_PATH='/books?limit=8&sortasc=author'
 THREADS=2   # I/O threads for both servers: one per core
 
-swift build -c release --product BooksAPI >/dev/null
+swift build -c release --static-swift-stdlib --product BooksAPI >/dev/null  # as ./scripts/serve builds it
 cc -O2 -pthread -o "$OUT/ceiling" "$CEILING_SRC"
 
 DATA=$(mktemp -d)
