@@ -77,7 +77,7 @@ enum BooksAPIMain {
         exit(0)
     }
 
-    static func openStore(_ settings: Settings, log: AppLog) -> BookStore {
+    static func openStore(_ settings: Settings, log: AppLog) -> Store {
         if let url = settings.mongodbURL {
             let pool: MongoPool
             do {

@@ -4,16 +4,17 @@ import JSON
 /// The HTTP handler: routes a request, runs it inline when the store never blocks and on the
 /// work pool when it may, and renders every failure as problem+json.
 final class App: HTTPHandler {
-    let store: BookStore
+    let store: Store
     let pool: WorkPool
     let cors: CORSPolicy
     let books: BookRoutes
+    let inventory: InventoryRoutes
     let log: AppLog
 
     let staticFiles: StaticFiles?
     let openAPI: [UInt8]?
 
-    init(store: BookStore, pool: WorkPool, settings: Settings, log: AppLog, staticFiles: StaticFiles?, openAPI: [UInt8]?) {
+    init(store: Store, pool: WorkPool, settings: Settings, log: AppLog, staticFiles: StaticFiles?, openAPI: [UInt8]?) {
         self.store = store
         self.pool = pool
         self.log = log
@@ -21,6 +22,7 @@ final class App: HTTPHandler {
         self.openAPI = openAPI
         cors = CORSPolicy(settings.corsOrigins)
         books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
+        inventory = InventoryRoutes(store: store, parser: AllocationParser(maxDataBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
     }
 
     func handle(_ request: HTTPRequest, context: ResponseContext) -> HandlerResult {
@@ -58,6 +60,24 @@ final class App: HTTPHandler {
             return run(request, context, blocking: true) { r throws(Problem) in try self.books.update(r, id: id, merge: true) }
         case (.book(let id), .delete):
             return run(request, context, blocking: true) { r throws(Problem) in try self.books.delete(r, id: id) }
+        case (.resources(let kind), .get), (.resources(let kind), .head):
+            return run(request, context, blocking: !store.readsAreNonBlocking) { r throws(Problem) in try self.inventory.list(kind, r) }
+        case (.resources(let kind), .post):
+            return run(request, context, blocking: true) { r throws(Problem) in try self.inventory.create(kind, r) }
+        case (.resource(let kind, let id), .get), (.resource(let kind, let id), .head):
+            return run(request, context, blocking: !store.readsAreNonBlocking) { _ throws(Problem) in try self.inventory.get(kind, id: id) }
+        case (.resource(let kind, let id), .patch):
+            return run(request, context, blocking: true) { r throws(Problem) in try self.inventory.rename(kind, id: id, r) }
+        case (.resource(let kind, let id), .delete):
+            return run(request, context, blocking: true) { _ throws(Problem) in try self.inventory.delete(kind, id: id) }
+        case (.allocations(let kind, let id), .get), (.allocations(let kind, let id), .head):
+            return run(request, context, blocking: !store.readsAreNonBlocking) { r throws(Problem) in try self.inventory.listAllocations(kind, id: id, r) }
+        case (.allocations(let kind, let id), .post):
+            return run(request, context, blocking: true) { r throws(Problem) in try self.inventory.allocate(kind, id: id, r) }
+        case (.allocation(let kind, let id, let aid), .get), (.allocation(let kind, let id, let aid), .head):
+            return run(request, context, blocking: !store.readsAreNonBlocking) { _ throws(Problem) in try self.inventory.getAllocation(kind, id: id, allocationID: aid) }
+        case (.allocation(let kind, let id, let aid), .delete):
+            return run(request, context, blocking: true) { _ throws(Problem) in try self.inventory.deleteAllocation(kind, id: id, allocationID: aid) }
         default:
             let problem = Problem(405, "\(request.method) is not allowed on \(route.template)", headers: [("Allow", route.allow)])
             return .respond(finish(problem.response(requestID: request.requestID, path: request.path), request))

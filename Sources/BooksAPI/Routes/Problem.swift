@@ -7,6 +7,8 @@ struct Problem: Error {
     var detail: String
     var errors: [FieldError] = []
     var headers: [(String, String)] = []
+    /// Extension members (RFC 9457 §3.2), such as the conflicting allocations of a 409.
+    var extensions: [JSONField] = []
 
     init(_ status: Int, _ detail: String, errors: [FieldError] = [], headers: [(String, String)] = []) {
         self.status = status
@@ -47,6 +49,7 @@ struct Problem: Error {
         if !errors.isEmpty {
             object["errors"] = .array(errors.map { .object(JSONObject([JSONField("field", .string($0.field)), JSONField("message", .string($0.message))])) })
         }
+        for field in extensions { object[field.key] = field.value }
         var response = HTTPResponse(status: status, contentType: "application/problem+json", body: JSONWriter.encode(.object(object)))
         for (name, value) in headers { response.addHeader(name, value) }
         return response

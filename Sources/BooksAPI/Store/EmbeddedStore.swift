@@ -8,9 +8,14 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guard
     static let collection = "books"
     let readsAreNonBlocking = true
     private let directory: DataDirectory
-    private let journal: Journal
+    let journal: Journal
     private let lock = ReadWriteLock()
-    private var table = BookTable()
+    /// Every collection, guarded by `lock`.
+    var state = StoreState()
+    private var table: BookTable {
+        get { state.books }
+        set { state.books = newValue }
+    }
     private let maxDocumentBytes: Int
     private let compactMinBytes: Int
     /// True when the journal did not exist before: the caller seeds the sample books.
@@ -23,21 +28,7 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guard
         self.maxDocumentBytes = maxDocumentBytes
         self.compactMinBytes = compactMinBytes
         isNew = created
-        try Self.replay(scan.records, into: &table)
-    }
-
-    private static func replay(_ records: [JournalFormat.Record], into table: inout BookTable) throws(StoreError) {
-        for record in records where record.collection == collection {
-            switch record.operation {
-            case .put:
-                guard case .object(let doc)? = try? JSONParser.parse(record.data) else {
-                    throw .corrupt("journal record holds invalid JSON despite a good checksum")
-                }
-                table.put(doc)
-            case .delete:
-                table.remove(id: String(decoding: record.data, as: UTF8.self))
-            }
-        }
+        try state.replay(scan.records)
     }
 
     // MARK: reads
@@ -49,6 +40,9 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guard
     func book(id: String) throws(StoreError) -> [UInt8]? {
         lock.withReadLock { table.byID[id]?.json }
     }
+
+    /// Reads under the read lock, for the inventory extension.
+    func reading<T>(_ body: (StoreState) -> T) -> T { lock.withReadLock { body(state) } }
 
     func checkReady() throws(StoreError) {
         if journal.isBroken { throw .unavailable("the journal could not be written; retrying") }
@@ -122,7 +116,7 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guard
 
     /// Runs `change` under the write lock, then waits for its journal record to be durable.
     /// If the disk write fails, memory is rebuilt from the journal, so nothing unacknowledged stays visible.
-    private func write(_ change: () throws(StoreError) -> UInt64?) throws(StoreError) {
+    func write(_ change: () throws(StoreError) -> UInt64?) throws(StoreError) {
         let ticket = try lock.withWriteLock { () throws(StoreError) -> UInt64? in try change() }
         guard let ticket else { return }
         do throws(StoreError) {
@@ -138,20 +132,19 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guard
         try lock.withWriteLock { () throws(StoreError) in
             guard journal.isBroken else { return }  // another writer already recovered
             let contents = try journal.truncateToDurable()
-            var rebuilt = BookTable()
-            try Self.replay(JournalFormat.scan(contents).records, into: &rebuilt)
-            table = rebuilt
+            var rebuilt = StoreState()
+            try rebuilt.replay(JournalFormat.scan(contents).records)
+            state = rebuilt
         }
     }
 
     /// Rewrites the journal as a snapshot when it has grown to more than twice the live data.
     private func compactIfWorthIt() {
         let size = journal.currentSize
-        guard size > compactMinBytes, size > 2 * lock.withReadLock({ table.liveBytes }) + 4096 else { return }
+        guard size > compactMinBytes, size > 2 * lock.withReadLock({ state.liveBytes }) + 4096 else { return }
         lock.withWriteLock {
-            guard journal.currentSize > 2 * table.liveBytes + 4096 else { return }  // another writer compacted
-            let payloads = table.inInsertionOrder.map { JournalFormat.payload(.put, collection: Self.collection, data: $0.json) }
-            try? journal.rewrite(payloads)  // on failure the old journal stays valid; retried after the next write
+            guard journal.currentSize > 2 * state.liveBytes + 4096 else { return }  // another writer compacted
+            try? journal.rewrite(state.snapshot())  // on failure the old journal stays valid; retried after the next write
         }
     }
 

@@ -8,7 +8,7 @@ import Synchronization
 final class MongoStore: BookStore, Sendable {
     let readsAreNonBlocking = false
     static let collection = "books"
-    private let pool: MongoPool
+    let pool: MongoPool
     private let maxDocumentBytes: Int
     private let indexesReady = Atomic<Bool>(false)
     private static let withoutID: Document = ["_id": .int32(0)]
@@ -25,6 +25,11 @@ final class MongoStore: BookStore, Sendable {
             try pool.collection(Self.collection) { (c) throws(MongoError) in
                 try c.createIndexes([.init(keys: ["id": .int32(1)], name: "id_1", unique: true),
                                      .init(keys: ["author": .int32(1)], name: "author_1")])
+            }
+            for kind in ResourceKind.all {
+                try pool.collection(kind.collection) { (c) throws(MongoError) in
+                    try c.createIndexes([.init(keys: ["id": .int32(1)], name: "id_1", unique: true)])
+                }
             }
         }
         indexesReady.store(true, ordering: .relaxed)
@@ -163,7 +168,7 @@ final class MongoStore: BookStore, Sendable {
     }
 
     /// MongoBridge errors named as store errors; the routes choose the statuses.
-    private func call<T>(_ body: () throws(MongoError) -> T) throws(StoreError) -> T {
+    func call<T>(_ body: () throws(MongoError) -> T) throws(StoreError) -> T {
         do throws(MongoError) {
             return try body()
         } catch {

@@ -1,0 +1,178 @@
+import Glibc
+import HTTPServer
+import JSON
+
+/// /cars, /lorries and /trucks (every ResourceKind), their allocations, and the availability search.
+struct InventoryRoutes: Sendable {
+    let store: InventoryStore
+    let parser: AllocationParser
+    let maxPageSize: Int
+    static let maxNameLength = 200
+
+    // MARK: resources
+
+    func list(_ kind: ResourceKind, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let parameters = try QueryString(request.query)
+        let query = try parseListQuery(parameters)
+        let page = try storeCall { () throws(StoreError) in try store.listResources(kind, query) }
+        var response = Self.json(200, .array(page.items.map { .object($0.json) }))
+        response.addHeader("X-Total-Count", String(page.total))
+        PageLinks.bytes(path: "/" + kind.collection, parameters: parameters, skip: query.skip, limit: query.limit, total: page.total)
+            .withUnsafeBufferPointer { response.addHeader("Link", bytes: $0) }
+        return response
+    }
+
+    func parseListQuery(_ p: QueryString) throws(Problem) -> ResourceQuery {
+        var query = ResourceQuery(limit: maxPageSize)
+        if let skip = try p.value("skip") {
+            guard let n = Int(skip), n >= 0, n <= 1_000_000_000 else { throw .badParameter("skip", "must be a whole number from 0") }
+            query.skip = n
+        }
+        if let limit = try p.value("limit") {
+            guard let n = Int(limit), n >= 0, n <= maxPageSize else { throw .badParameter("limit", "must be a whole number from 0 to \(maxPageSize)") }
+            query.limit = n == 0 ? maxPageSize : n
+        }
+        let ascending = try p.value("sortasc"), descending = try p.value("sortdesc")
+        if ascending != nil && descending != nil { throw .badParameter("sortasc", "and sortdesc cannot be combined") }
+        if let name = ascending ?? descending {
+            guard let field = ResourceSortField(rawValue: name) else {
+                throw .badParameter(ascending != nil ? "sortasc" : "sortdesc", "names an unknown field \"\(name)\"; sortable: id, name, created_at")
+            }
+            query.sort = (field, ascending != nil)
+        }
+        query.available = try window(p, "available_from", "available_to")
+        return query
+    }
+
+    func create(_ kind: ResourceKind, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let body = try RequestBody.json(request, mediaTypes: ["application/json"])
+        let name = try Self.name(from: body, required: true)!
+        let resource = Resource(id: BookRoutes.newID(), name: name, kind: kind, createdAt: Self.nowMillis())
+        try storeCall { () throws(StoreError) in try store.createResource(resource) }
+        var response = Self.json(201, .object(resource.json))
+        response.addHeader("Location", "/\(kind.collection)/\(resource.id)")
+        return response
+    }
+
+    func get(_ kind: ResourceKind, id: String) throws(Problem) -> HTTPResponse {
+        Self.json(200, .object(try existing(kind, id).json))
+    }
+
+    func rename(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let body = try RequestBody.json(request, mediaTypes: ["application/merge-patch+json", "application/json"])
+        guard let name = try Self.name(from: body, required: false) else { return try get(kind, id: id) }
+        guard let renamed = try storeCall({ () throws(StoreError) in try store.renameResource(kind, id: id, name: name) }) else {
+            throw Problem(404, "no \(kind.type) with id \(id)")
+        }
+        return Self.json(200, .object(renamed.json))
+    }
+
+    func delete(_ kind: ResourceKind, id: String) throws(Problem) -> HTTPResponse {
+        guard try storeCall({ () throws(StoreError) in try store.deleteResource(kind, id: id) }) else { throw Problem(404, "no \(kind.type) with id \(id)") }
+        return BookRoutes.envelope(200, "Deleted", id)
+    }
+
+    // MARK: allocations
+
+    func allocate(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let body = try RequestBody.json(request, mediaTypes: ["application/json"])
+        let allocation: Allocation
+        switch parser.parse(body, id: BookRoutes.newID()) {
+        case .success(let a): allocation = a
+        case .failure(let errors): throw .validation(errors.list)
+        }
+        switch try storeCall({ () throws(StoreError) in try store.allocate(kind, resourceID: id, allocation) }) {
+        case .resourceNotFound:
+            throw Problem(404, "no \(kind.type) with id \(id)")
+        case .conflict(let conflicts):
+            var problem = Problem(409, "the \(kind.type) is already allocated for part of that interval (\(conflicts.count) conflicting allocation\(conflicts.count == 1 ? "" : "s"))")
+            problem.extensions = [JSONField("conflicts", .array(conflicts.map { a in
+                .object(JSONObject([JSONField("id", .string(a.id)), JSONField("from", a.interval.fromJSON.map(JSONValue.string) ?? .null),
+                                    JSONField("to", a.interval.toJSON.map(JSONValue.string) ?? .null)]))
+            }))]
+            throw problem
+        case .created:
+            var response = Self.json(201, .object(allocation.json))
+            response.addHeader("Location", "/\(kind.collection)/\(id)/allocations/\(allocation.id)")
+            return response
+        }
+    }
+
+    /// Sorted by start; `from` and `to` keep those overlapping that window.
+    func listAllocations(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let parameters = try QueryString(request.query)
+        let window = try self.window(parameters, "from", "to")
+        var allocations = try existing(kind, id).allocations.sorted { $0.interval.from < $1.interval.from }
+        if let window { allocations = allocations.filter { $0.interval.overlaps(window) } }
+        var response = Self.json(200, .array(allocations.map { .object($0.json) }))
+        response.addHeader("X-Total-Count", String(allocations.count))
+        return response
+    }
+
+    func getAllocation(_ kind: ResourceKind, id: String, allocationID: String) throws(Problem) -> HTTPResponse {
+        guard let allocation = try existing(kind, id).allocations.first(where: { $0.id == allocationID }) else {
+            throw Problem(404, "no allocation \(allocationID) on \(kind.type) \(id)")
+        }
+        return Self.json(200, .object(allocation.json))
+    }
+
+    func deleteAllocation(_ kind: ResourceKind, id: String, allocationID: String) throws(Problem) -> HTTPResponse {
+        switch try storeCall({ () throws(StoreError) in try store.deleteAllocation(kind, resourceID: id, allocationID: allocationID) }) {
+        case nil: throw Problem(404, "no \(kind.type) with id \(id)")
+        case false?: throw Problem(404, "no allocation \(allocationID) on \(kind.type) \(id)")
+        case true?: return BookRoutes.envelope(200, "Deleted", allocationID)
+        }
+    }
+
+    // MARK: helpers
+
+    private func existing(_ kind: ResourceKind, _ id: String) throws(Problem) -> Resource {
+        guard let resource = try storeCall({ () throws(StoreError) in try store.resource(kind, id: id) }) else { throw Problem(404, "no \(kind.type) with id \(id)") }
+        return resource
+    }
+
+    /// A window from two optional RFC 3339 parameters; a missing bound is open.
+    private func window(_ p: QueryString, _ fromName: String, _ toName: String) throws(Problem) -> Interval? {
+        let from = try p.value(fromName), to = try p.value(toName)
+        guard from != nil || to != nil else { return nil }
+        var interval = Interval(from: Timestamp.openStart, to: Timestamp.openEnd)
+        if let from {
+            guard let t = AllocationParser.instant(from, offsetOptional: false) else { throw .badParameter(fromName, "must be an RFC 3339 timestamp such as 2026-01-31T09:00:00Z") }
+            interval.from = t
+        }
+        if let to {
+            guard let t = AllocationParser.instant(to, offsetOptional: false) else { throw .badParameter(toName, "must be an RFC 3339 timestamp such as 2026-01-31T09:00:00Z") }
+            interval.to = t
+        }
+        guard interval.from < interval.to else { throw .badParameter(fromName, "must be before \(toName)") }
+        return interval
+    }
+
+    /// The `name` of a resource body: a non-blank string of at most 200 characters, and nothing else.
+    static func name(from body: JSONValue, required: Bool) throws(Problem) -> String? {
+        guard case .object(let input) = body else { throw .validation([FieldError("(body)", "must be a JSON object")]) }
+        var errors: [FieldError] = []
+        for field in input where field.key != "name" { errors.append(FieldError(field.key, "is not a field of a resource; only name can be set")) }
+        var name: String?
+        if input["name"] != nil || required {
+            if input["name"] == .null { errors.append(FieldError("name", "is required and cannot be removed")) }
+            else { name = FieldRules.requiredString(input["name"], field: "name", maxLength: maxNameLength, errors: &errors) }
+        }
+        if !errors.isEmpty { throw .validation(errors) }
+        return name
+    }
+
+    static func json(_ status: Int, _ value: JSONValue) -> HTTPResponse {
+        HTTPResponse(status: status, contentType: "application/json", body: JSONWriter.encode(value))
+    }
+
+    static func nowMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec / 1_000_000)
+    }
+
+    private func storeCall<T>(_ call: () throws(StoreError) -> T) throws(Problem) -> T {
+        do throws(StoreError) { return try call() } catch { throw Problem.from(error) }
+    }
+}
