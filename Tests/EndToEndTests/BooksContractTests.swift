@@ -3,50 +3,22 @@ import JSON
 import TestSupport
 import XCTest
 
-/// The /books contract, end to end over real sockets against the real binary.
-/// Store-agnostic, the same tests run:
-/// - on the embedded store (the default);
-/// - with `E2E_STORE=mongo`, on MongoStore through MongoBridge and libmongoc, against the project's
-///   MongoDB wire-protocol test server, which the suite starts and stops itself;
-/// - with `E2E_MONGODB_URL=mongodb://...`, against that MongoDB (a real server or replica set).
+/// The /books contract, end to end over real sockets against the real binary, on whichever store
+/// `StoreUnderTest` selects: ./scripts/test runs it on the embedded store and again on MongoDB.
 final class BooksContractTests: XCTestCase {
-    nonisolated(unsafe) static var servers: [String: ServerProcess] = [:]  // set in class setUp, before any test runs
-    nonisolated(unsafe) static var mongo: MongoTestServer?
-
-    static func storeEnvironment() throws -> [String: String] {
-        let environment = ProcessInfo.processInfo.environment
-        if let url = environment["E2E_MONGODB_URL"] { return ["MONGODB_URL": url] }
-        guard environment["E2E_STORE"] == "mongo" else { return [:] }
-        let mongo = try MongoTestServer()
-        Self.mongo = mongo
-        return ["MONGODB_URL": mongo.url]
-    }
+    nonisolated(unsafe) static var fixture: StoreUnderTest!  // set in class setUp, before any test runs
 
     override class func setUp() {
         super.setUp()
-        do {
-            var environment = try storeEnvironment()
-            environment["CORS_ORIGINS"] = "http://spa.example"
-            let server = try ServerProcess(environment: environment)
-            if environment["MONGODB_URL"] != nil {
-                let seed = try ServerProcess(environment: environment, arguments: ["seed", "--replace"], waitForListening: false)
-                precondition(seed.waitForExit() == 0, "seeding MongoDB failed: \(seed.log)")
-            }
-            servers[String(describing: self)] = server
-        } catch {
-            fatalError("cannot start the server for \(self): \(error)")
-        }
+        do { fixture = try StoreUnderTest(environment: ["CORS_ORIGINS": "http://spa.example"]) } catch { fatalError("cannot start: \(error)") }
     }
 
     override class func tearDown() {
-        if let server = servers.removeValue(forKey: String(describing: self)) {
-            XCTAssertEqual(server.stop(), 0, "SIGTERM must exit 0")
-        }
-        mongo?.stop()
+        XCTAssertEqual(fixture.stop(), 0, "SIGTERM must exit 0")
         super.tearDown()
     }
 
-    var server: ServerProcess { Self.servers[String(describing: type(of: self))]! }
+    var server: ServerProcess { Self.fixture.server }
 
     private func client() throws -> RawHTTPClient { try server.client() }
 
@@ -228,8 +200,7 @@ final class BooksContractTests: XCTestCase {
     }
 
     func testHealth() throws {
-        let onMongo = ProcessInfo.processInfo.environment["E2E_STORE"] == "mongo" || ProcessInfo.processInfo.environment["E2E_MONGODB_URL"] != nil
-        XCTAssertTrue(server.log.contains(onMongo ? "store: MongoDB" : "store: embedded"), "wrong store: \(server.log)")
+        XCTAssertTrue(server.log.contains(StoreUnderTest.onMongo ? "store: MongoDB" : "store: embedded"), "wrong store: \(server.log)")
         let c = try client()
         XCTAssertEqual(try c.request("GET", "/healthz").status, 200)
         XCTAssertEqual(try c.request("GET", "/readyz").status, 200)

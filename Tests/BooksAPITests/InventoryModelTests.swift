@@ -1,0 +1,77 @@
+@testable import BooksAPI
+import JSON
+import XCTest
+
+final class InventoryModelTests: XCTestCase {
+    private func t(_ s: String) -> Int64 { Timestamp.parse(s)! }
+
+    func testTimestamps() {
+        XCTAssertEqual(Timestamp.parse("1970-01-01T00:00:00Z"), 0)
+        XCTAssertEqual(Timestamp.parse("2026-01-01T10:00:00+02:00"), Timestamp.parse("2026-01-01T08:00:00Z"))
+        XCTAssertEqual(Timestamp.parse("2026-01-01t08:00:00.5z"), Timestamp.parse("2026-01-01T08:00:00Z")! + 500)
+        XCTAssertEqual(Timestamp.parse("2024-02-29T00:00:00-00:30"), Timestamp.parse("2024-02-29T00:30:00Z"))
+        XCTAssertEqual(Timestamp.parse("2026-01-01T00:00:00", offsetOptional: true), Timestamp.parse("2026-01-01T00:00:00Z"))
+        for bad in ["2026-01-01T00:00:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-01-01T24:00:00Z", "2026-1-01T00:00:00Z",
+                    "2026-01-01T00:00:00+0200", "2026-01-01T00:00:00Z ", "2026-01-01", "", "2026-01-01T00:00:00.Z", "yesterday"] {
+            XCTAssertNil(Timestamp.parse(bad), bad)
+        }
+        XCTAssertEqual(Timestamp.format(t("2026-01-01T08:00:00Z")), "2026-01-01T08:00:00Z")
+        XCTAssertEqual(Timestamp.format(t("1969-12-31T23:59:59.250Z")), "1969-12-31T23:59:59.250Z")
+        XCTAssertEqual(Timestamp.format(Timestamp.earliest), "0001-01-01T00:00:00Z")
+    }
+
+    /// Allen's thirteen interval relations between an existing X = [10:00, 12:00) and a new Y, plus
+    /// open ends. Overlap is half-open: Y that only touches X (meets, met-by) does not overlap.
+    static let overlapTable: [(String, String?, String?, Bool)] = [
+        ("before", "08:00", "09:00", false), ("meets", "09:00", "10:00", false), ("overlaps", "09:00", "11:00", true),
+        ("starts", "10:00", "11:00", true), ("during", "10:30", "11:30", true), ("finishes", "11:00", "12:00", true),
+        ("equals", "10:00", "12:00", true), ("finished-by", "09:00", "12:00", true), ("contains", "09:00", "13:00", true),
+        ("started-by", "10:00", "13:00", true), ("overlapped-by", "11:00", "13:00", true), ("met-by", "12:00", "13:00", false),
+        ("after", "13:00", "14:00", false),
+        ("open start, ends before", nil, "10:00", false), ("open start, ends inside", nil, "10:01", true),
+        ("open end, starts after", "12:00", nil, false), ("open end, starts inside", "11:59", nil, true), ("open both", nil, nil, true),
+    ]
+
+    func testAllenRelationsAndOpenEnds() {
+        let x = Interval(from: t("2026-05-01T10:00:00Z"), to: t("2026-05-01T12:00:00Z"))
+        for (name, from, to, overlaps) in Self.overlapTable {
+            let y = Interval(from: from.map { t("2026-05-01T\($0):00Z") } ?? Timestamp.openStart, to: to.map { t("2026-05-01T\($0):00Z") } ?? Timestamp.openEnd)
+            XCTAssertEqual(y.overlaps(x), overlaps, name)
+            XCTAssertEqual(x.overlaps(y), overlaps, "\(name), mirrored")
+        }
+        let openX = Interval(from: t("2026-05-01T10:00:00Z"), to: Timestamp.openEnd)
+        XCTAssertTrue(Interval(from: t("2030-01-01T00:00:00Z"), to: t("2030-01-02T00:00:00Z")).overlaps(openX))
+        XCTAssertFalse(Interval(from: Timestamp.openStart, to: t("2026-05-01T10:00:00Z")).overlaps(openX))
+    }
+
+    private let parser = AllocationParser(maxDataBytes: 16384)
+    private func parse(_ json: String) -> Result<Allocation, ValidationErrors> { parser.parse(try! JSONParser.parse(Array(json.utf8)), id: "a1") }
+    private func fields(_ json: String) -> [String] { if case .failure(let e) = parse(json) { return e.list.map(\.field) } else { return [] } }
+
+    func testAllocationBodies() throws {
+        let native = try parse(#"{"from":"2026-01-01T10:00:00+02:00","to":null,"allocation_type":"hire","description":"d","data":{"k":1}}"#).get()
+        XCTAssertEqual(native.interval, Interval(from: t("2026-01-01T08:00:00Z"), to: Timestamp.openEnd))
+        XCTAssertEqual(native.data, JSONObject([JSONField("k", .int(1))]))
+        let guide = try parse(#"{"from_infinity":true,"to_datetime":"2026-01-01T00:00:00","allocation_type":"g","dump":{"x":[1]}}"#).get()
+        XCTAssertEqual(guide.interval, Interval(from: Timestamp.openStart, to: t("2026-01-01T00:00:00Z")))
+        XCTAssertEqual(guide.json["data"], .object(JSONObject([JSONField("x", .array([.int(1)]))])))
+        let cases: [(String, [String])] = [
+            (#"{"from":"2026-01-02T00:00:00Z","to":"2026-01-01T00:00:00Z","allocation_type":"x"}"#, ["from"]),  // reversed
+            (#"{"from":"2026-01-01T00:00:00Z","to":"2026-01-01T00:00:00Z","allocation_type":"x"}"#, ["from"]),  // zero length
+            (#"{"from":"2026-01-01T00:00:00Z","allocation_type":"x"}"#, ["to"]),
+            (#"{"from":"soon","to":null,"allocation_type":"x"}"#, ["from"]),
+            (#"{"from":"2026-01-01T00:00:00","to":null,"allocation_type":"x"}"#, ["from"]),  // native needs an offset
+            (#"{"from":1,"to":null,"allocation_type":"x"}"#, ["from"]),
+            (#"{"from":null,"to":null}"#, ["allocation_type"]),
+            (#"{"from":null,"to":null,"allocation_type":{"$gt":""}}"#, ["allocation_type"]),
+            (#"{"from":null,"to":null,"allocation_type":"x","data":[1]}"#, ["data"]),
+            (#"{"from":null,"to":null,"allocation_type":"x","data":{"$where":1}}"#, ["data.$where"]),
+            (#"{"from":null,"to":null,"allocation_type":"x","extra":1}"#, ["extra"]),
+            (#"{"from":null,"to_datetime":"2026-01-01T00:00:00","allocation_type":"x"}"#, ["from", "from_datetime"]),
+            (#"{"from_infinity":true,"from_datetime":"2026-01-01T00:00:00","to_infinity":true,"allocation_type":"x"}"#, ["from_datetime"]),
+            (#"{"to_infinity":"yes","from_infinity":true,"allocation_type":"x"}"#, ["to_infinity"]),
+            (#"{"from":"0000-12-31T00:00:00Z","to":null,"allocation_type":"x"}"#, ["from"]),
+        ]
+        for (json, expected) in cases { XCTAssertEqual(fields(json), expected, json) }
+    }
+}

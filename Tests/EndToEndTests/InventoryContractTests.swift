@@ -1,0 +1,159 @@
+import Dispatch
+import Foundation
+import JSON
+import TestSupport
+import XCTest
+
+/// Cars, lorries and trucks with allocations, end to end on whichever store `StoreUnderTest`
+/// selects (./scripts/test runs it on the embedded store and again on MongoDB).
+final class InventoryContractTests: XCTestCase {
+    nonisolated(unsafe) static var fixture: StoreUnderTest!  // set in class setUp, before any test runs
+
+    override class func setUp() {
+        super.setUp()
+        do { fixture = try StoreUnderTest() } catch { fatalError("cannot start: \(error)") }
+    }
+
+    override class func tearDown() {
+        fixture.stop()
+        super.tearDown()
+    }
+
+    private func client() throws -> RawHTTPClient { try Self.fixture.server.client() }
+    private func json(_ r: RawHTTPClient.Response) throws -> JSONValue { try JSONParser.parse(r.body) }
+
+    private func post(_ path: String, _ body: String, client c: RawHTTPClient? = nil) throws -> RawHTTPClient.Response {
+        try (c ?? client()).request("POST", path, headers: [("Content-Type", "application/json")], body: body)
+    }
+
+    private func createResource(_ type: String = "cars", name: String = "Herbie") throws -> String {
+        let r = try post("/\(type)", #"{"name":"\#(name)"}"#)
+        XCTAssertEqual(r.status, 201, r.text)
+        return try XCTUnwrap(json(r).objectValue?["id"]?.stringValue)
+    }
+
+    private static func at(_ hhmm: String?) -> String { hhmm.map { "\"2026-05-01T\($0):00Z\"" } ?? "null" }
+
+    func testResourceLifecycleOnEveryType() throws {
+        for (type, singular) in [("cars", "car"), ("lorries", "lorry"), ("trucks", "truck")] {
+            let r = try post("/\(type)", #"{"name":"One"}"#)
+            XCTAssertEqual(r.status, 201, r.text)
+            let resource = try XCTUnwrap(json(r).objectValue)
+            let id = try XCTUnwrap(resource["id"]?.stringValue)
+            XCTAssertEqual(r.header("Location"), "/\(type)/\(id)")
+            XCTAssertEqual(resource.fields.map(\.key), ["id", "name", "type", "created_at"])
+            XCTAssertEqual(resource["type"], .string(singular))
+            XCTAssertNotNil(resource["created_at"]?.stringValue?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z/))
+            let c = try client()
+            XCTAssertEqual(try c.request("GET", "/\(type)/\(id)").status, 200)
+            let renamed = try c.request("PATCH", "/\(type)/\(id)", headers: [("Content-Type", "application/merge-patch+json")], body: #"{"name":"Two"}"#)
+            XCTAssertEqual(try json(renamed).objectValue?["name"], .string("Two"))
+            let list = try c.request("GET", "/\(type)?sortdesc=created_at&limit=1")
+            XCTAssertEqual(list.status, 200)
+            XCTAssertNotNil(list.header("X-Total-Count"))
+            XCTAssertTrue(list.header("Link")?.contains(#"rel="first""#) ?? false)
+            XCTAssertEqual(try c.request("DELETE", "/\(type)/\(id)").status, 200)
+            XCTAssertEqual(try c.request("GET", "/\(type)/\(id)").status, 404)
+            XCTAssertEqual(try c.request("DELETE", "/\(type)/\(id)").status, 404)
+        }
+    }
+
+    func testResourceValidation() throws {
+        for body in [#"{}"#, #"{"name":""}"#, #"{"name":{"$ne":1}}"#, #"{"name":"x","colour":"red"}"#, #"{"name":"\#(String(repeating: "n", count: 201))"}"#] {
+            let r = try post("/lorries", body)
+            XCTAssertEqual(r.status, 422, body)
+            XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
+        }
+        XCTAssertEqual(try post("/lorries", "nope").status, 400)
+        XCTAssertEqual(try client().request("GET", "/lorries?sortasc=colour").status, 400)
+        XCTAssertEqual(try client().request("GET", "/lorries?available_from=tomorrow").status, 400)
+        XCTAssertEqual(try client().request("PUT", "/lorries").status, 405)
+        XCTAssertEqual(try client().request("GET", "/vans").status, 404)
+    }
+
+    /// Every overlap shape against X = [10:00, 12:00): 201 when apart or touching, 409 naming X otherwise.
+    func testOverlapTableOverHTTP() throws {
+        let car = try createResource()
+        let existing = try post("/cars/\(car)/allocations", #"{"from":"2026-05-01T10:00:00Z","to":"2026-05-01T12:00:00Z","allocation_type":"hire"}"#)
+        XCTAssertEqual(existing.status, 201, existing.text)
+        let existingID = try XCTUnwrap(json(existing).objectValue?["id"]?.stringValue)
+        let cases: [(String, String?, String?, Bool)] = [
+            ("before", "08:00", "09:00", false), ("meets", "09:00", "10:00", false), ("overlaps", "09:00", "11:00", true),
+            ("starts", "10:00", "11:00", true), ("during", "10:30", "11:30", true), ("finishes", "11:00", "12:00", true),
+            ("equals", "10:00", "12:00", true), ("finished-by", "09:00", "12:00", true), ("contains", "09:00", "13:00", true),
+            ("started-by", "10:00", "13:00", true), ("overlapped-by", "11:00", "13:00", true), ("met-by", "12:00", "13:00", false),
+            ("after", "13:00", "14:00", false), ("open start, ends at start", nil, "10:00", false), ("open start, ends inside", nil, "11:00", true),
+            ("open end, starts at end", "12:00", nil, false), ("open end, starts inside", "11:00", nil, true), ("open both", nil, nil, true),
+        ]
+        let c = try client()
+        for (name, from, to, overlaps) in cases {
+            let r = try post("/cars/\(car)/allocations", #"{"from":\#(Self.at(from)),"to":\#(Self.at(to)),"allocation_type":"test"}"#, client: c)
+            if overlaps {
+                XCTAssertEqual(r.status, 409, "\(name): \(r.text)")
+                let conflicts = try XCTUnwrap(json(r).objectValue?["conflicts"]?.arrayValue, name)
+                XCTAssertEqual(conflicts.compactMap { $0.objectValue?["id"]?.stringValue }, [existingID], name)
+            } else {
+                XCTAssertEqual(r.status, 201, "\(name): \(r.text)")
+                let id = try XCTUnwrap(json(r).objectValue?["id"]?.stringValue)
+                XCTAssertEqual(r.header("Location"), "/cars/\(car)/allocations/\(id)")
+                XCTAssertEqual(try c.request("DELETE", "/cars/\(car)/allocations/\(id)").status, 200, name)
+            }
+        }
+        for reversed in [#"{"from":"2026-05-01T12:00:00Z","to":"2026-05-01T10:00:00Z","allocation_type":"x"}"#,
+                         #"{"from":"2026-05-01T12:00:00Z","to":"2026-05-01T12:00:00Z","allocation_type":"x"}"#] {
+            XCTAssertEqual(try post("/cars/\(car)/allocations", reversed).status, 422)
+        }
+        XCTAssertEqual(try post("/cars/no-such-car/allocations", #"{"from":null,"to":null,"allocation_type":"x"}"#).status, 404)
+    }
+
+    func testAllocationsReadWindowAndDelete() throws {
+        let truck = try createResource("trucks")
+        var ids: [String] = []
+        for (from, to) in [("2026-05-03T00:00:00Z", "2026-05-04T00:00:00Z"), ("2026-05-01T00:00:00Z", "2026-05-02T00:00:00Z")] {
+            let r = try post("/trucks/\(truck)/allocations", #"{"from":"\#(from)","to":"\#(to)","allocation_type":"hire","description":"d","data":{"po":"42"}}"#)
+            XCTAssertEqual(r.status, 201, r.text)
+            ids.append(try XCTUnwrap(json(r).objectValue?["id"]?.stringValue))
+        }
+        let guide = try post("/trucks/\(truck)/allocations", #"{"from_datetime":"2026-06-01T00:00:00","to_infinity":true,"allocation_type":"lease","dump":{"k":1}}"#)
+        XCTAssertEqual(guide.status, 201, guide.text)
+        XCTAssertEqual(try json(guide).objectValue?["to"], .null)
+        let c = try client()
+        let all = try XCTUnwrap(json(try c.request("GET", "/trucks/\(truck)/allocations")).arrayValue)
+        XCTAssertEqual(all.compactMap { $0.objectValue?["from"]?.stringValue }, ["2026-05-01T00:00:00Z", "2026-05-03T00:00:00Z", "2026-06-01T00:00:00Z"], "sorted by start")
+        let window = try XCTUnwrap(json(try c.request("GET", "/trucks/\(truck)/allocations?from=2026-05-02T12:00:00Z&to=2026-05-05T00:00:00Z")).arrayValue)
+        XCTAssertEqual(window.compactMap { $0.objectValue?["id"]?.stringValue }, [ids[0]])
+        let one = try c.request("GET", "/trucks/\(truck)/allocations/\(ids[1])")
+        XCTAssertEqual(try json(one).objectValue?["data"], .object(JSONObject([JSONField("po", .string("42"))])))
+        XCTAssertEqual(try c.request("DELETE", "/trucks/\(truck)/allocations/\(ids[1])").status, 200)
+        XCTAssertEqual(try c.request("GET", "/trucks/\(truck)/allocations/\(ids[1])").status, 404)
+        XCTAssertEqual(try c.request("DELETE", "/trucks/\(truck)/allocations/\(ids[1])").status, 404)
+        XCTAssertEqual(try c.request("DELETE", "/trucks/\(truck)").status, 200, "decommissioning removes the allocations too")
+        XCTAssertEqual(try c.request("GET", "/trucks/\(truck)/allocations").status, 404)
+    }
+
+    func testAvailabilitySearch() throws {
+        let free = try createResource("lorries", name: "Free")
+        let busy = try createResource("lorries", name: "Busy")
+        let later = try createResource("lorries", name: "Later")
+        XCTAssertEqual(try post("/lorries/\(busy)/allocations", #"{"from":"2027-01-10T00:00:00Z","to":"2027-01-20T00:00:00Z","allocation_type":"x"}"#).status, 201)
+        XCTAssertEqual(try post("/lorries/\(later)/allocations", #"{"from":"2027-02-01T00:00:00Z","to":null,"allocation_type":"x"}"#).status, 201)
+        func available(_ query: String) throws -> Set<String> {
+            let r = try client().request("GET", "/lorries?limit=1000&" + query)
+            XCTAssertEqual(r.status, 200, r.text)
+            return Set(try XCTUnwrap(json(r).arrayValue).compactMap { $0.objectValue?["id"]?.stringValue }).intersection([free, busy, later])
+        }
+        XCTAssertEqual(try available("available_from=2027-01-15T00:00:00Z&available_to=2027-01-16T00:00:00Z"), [free, later])
+        XCTAssertEqual(try available("available_from=2027-01-20T00:00:00Z&available_to=2027-02-01T00:00:00Z"), [free, busy, later], "touching is free")
+        XCTAssertEqual(try available("available_from=2027-03-01T00:00:00Z"), [free, busy], "open end")
+        XCTAssertEqual(try available("available_to=2027-01-11T00:00:00Z"), [free, later], "open start")
+        XCTAssertEqual(try client().request("GET", "/lorries?available_from=2027-02-01T00:00:00Z&available_to=2027-01-01T00:00:00Z").status, 400)
+    }
+
+    /// Many clients race for overlapping slots on a few cars. Afterwards the stored allocations never
+    /// overlap, every 201 is stored, and every 409 names allocations that really conflict.
+    func testConcurrentBookingsNeverOverlap() throws {
+        let cars = try (0..<3).map { _ in try createResource() }
+        let outcomes = try InventoryRace.run(ports: [Self.fixture.server.port], cars: cars, workers: 12, attempts: 25)
+        try InventoryRace.verify(outcomes, cars: cars, port: Self.fixture.server.port)
+    }
+}
