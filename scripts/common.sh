@@ -35,14 +35,14 @@ ensure_build_packages() {
   ensure_apt pkg-config libmongoc-dev libbson-dev
 }
 
-# The project-local Python venv for test tools (.venv), with Tests/MongoTestServer/requirements.txt.
+# The project-local Python venv for test tools (.venv), with Tests/requirements.txt.
 ensure_test_venv() {
   command -v python3 >/dev/null 2>&1 || ensure_apt python3
   python3 -c 'import venv, ensurepip' 2>/dev/null || ensure_apt python3-venv
   local stamp=.venv/.requirements
-  if [ ! -x .venv/bin/python ] || ! cmp -s Tests/MongoTestServer/requirements.txt "$stamp"; then
+  if [ ! -x .venv/bin/python ] || ! cmp -s Tests/requirements.txt "$stamp"; then
     python3 -m venv .venv
-    .venv/bin/pip install -q --disable-pip-version-check -r Tests/MongoTestServer/requirements.txt
-    cp Tests/MongoTestServer/requirements.txt "$stamp"
+    .venv/bin/pip install -q --disable-pip-version-check -r Tests/requirements.txt
+    cp Tests/requirements.txt "$stamp"
   fi
 }

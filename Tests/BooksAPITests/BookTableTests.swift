@@ -14,17 +14,17 @@ final class BookTableTests: XCTestCase {
 
     func testSortedPagesAndTieBreakOnID() {
         let t = table()
-        XCTAssertEqual(ids(t.page(BookQuery(sort: BookSort(field: .author, ascending: true)))), ["2", "1", "3", "4"])
-        XCTAssertEqual(ids(t.page(BookQuery(sort: BookSort(field: .author, ascending: false)))), ["4", "3", "1", "2"])
+        XCTAssertEqual(ids(t.page(BookQuery(sort: [BookSort(field: .author, ascending: true)]))), ["2", "1", "3", "4"])
+        XCTAssertEqual(ids(t.page(BookQuery(sort: [BookSort(field: .author, ascending: false)]))), ["4", "3", "1", "2"])
         // A missing year sorts first ascending, as in MongoDB.
-        XCTAssertEqual(ids(t.page(BookQuery(sort: BookSort(field: .year, ascending: true)))), ["4", "2", "1", "3"])
-        XCTAssertEqual(ids(t.page(BookQuery(skip: 1, limit: 2, sort: BookSort(field: .title, ascending: true)))), ["2", "3"])
+        XCTAssertEqual(ids(t.page(BookQuery(sort: [BookSort(field: .year, ascending: true)]))), ["4", "2", "1", "3"])
+        XCTAssertEqual(ids(t.page(BookQuery(skip: 1, limit: 2, sort: [BookSort(field: .title, ascending: true)]))), ["2", "3"])
         XCTAssertEqual(ids(t.page(BookQuery())), ["1", "2", "3", "4"], "no sort: insertion order")
     }
 
     func testFiltersCountBeforePaging() {
         let t = table()
-        var q = BookQuery(skip: 1, limit: 1, sort: BookSort(field: .year, ascending: true))
+        var q = BookQuery(skip: 1, limit: 1, sort: [BookSort(field: .year, ascending: true)])
         q.author = "Hugh Howey"
         let page = t.page(q)
         XCTAssertEqual(page.total, 2)
@@ -38,14 +38,22 @@ final class BookTableTests: XCTestCase {
     func testUpdatesAndDeletesKeepOrdersConsistent() {
         var t = table()
         t.put(book("2", "Earth Abides", "Zed", year: 1949))
-        XCTAssertEqual(ids(t.page(BookQuery(sort: BookSort(field: .author, ascending: true)))), ["1", "3", "4", "2"])
+        XCTAssertEqual(ids(t.page(BookQuery(sort: [BookSort(field: .author, ascending: true)]))), ["1", "3", "4", "2"])
         XCTAssertEqual(ids(t.page(BookQuery())), ["1", "2", "3", "4"], "an update keeps its place in insertion order")
         XCTAssertTrue(t.remove(id: "1"))
         XCTAssertFalse(t.remove(id: "1"))
         for field in BookSortField.allCases {
-            XCTAssertEqual(t.page(BookQuery(sort: BookSort(field: field, ascending: true))).items.count, 3, "\(field)")
+            XCTAssertEqual(t.page(BookQuery(sort: [BookSort(field: field, ascending: true)])).items.count, 3, "\(field)")
         }
         XCTAssertEqual(t.count, 3)
+    }
+
+    func testTwoSortKeys() {
+        let t = table()
+        // Author ascending, then year descending: Hugh Howey's newest first.
+        let page = t.page(BookQuery(sort: [BookSort(field: .author, ascending: true), BookSort(field: .year, ascending: false)]))
+        XCTAssertEqual(ids(page), ["2", "3", "1", "4"])
+        XCTAssertEqual(ids(t.page(BookQuery(skip: 1, limit: 2, sort: [BookSort(field: .read, ascending: true), BookSort(field: .score, ascending: false)]))), ["4", "2"], "unread (3, 4) first, then 2 (score 10) before 1 (9)")
     }
 
     func testStringsSortByUTF8BytesLikeMongoDB() {
@@ -53,6 +61,6 @@ final class BookTableTests: XCTestCase {
         t.put(book("a", "é", "x"))
         t.put(book("b", "z", "x"))
         t.put(book("c", "Z", "x"))
-        XCTAssertEqual(ids(t.page(BookQuery(sort: BookSort(field: .title, ascending: true)))), ["c", "b", "a"])
+        XCTAssertEqual(ids(t.page(BookQuery(sort: [BookSort(field: .title, ascending: true)]))), ["c", "b", "a"])
     }
 }

@@ -39,6 +39,7 @@ final class InventoryModelTests: XCTestCase {
             XCTAssertEqual(y.overlaps(x), overlaps, name)
             XCTAssertEqual(x.overlaps(y), overlaps, "\(name), mirrored")
         }
+        XCTAssertFalse(Interval(from: t("2026-05-01T11:00:00Z"), to: t("2026-05-01T11:00:00Z")).overlaps(x), "an empty interval overlaps nothing")
         let openX = Interval(from: t("2026-05-01T10:00:00Z"), to: Timestamp.openEnd)
         XCTAssertTrue(Interval(from: t("2030-01-01T00:00:00Z"), to: t("2030-01-02T00:00:00Z")).overlaps(openX))
         XCTAssertFalse(Interval(from: Timestamp.openStart, to: t("2026-05-01T10:00:00Z")).overlaps(openX))

@@ -30,7 +30,7 @@ final class RoutingAndQueryTests: XCTestCase {
         let q = try query("skip=8&limit=8&sortasc=author&author=Hugh+Howey&read=true&q=w%C3%B6rld&year_gte=1900&year_lte=2000")
         XCTAssertEqual(q.skip, 8)
         XCTAssertEqual(q.limit, 8)
-        XCTAssertEqual(q.sort, BookSort(field: .author, ascending: true))
+        XCTAssertEqual(q.sort, [BookSort(field: .author, ascending: true)])
         XCTAssertEqual(q.author, "Hugh Howey")
         XCTAssertEqual(q.read, true)
         XCTAssertEqual(q.text, "wörld")
@@ -38,7 +38,10 @@ final class RoutingAndQueryTests: XCTestCase {
         XCTAssertEqual(q.yearTo, 2000)
         XCTAssertEqual(try query("").limit, 100, "default limit is the maximum page")
         XCTAssertEqual(try query("limit=0").limit, 100, "pymongo's limit(0)")
-        XCTAssertEqual(try query("sortdesc=year").sort, BookSort(field: .year, ascending: false))
+        XCTAssertEqual(try query("sortdesc=year").sort, [BookSort(field: .year, ascending: false)])
+        XCTAssertEqual(try query("sortdesc=year&sortasc=author").sort, [BookSort(field: .author, ascending: true), BookSort(field: .year, ascending: false)],
+                       "sortasc is the primary key, sortdesc the secondary")
+        XCTAssertEqual(try query("sortasc=id&sortdesc=id").sort, [BookSort(field: .id, ascending: true)])
     }
 
     func testInvalidParametersNameThemselves() {
@@ -47,7 +50,6 @@ final class RoutingAndQueryTests: XCTestCase {
             ("limit=101", "400 query parameter limit must be at most 100"), ("limit=x", "400 query parameter limit"),
             ("sortasc=color", "400 query parameter sortasc names an unknown field"),
             ("sortdesc=%24where", "400 query parameter sortdesc names an unknown field"),
-            ("sortasc=author&sortdesc=year", "400 query parameter sortasc and sortdesc"),
             ("read=maybe", "400 query parameter read"), ("year_gte=old", "400 query parameter year_gte"),
             ("limit=1&limit=2", "400 query parameter limit is given more than once"),
             ("author=%E0%A4", "400 query parameter author is not valid UTF-8"),

@@ -146,7 +146,11 @@ final class InventoryContractTests: XCTestCase {
         XCTAssertEqual(try available("available_from=2027-01-20T00:00:00Z&available_to=2027-02-01T00:00:00Z"), [free, busy, later], "touching is free")
         XCTAssertEqual(try available("available_from=2027-03-01T00:00:00Z"), [free, busy], "open end")
         XCTAssertEqual(try available("available_to=2027-01-11T00:00:00Z"), [free, later], "open start")
-        XCTAssertEqual(try client().request("GET", "/lorries?available_from=2027-02-01T00:00:00Z&available_to=2027-01-01T00:00:00Z").status, 400)
+        XCTAssertEqual(try available("available_from=2027-01-15T00:00:00Z&available_to=2027-01-15T00:00:00Z"), [free, busy, later], "an empty window: all free")
+        XCTAssertEqual(try available("available_from=2027-02-01T00:00:00Z&available_to=2027-01-01T00:00:00Z"), [free, busy, later], "reversed: empty")
+        let sorted = try XCTUnwrap(json(try client().request("GET", "/lorries?sortasc=name&sortdesc=created_at&limit=1000")).arrayValue)
+        let names = sorted.compactMap { $0.objectValue?["name"]?.stringValue }
+        XCTAssertEqual(names, names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }, "sorted by name first")
     }
 
     /// Many clients race for overlapping slots on a few cars. Afterwards the stored allocations never

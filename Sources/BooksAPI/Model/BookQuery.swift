@@ -2,7 +2,8 @@
 struct BookQuery: Sendable, Equatable {
     var skip = 0
     var limit = 1000
-    var sort: BookSort?
+    /// Sort keys, most significant first: `sortasc`, then `sortdesc` (at most one of each).
+    var sort: [BookSort] = []
     var author: String?
     var read: Bool?
     /// Case-insensitive substring of title or author.

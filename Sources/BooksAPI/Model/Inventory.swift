@@ -106,11 +106,13 @@ struct Resource: Equatable, Sendable {
 struct ResourceQuery: Sendable, Equatable {
     var skip = 0
     var limit = 1000
-    var sort: (field: ResourceSortField, ascending: Bool)?
+    /// Sort keys, most significant first (see SortKeys).
+    var sort: [(field: ResourceSortField, ascending: Bool)] = []
     var available: Interval?
 
     static func == (a: ResourceQuery, b: ResourceQuery) -> Bool {
-        a.skip == b.skip && a.limit == b.limit && a.sort?.field == b.sort?.field && a.sort?.ascending == b.sort?.ascending && a.available == b.available
+        a.skip == b.skip && a.limit == b.limit && a.available == b.available
+            && a.sort.map(\.field) == b.sort.map(\.field) && a.sort.map(\.ascending) == b.sort.map(\.ascending)
     }
 }
 

@@ -113,8 +113,11 @@ struct Interval: Equatable, Sendable {
     var from: Int64
     var to: Int64
 
-    /// Back-to-back intervals do not overlap: [a, b) and [b, c) share no instant.
-    func overlaps(_ other: Interval) -> Bool { from < other.to && other.from < to }
+    /// Back-to-back intervals do not overlap: [a, b) and [b, c) share no instant; an empty
+    /// interval (from >= to) overlaps nothing.
+    func overlaps(_ other: Interval) -> Bool { from < other.to && other.from < to && !isEmpty && !other.isEmpty }
+
+    var isEmpty: Bool { from >= to }
 
     var fromJSON: String? { from == Timestamp.openStart ? nil : Timestamp.format(from) }
     var toJSON: String? { to == Timestamp.openEnd ? nil : Timestamp.format(to) }

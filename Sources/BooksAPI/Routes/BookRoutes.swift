@@ -40,15 +40,7 @@ struct BookRoutes: Sendable {
             guard n <= maxPageSize else { throw .badParameter("limit", "must be at most \(maxPageSize)") }
             query.limit = n == 0 ? maxPageSize : n  // pymongo's limit(0) meant "no limit": here, the largest page
         }
-        let ascending = try p.value("sortasc"), descending = try p.value("sortdesc")
-        if ascending != nil && descending != nil { throw .badParameter("sortasc", "and sortdesc cannot be combined") }
-        if let name = ascending ?? descending {
-            guard let field = BookSortField(rawValue: name) else {
-                throw .badParameter(ascending != nil ? "sortasc" : "sortdesc",
-                                    "names an unknown field \"\(name)\"; sortable: \(BookSortField.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            query.sort = BookSort(field: field, ascending: ascending != nil)
-        }
+        query.sort = try SortKeys.parse(p, BookSortField.self).map { BookSort(field: $0.field, ascending: $0.ascending) }
         query.author = try p.value("author")
         if let read = try p.value("read") {
             switch read {

@@ -32,14 +32,7 @@ struct InventoryRoutes: Sendable {
             guard let n = Int(limit), n >= 0, n <= maxPageSize else { throw .badParameter("limit", "must be a whole number from 0 to \(maxPageSize)") }
             query.limit = n == 0 ? maxPageSize : n
         }
-        let ascending = try p.value("sortasc"), descending = try p.value("sortdesc")
-        if ascending != nil && descending != nil { throw .badParameter("sortasc", "and sortdesc cannot be combined") }
-        if let name = ascending ?? descending {
-            guard let field = ResourceSortField(rawValue: name) else {
-                throw .badParameter(ascending != nil ? "sortasc" : "sortdesc", "names an unknown field \"\(name)\"; sortable: id, name, created_at")
-            }
-            query.sort = (field, ascending != nil)
-        }
+        query.sort = try SortKeys.parse(p, ResourceSortField.self)
         query.available = try window(p, "available_from", "available_to")
         return query
     }
@@ -131,7 +124,8 @@ struct InventoryRoutes: Sendable {
         return resource
     }
 
-    /// A window from two optional RFC 3339 parameters; a missing bound is open.
+    /// A window from two optional RFC 3339 parameters; a missing bound is open, and a window whose
+    /// end is not after its start is empty (every resource is free in it; no allocation is in it).
     private func window(_ p: QueryString, _ fromName: String, _ toName: String) throws(Problem) -> Interval? {
         let from = try p.value(fromName), to = try p.value(toName)
         guard from != nil || to != nil else { return nil }
@@ -144,8 +138,7 @@ struct InventoryRoutes: Sendable {
             guard let t = AllocationParser.instant(to, offsetOptional: false) else { throw .badParameter(toName, "must be an RFC 3339 timestamp such as 2026-01-31T09:00:00Z") }
             interval.to = t
         }
-        guard interval.from < interval.to else { throw .badParameter(fromName, "must be before \(toName)") }
-        return interval
+        return interval  // an empty or reversed window is empty: nothing overlaps it
     }
 
     /// The `name` of a resource body: a non-blank string of at most 200 characters, and nothing else.

@@ -78,9 +78,10 @@ struct BookTable {
     }
 
     func page(_ query: BookQuery) -> BookPage {
+        if query.sort.count > 1 { return multiKeyPage(query) }
         let order: [BookRecord]
-        if let sort = query.sort { order = orders[Self.slot(sort.field)] } else { order = natural }
-        let ascending = query.sort?.ascending ?? true
+        if let sort = query.sort.first { order = orders[Self.slot(sort.field)] } else { order = natural }
+        let ascending = query.sort.first?.ascending ?? true
         var items: [[UInt8]] = []
         if !query.hasFilters {
             let total = order.count
@@ -98,6 +99,20 @@ struct BookTable {
         }
         if ascending { order.forEach(visit) } else { order.reversed().forEach(visit) }
         return BookPage(total: total, items: items)
+    }
+
+    /// Two sort keys have no prebuilt order: filter, then sort the matches (ties break on id, ascending).
+    private func multiKeyPage(_ query: BookQuery) -> BookPage {
+        let needle = query.text?.lowercased()
+        let slots = query.sort.map { (Self.slot($0.field), $0.ascending) }
+        let matches = natural.filter { Self.matches($0, query, needle: needle) }.sorted { a, b in
+            for (slot, ascending) in slots where a.keys[slot] != b.keys[slot] {
+                return ascending ? a.keys[slot] < b.keys[slot] : b.keys[slot] < a.keys[slot]
+            }
+            return a.idBytes.lexicographicallyPrecedes(b.idBytes)
+        }
+        let start = min(query.skip, matches.count), end = min(matches.count, start + query.limit)
+        return BookPage(total: matches.count, items: matches[start..<end].map(\.json))
     }
 
     private static func matches(_ record: BookRecord, _ query: BookQuery, needle: String?) -> Bool {

@@ -19,13 +19,8 @@ extension MongoStore: InventoryStore {
 
     func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]) {
         var filter = Document()
-        if let window = query.available { filter["allocations"] = Self.noOverlap(window) }
-        var sort: Document = ["_id": .int32(1)]
-        if let s = query.sort {
-            let direction = BSON.int32(s.ascending ? 1 : -1)
-            sort = [s.field.rawValue: direction]
-            if s.field != .id { sort["id"] = direction }
-        }
+        if let window = query.available, !window.isEmpty { filter["allocations"] = Self.noOverlap(window) }
+        let sort = Self.sortDocument(query.sort.map { ($0.field.rawValue, $0.ascending) })
         return try call { () throws(MongoError) -> (total: Int, items: [Resource]) in
             try pool.collection(kind.collection) { (c) throws(MongoError) -> (total: Int, items: [Resource]) in
                 let total = try c.countDocuments(filter)

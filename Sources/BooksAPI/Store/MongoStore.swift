@@ -39,12 +39,7 @@ final class MongoStore: BookStore, Sendable {
 
     func listBooks(_ query: BookQuery) throws(StoreError) -> BookPage {
         let filter = Self.filter(for: query)
-        var sort: Document = ["_id": .int32(1)]  // no sort asked: insertion order, as ObjectIds grow
-        if let s = query.sort {
-            let direction = BSON.int32(s.ascending ? 1 : -1)
-            sort = [s.field.rawValue: direction]
-            if s.field != .id { sort["id"] = direction }  // ties break on id, as in the embedded store
-        }
+        let sort = Self.sortDocument(query.sort.map { ($0.field.rawValue, $0.ascending) })
         return try call { () throws(MongoError) -> BookPage in
             try pool.collection(Self.collection) { (c) throws(MongoError) -> BookPage in
                 let total = try c.countDocuments(filter)
@@ -131,6 +126,16 @@ final class MongoStore: BookStore, Sendable {
     // MARK: queries from typed values only
 
     static func byID(_ id: String) -> Document { ["id": .document(["$eq": .string(id)])] }
+
+    /// The same order as the embedded store: no keys, insertion order (ObjectIds grow); one key, ties
+    /// on id in the same direction; two keys, ties on id ascending.
+    static func sortDocument(_ keys: [(field: String, ascending: Bool)]) -> Document {
+        guard !keys.isEmpty else { return ["_id": .int32(1)] }
+        var sort = Document()
+        for key in keys { sort[key.field] = .int32(key.ascending ? 1 : -1) }
+        if sort["id"] == nil { sort["id"] = .int32(keys.count == 1 && !keys[0].ascending ? -1 : 1) }
+        return sort
+    }
 
     static func filter(for query: BookQuery) -> Document {
         var filter = Document()

@@ -28,17 +28,25 @@ struct ResourceTable {
     func page(_ query: ResourceQuery) -> (total: Int, items: [Resource]) {
         var matches = all
         if let window = query.available { matches = matches.filter { $0.conflicts(with: window).isEmpty } }
-        if let sort = query.sort {
+        if !query.sort.isEmpty {
             matches.sort { a, b in
-                let (x, y) = sort.ascending ? (a, b) : (b, a)
-                switch sort.field {
-                case .id: return x.id.utf8.lexicographicallyPrecedes(y.id.utf8)
-                case .name: return x.name.utf8.lexicographicallyPrecedes(y.name.utf8) || (x.name == y.name && x.id.utf8.lexicographicallyPrecedes(y.id.utf8))
-                case .created_at: return x.createdAt < y.createdAt || (x.createdAt == y.createdAt && x.id.utf8.lexicographicallyPrecedes(y.id.utf8))
+                for key in query.sort {
+                    let order = Self.compare(a, b, key.field)
+                    if order != 0 { return key.ascending ? order < 0 : order > 0 }
                 }
+                return query.sort.count == 1 && !query.sort[0].ascending ? b.id.utf8.lexicographicallyPrecedes(a.id.utf8) : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
             }
         }
         let start = min(query.skip, matches.count), end = min(matches.count, start + query.limit)
         return (matches.count, Array(matches[start..<end]))
+    }
+
+    /// -1, 0 or 1, by UTF-8 bytes for strings as MongoDB compares them.
+    private static func compare(_ a: Resource, _ b: Resource, _ field: ResourceSortField) -> Int {
+        switch field {
+        case .id: return a.id == b.id ? 0 : (a.id.utf8.lexicographicallyPrecedes(b.id.utf8) ? -1 : 1)
+        case .name: return a.name == b.name ? 0 : (a.name.utf8.lexicographicallyPrecedes(b.name.utf8) ? -1 : 1)
+        case .created_at: return a.createdAt == b.createdAt ? 0 : (a.createdAt < b.createdAt ? -1 : 1)
+        }
     }
 }
