@@ -46,3 +46,9 @@ ensure_test_venv() {
     cp Tests/requirements.txt "$stamp"
   fi
 }
+
+# Debian's nginx, for the test of deploy/nginx in front of two API instances.
+ensure_nginx() {
+  [ -x /usr/sbin/nginx ] && return 0
+  ensure_apt nginx-light 2>/dev/null || ensure_apt nginx
+}

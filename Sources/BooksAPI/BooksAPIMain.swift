@@ -4,7 +4,7 @@ import HTTPServer
 import JSON
 import MongoBridge
 
-/// Entry point: `BooksAPI [serve | seed [--replace] | repair | --help]`.
+/// Entry point: `BooksAPI [serve | seed [--replace] | repair | healthcheck | --help]`.
 @main
 enum BooksAPIMain {
     static func main() {
@@ -33,6 +33,7 @@ enum BooksAPIMain {
         case nil, "serve": serve(settings)
         case "seed": seed(settings, replace: arguments.contains("--replace"))
         case "repair": repair(settings)
+        case "healthcheck": exit(Healthcheck.run(port: settings.port))
         default: fail("unknown command \(arguments[0]); see BooksAPI --help", code: 2)
         }
     }
@@ -52,6 +53,7 @@ enum BooksAPIMain {
         configuration.host = settings.host
         configuration.port = settings.port
         configuration.unixSocketPath = settings.unixSocket
+        configuration.unixSocketMode = settings.unixSocketMode
         configuration.ioThreads = settings.ioThreads
         configuration.limits = settings.limits
         configuration.accessLog = settings.logLevel <= .info ? sink : nil

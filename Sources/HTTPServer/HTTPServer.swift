@@ -30,6 +30,7 @@ public struct ServerConfiguration: Sendable {
     public var host = "0.0.0.0"
     public var port = 5000
     public var unixSocketPath: String?
+    public var unixSocketMode: UInt32 = 0o660
     public var ioThreads = 2
     public var backlog: Int32 = 1024
     public var limits = HTTPLimits()
@@ -51,7 +52,7 @@ public final class HTTPServer: Sendable {
     public init(configuration c: ServerConfiguration, handler: HTTPHandler) throws(SystemError) {
         let shared = ServerShared(handler: handler, limits: c.limits, accessLog: c.accessLog, metrics: c.metrics)
         var unixFD: Int32?
-        if let path = c.unixSocketPath { unixFD = try Listener.unix(path: path, backlog: c.backlog) }
+        if let path = c.unixSocketPath { unixFD = try Listener.unix(path: path, mode: c.unixSocketMode, backlog: c.backlog) }
         var loops: [EventLoop] = []
         var port = c.port
         for i in 0..<max(1, c.ioThreads) {

@@ -36,7 +36,7 @@ enum Listener {
         return (fd, boundPort(fd))
     }
 
-    static func unix(path: String, backlog: Int32) throws(SystemError) -> Int32 {
+    static func unix(path: String, mode: UInt32, backlog: Int32) throws(SystemError) -> Int32 {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -52,7 +52,7 @@ enum Listener {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard rc == 0 else { let e = SystemError("bind(\(path))"); close(fd); throw e }
-        chmod(path, 0o660)
+        chmod(path, mode_t(mode))
         guard listen(fd, backlog) == 0 else { let e = SystemError("listen(\(path))"); close(fd); throw e }
         return fd
     }

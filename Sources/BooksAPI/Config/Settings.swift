@@ -6,6 +6,7 @@ struct Settings: Sendable {
     var host = "0.0.0.0"
     var port = 5000
     var unixSocket: String?
+    var unixSocketMode: UInt32 = 0o660
     var dataDir = "./data"
     var mongodbURL: String?
     var mongodbDB = "bookdata"
@@ -43,6 +44,10 @@ struct Settings: Sendable {
         },
         .init(name: "UNIX_SOCKET", defaultValue: "", help: "also listen on this unix socket path (for nginx in front); empty: off") { s, v in
             s.unixSocket = v.isEmpty ? nil : v
+        },
+        .init(name: "UNIX_SOCKET_MODE", defaultValue: "660", help: "octal permissions of UNIX_SOCKET; the proxy's user must be able to write it") { s, v throws(SettingsError) in
+            guard let mode = UInt32(v, radix: 8), mode <= 0o777 else { throw SettingsError("UNIX_SOCKET_MODE", v, "must be octal permissions such as 660") }
+            s.unixSocketMode = mode
         },
         .init(name: "DATA_DIR", defaultValue: "./data", help: "directory of the embedded store's journal (used when MONGODB_URL is unset)") { s, v throws(SettingsError) in
             guard !v.isEmpty else { throw SettingsError("DATA_DIR", v, "must not be empty") }
@@ -144,6 +149,7 @@ struct Settings: Sendable {
           BooksAPI                 serve (the default)
           BooksAPI seed [--replace] load the sample books into the store (--replace: drop existing books first)
           BooksAPI repair          cut the embedded store's journal at its first damaged record, keeping a backup
+          BooksAPI healthcheck     exit 0 if the server on PORT answers GET /healthz with 200 (for containers)
           BooksAPI --help          this text
 
         Settings come from the environment, then from ./.env, then these defaults:
