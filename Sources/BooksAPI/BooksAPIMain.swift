@@ -44,11 +44,12 @@ enum BooksAPIMain {
         let log = AppLog(sink: sink, level: settings.logLevel)
         let store = openStore(settings, log: log)
         let pool = WorkPool(threads: settings.workerThreads, maxQueued: settings.workQueueLimit, queueTimeout: settings.workQueueTimeout)
-        let staticFiles = StaticFiles(directory: settings.staticDir)
-        if staticFiles == nil { log.info("STATIC_DIR \(settings.staticDir) does not exist: serving the API only") }
+        let staticSite = StaticSite(directory: settings.staticDir)
+        if let staticSite { log.info("serving \(staticSite.files.count) files from STATIC_DIR \(staticSite.root) (read at start)") }
+        else { log.info("STATIC_DIR \(settings.staticDir) does not exist: serving the API only") }
         let openAPI = FileManager.default.contents(atPath: settings.openAPIFile).map { [UInt8]($0) }
         if openAPI == nil { log.warn("OPENAPI_FILE \(settings.openAPIFile) not found: /openapi.json answers 404") }
-        let app = App(store: store, pool: pool, settings: settings, log: log, staticFiles: staticFiles, openAPI: openAPI)
+        let app = App(store: store, pool: pool, settings: settings, log: log, staticSite: staticSite, openAPI: openAPI)
         var configuration = ServerConfiguration()
         configuration.host = settings.host
         configuration.port = settings.port

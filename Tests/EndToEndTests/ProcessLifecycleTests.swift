@@ -77,4 +77,27 @@ final class ProcessLifecycleTests: XCTestCase {
         XCTAssertEqual(server.stop(signal: SIGINT), 0)
         XCTAssertTrue(server.log.contains("stopped"), server.log)
     }
+
+    func testStaticSiteBesideTheAPI() throws {
+        let site = ServerProcess.temporaryDirectory()
+        try "<!doctype html><title>app</title>".write(toFile: site + "/index.html", atomically: true, encoding: .utf8)
+        try "body{}".write(toFile: site + "/app.css", atomically: true, encoding: .utf8)
+        try Data([0x1f, 0x8b, 1, 2]).write(to: URL(fileURLWithPath: site + "/app.css.gz"))
+        let server = try ServerProcess(environment: ["STATIC_DIR": site])
+        defer { server.stop() }
+        let c = try server.client()
+        let index = try c.request("GET", "/")
+        XCTAssertEqual(index.status, 200)
+        XCTAssertEqual(index.header("Content-Type"), "text/html; charset=utf-8")
+        XCTAssertEqual(try c.request("GET", "/inventory/cars").text, index.text, "history fallback")
+        XCTAssertEqual(try c.request("GET", "/books/1").header("Content-Type"), "application/json", "API routes never fall back")
+        XCTAssertEqual(try c.request("GET", "/books/1/nope").status, 404)
+        let css = try c.request("GET", "/app.css", headers: [("Accept-Encoding", "gzip")])
+        XCTAssertEqual(css.header("Content-Encoding"), "gzip")
+        XCTAssertEqual(css.body, [0x1f, 0x8b, 1, 2])
+        XCTAssertEqual(try c.request("GET", "/app.css", headers: [("If-None-Match", try XCTUnwrap(css.header("ETag"))), ("Accept-Encoding", "gzip")]).status, 304)
+        for attack in ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd", "/app.css/../../../etc/passwd"] {
+            XCTAssertEqual(try server.client().request("GET", attack).status, 404, attack)
+        }
+    }
 }

@@ -11,14 +11,14 @@ final class App: HTTPHandler {
     let inventory: InventoryRoutes
     let log: AppLog
 
-    let staticFiles: StaticFiles?
+    let staticSite: StaticSite?
     let openAPI: [UInt8]?
 
-    init(store: Store, pool: WorkPool, settings: Settings, log: AppLog, staticFiles: StaticFiles?, openAPI: [UInt8]?) {
+    init(store: Store, pool: WorkPool, settings: Settings, log: AppLog, staticSite: StaticSite?, openAPI: [UInt8]?) {
         self.store = store
         self.pool = pool
         self.log = log
-        self.staticFiles = staticFiles
+        self.staticSite = staticSite
         self.openAPI = openAPI
         cors = CORSPolicy(settings.corsOrigins)
         books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
@@ -29,8 +29,13 @@ final class App: HTTPHandler {
         let route: Route
         do throws(Problem) {
             guard let matched = try Route.match(request.path) else {
-                if let staticFiles, !Route.isAPIPath(request.path), request.method == .get || request.method == .head {
-                    return run(request, context, blocking: true) { r throws(Problem) in try staticFiles.response(for: r.path) }
+                if let staticSite, !Route.isAPIPath(request.path), request.method == .get || request.method == .head,
+                   let file = staticSite.lookup(request.path) ?? staticSite.fallback(for: request.path) {
+                    if let body = file.body { return .respond(finish(StaticResponse.make(file, body: body, request: request), request)) }
+                    return run(request, context, blocking: true) { r throws(Problem) in  // a large file: read on the pool
+                        guard let body = StaticSite.read(file.diskPath) else { throw Problem(404, "no such resource: \(r.path)") }
+                        return StaticResponse.make(file, body: body, request: r)
+                    }
                 }
                 throw Problem(404, "no such resource: \(request.path)")
             }

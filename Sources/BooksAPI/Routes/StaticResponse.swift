@@ -1,0 +1,83 @@
+import HTTPServer
+
+/// Answers for a static file: validators and 304 (RFC 9110 §13), the gzip sibling when the client
+/// accepts it, and a single byte range (RFC 9110 §14; several ranges are answered with the whole file).
+enum StaticResponse {
+    static func make(_ file: StaticSite.File, body fullBody: [UInt8], request: HTTPRequest) -> HTTPResponse {
+        let useGzip = file.gzip != nil && acceptsGzip(request.headers["accept-encoding"])
+        let etag = useGzip ? String(file.etag.dropLast()) + "-gz\"" : file.etag
+        var headers: [(String, String)] = [("ETag", etag), ("Last-Modified", file.lastModified), ("Cache-Control", file.cacheControl)]
+        if file.gzip != nil { headers.append(("Vary", "Accept-Encoding")) }
+
+        // RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since.
+        if let condition = request.headers["if-none-match"] {
+            if !ETag.noneMatch(condition, current: etag) { return notModified(headers) }
+        } else if let since = request.headers["if-modified-since"].flatMap(HTTPDate.parse), file.modifiedSeconds <= since {
+            return notModified(headers)
+        }
+
+        let body = useGzip ? file.gzip! : fullBody
+        var response = HTTPResponse(status: 200, contentType: file.contentType, body: body)
+        for (name, value) in headers { response.addHeader(name, value) }
+        if useGzip { response.addHeader("Content-Encoding", "gzip") }
+        response.addHeader("Accept-Ranges", "bytes")
+        guard request.method == .get, let rangeHeader = request.headers["range"] else { return response }
+        // If-Range: serve the range only if the representation is still the one the client has.
+        if let ifRange = request.headers["if-range"], ifRange != etag { return response }
+        switch byteRange(rangeHeader, length: body.count) {
+        case .whole:
+            return response
+        case .unsatisfiable:
+            var refused = HTTPResponse(status: 416, contentType: "application/problem+json",
+                                       body: Array(#"{"type":"about:blank","title":"Range Not Satisfiable","status":416,"detail":"the range is outside the file"}"#.utf8))
+            refused.addHeader("Content-Range", "bytes */\(body.count)")
+            return refused
+        case .range(let lower, let upper):
+            var partial = HTTPResponse(status: 206, contentType: file.contentType, body: Array(body[lower...upper]))
+            for (name, value) in headers { partial.addHeader(name, value) }
+            if useGzip { partial.addHeader("Content-Encoding", "gzip") }
+            partial.addHeader("Content-Range", "bytes \(lower)-\(upper)/\(body.count)")
+            return partial
+        }
+    }
+
+    private static func notModified(_ headers: [(String, String)]) -> HTTPResponse {
+        var response = HTTPResponse(status: 304)
+        for (name, value) in headers { response.addHeader(name, value) }
+        return response
+    }
+
+    /// "gzip" in Accept-Encoding, unless given q=0.
+    static func acceptsGzip(_ header: String?) -> Bool {
+        guard let header else { return false }
+        for item in header.lowercased().split(separator: ",") {
+            let parts = item.split(separator: ";").map { $0.trimmed }
+            guard parts.first == "gzip" || parts.first == "x-gzip" else { continue }
+            for parameter in parts.dropFirst() where parameter.hasPrefix("q=") {
+                if let q = Double(parameter.dropFirst(2)), q <= 0 { return false }  // RFC 9110 §12.4.2: q=0 means "not acceptable"
+            }
+            return true
+        }
+        return false
+    }
+
+    enum Range: Equatable { case whole, unsatisfiable, range(Int, Int) }
+
+    /// One `bytes=first-last`, `bytes=first-` or `bytes=-suffix` range; anything else is the whole file.
+    static func byteRange(_ header: String, length: Int) -> Range {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return .whole }
+        let spec = header.dropFirst(6).trimmed
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return .whole }
+        if parts[0].isEmpty {
+            guard let suffix = Int(parts[1]), suffix >= 0 else { return .whole }
+            guard suffix > 0, length > 0 else { return .unsatisfiable }
+            return .range(max(0, length - suffix), length - 1)
+        }
+        guard let first = Int(parts[0]), first >= 0 else { return .whole }
+        guard first < length else { return .unsatisfiable }
+        if parts[1].isEmpty { return .range(first, length - 1) }
+        guard let last = Int(parts[1]), last >= first else { return .whole }
+        return .range(first, min(last, length - 1))
+    }
+}
