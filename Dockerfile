@@ -32,6 +32,7 @@ COPY --from=build /usr/local/bin/BooksAPI /usr/local/bin/BooksAPI
 WORKDIR /app
 COPY rawdata ./rawdata
 COPY docs ./docs
+COPY client-tier ./client-tier
 # Configuration comes from the environment only: MONGODB_URL, PORT, WORKER_THREADS, ... (BooksAPI --help).
 ENV HOST=0.0.0.0 \
     PORT=5000 \

@@ -52,3 +52,8 @@ ensure_nginx() {
   [ -x /usr/sbin/nginx ] && return 0
   ensure_apt nginx-light 2>/dev/null || ensure_apt nginx
 }
+
+# Headless Chromium and its driver from Debian, for the browser tests of client-tier.
+ensure_browser() {
+  ensure_apt chromium chromium-driver
+}

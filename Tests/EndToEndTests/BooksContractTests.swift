@@ -171,9 +171,13 @@ final class BooksContractTests: XCTestCase {
 
     func testRoutingErrors() throws {
         let c = try client()
-        let missing = try c.request("GET", "/nope")
-        XCTAssertEqual(missing.status, 404)
-        XCTAssertEqual(missing.header("Content-Type"), "application/problem+json")
+        // Unknown API paths, missing assets and non-GET requests elsewhere are 404 problems; an
+        // unknown GET app route (no file extension) is the single-page app's (history fallback).
+        for (method, path) in [("GET", "/books/1/nope"), ("GET", "/cars/x/allocations/y/z"), ("GET", "/nope.json"), ("POST", "/nope")] {
+            let missing = try c.request(method, path)
+            XCTAssertEqual(missing.status, 404, "\(method) \(path)")
+            XCTAssertEqual(missing.header("Content-Type"), "application/problem+json")
+        }
         let wrong = try c.request("DELETE", "/books")
         XCTAssertEqual(wrong.status, 405)
         XCTAssertEqual(wrong.header("Allow"), "GET, HEAD, POST, OPTIONS")

@@ -1,0 +1,139 @@
+"""The single-page app in a real browser: Debian's headless Chromium, driven by selenium, against
+the real server (embedded store, a fresh data directory, the 42 sample books)."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("BOOKSAPI_BINARY", os.path.join(ROOT, ".build", "debug", "BooksAPI"))
+
+
+def start_server(data_dir):
+    env = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": data_dir, "LOG_LEVEL": "info",
+           "STATIC_DIR": os.path.join(ROOT, "client-tier")}
+    process = subprocess.Popen([BINARY], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        match = re.search(r"listening on http://[^:]+:(\d+)", line)
+        if match:
+            return process, int(match.group(1))
+    raise RuntimeError("the server did not start")
+
+
+class SinglePageAppTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.data = tempfile.mkdtemp(prefix="booksapi-browser-")
+        cls.server, cls.port = start_server(cls.data)
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,900"):
+            options.add_argument(flag)
+        cls.driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+        cls.wait = WebDriverWait(cls.driver, 20)  # a first Chromium start can be slow
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.driver.quit()
+        if cls.server.poll() is None:
+            cls.server.terminate()
+            cls.server.wait(timeout=20)
+        shutil.rmtree(cls.data, ignore_errors=True)
+
+    def url(self, path="/"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def rows(self):
+        return self.driver.find_elements(By.CSS_SELECTOR, "table tbody tr")
+
+    def wait_for_text(self, selector, text):
+        self.wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
+
+    def open_books(self):
+        self.driver.get(self.url("/"))
+        self.wait_for_text("#books-summary", "of 42")
+
+    def test_1_first_page_and_paging(self):
+        self.open_books()
+        self.assertEqual(len(self.rows()), 8)
+        self.assertEqual(self.rows()[0].find_elements(By.TAG_NAME, "td")[1].text, "Algis Budrys", "sorted by author")
+        self.assertEqual(self.driver.find_element(By.ID, "books-summary").text, "1–8 of 42")
+        self.driver.find_element(By.XPATH, "//button[text()='Next']").click()
+        self.wait_for_text("#books-summary", "9–16 of 42")
+        self.driver.find_element(By.XPATH, "//button[text()='First']").click()
+        self.wait_for_text("#books-summary", "1–8 of 42")
+        self.driver.find_element(By.XPATH, "//th/button[text()='Year']").click()
+        self.wait.until(lambda d: d.find_element(By.XPATH, "//th[button[text()='Year']]").get_attribute("aria-sort") == "ascending")
+
+    def test_2_search(self):
+        self.open_books()
+        self.driver.find_element(By.CSS_SELECTOR, "input[type=search]").send_keys("triffids")
+        self.wait.until(lambda d: len(self.rows()) == 1)
+        self.assertIn("The Day of the Triffids", self.rows()[0].text)
+
+    def test_3_add_with_a_validation_error_then_edit_and_delete(self):
+        self.open_books()
+        self.driver.find_element(By.XPATH, "//button[text()='Add book']").click()
+        dialog = self.driver.find_element(By.TAG_NAME, "dialog")
+        dialog.find_element(By.NAME, "title").send_keys("Selenium Days")
+        dialog.find_element(By.XPATH, ".//button[text()='Save']").click()
+        self.wait_for_text("[data-error-for=author]", "author must not be empty")  # the API's 422, at the field
+        dialog.find_element(By.NAME, "author").send_keys("A. Tester")
+        dialog.find_element(By.XPATH, ".//button[text()='Save']").click()
+        self.wait.until(lambda d: not dialog.is_displayed())
+        search = self.driver.find_element(By.CSS_SELECTOR, "input[type=search]")
+        search.send_keys("Selenium Days")
+        self.wait.until(lambda d: len(self.rows()) == 1 and "A. Tester" in self.rows()[0].text)
+        self.rows()[0].find_element(By.XPATH, ".//button[text()='Edit']").click()
+        title = dialog.find_element(By.NAME, "title")
+        title.clear()
+        title.send_keys("Selenium Nights")
+        dialog.find_element(By.XPATH, ".//button[text()='Save']").click()
+        search.clear()
+        search.send_keys("Selenium Nights")
+        self.wait.until(lambda d: len(self.rows()) == 1)
+        self.rows()[0].find_element(By.XPATH, ".//button[text()='Delete']").click()
+        self.wait.until(EC.alert_is_present()).accept()
+        self.wait_for_text("main p[role=status]", "No books match.")
+
+    def test_4_inventory_booking_and_conflict(self):
+        self.driver.get(self.url("/inventory/cars"))
+        name = self.wait.until(EC.presence_of_element_located((By.NAME, "name")))
+        name.send_keys("Selenium car")
+        self.driver.find_element(By.XPATH, "//button[text()='Add car']").click()
+        card = self.wait.until(EC.presence_of_element_located((By.XPATH, "//article[.//h3[text()='Selenium car']]")))
+        slots = [("2030-01-01T10:00", "2030-01-01T12:00"), ("2030-01-01T12:00", "2030-01-01T14:00"), ("2030-01-01T11:00", "2030-01-01T13:00")]
+        for index, (start, end) in enumerate(slots):
+            form = card.find_element(By.CSS_SELECTOR, "form.booking")
+            self.driver.execute_script("arguments[0].value = arguments[1]; arguments[2].value = arguments[3];",
+                                       form.find_element(By.NAME, "from"), start, form.find_element(By.NAME, "to"), end)
+            form.find_element(By.XPATH, ".//button[text()='Book']").click()
+            if index < 2:
+                self.wait.until(lambda d: len(card.find_elements(By.CSS_SELECTOR, "svg.timeline rect.bar")) == index + 1)
+        self.wait.until(lambda d: "Conflicts with 2 existing allocations" in card.text)
+        self.assertEqual(len(card.find_elements(By.CSS_SELECTOR, "svg.timeline rect.bar")), 2, "the timeline renders both bookings")
+        self.wait.until(lambda d: len(card.find_elements(By.CSS_SELECTOR, "svg.timeline rect.bar.conflict")) == 2)
+        self.assertEqual(len(card.find_elements(By.CSS_SELECTOR, "ul.allocations li.conflict")), 2)
+
+    def test_5_error_state_when_the_server_is_stopped(self):
+        self.open_books()
+        self.server.terminate()
+        self.server.wait(timeout=20)
+        self.driver.find_element(By.XPATH, "//button[text()='Next']").click()
+        self.wait.until(EC.visibility_of_element_located((By.ID, "status")))
+        self.assertIn("not reachable", self.driver.find_element(By.ID, "status").text)
+        self.assertIn("Could not load books", self.driver.find_element(By.CSS_SELECTOR, "main p[role=status]").text)
+
+
+if __name__ == "__main__":
+    unittest.main()

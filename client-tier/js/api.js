@@ -1,0 +1,35 @@
+// The API client: JSON in and out, problem+json errors as ApiError, and a page-wide signal when the
+// API cannot be reached at all, so the page says so instead of going blank.
+const base = document.querySelector('meta[name="api-base"]')?.content ?? '';
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export async function api(method, path, body) {
+  let response;
+  try {
+    response = await fetch(base + path, {
+      method,
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    window.dispatchEvent(new CustomEvent('api-status', { detail: { online: false } }));
+    throw new ApiError(0, { title: 'The API is not reachable', detail: 'The server is not reachable. Check your connection or try again in a moment.' });
+  }
+  window.dispatchEvent(new CustomEvent('api-status', { detail: { online: true } }));
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!response.ok) throw new ApiError(response.status, data ?? { title: response.statusText });
+  const total = response.headers.get('X-Total-Count');
+  return { data, total: total === null ? null : Number(total), status: response.status };
+}
+
+// A datetime-local value (local time) as RFC 3339 UTC, or null when empty.
+export const toInstant = (value) => (value ? new Date(value).toISOString() : null);
