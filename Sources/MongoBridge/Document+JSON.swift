@@ -36,7 +36,7 @@ extension BSON {
         case .binary(_, let bytes): return .string(Base64.encode(bytes))
         case .objectID(let id): return .string(id.description)
         case .bool(let b): return .bool(b)
-        case .datetime(let ms): return .string(RFC3339.format(milliseconds: ms))
+        case .datetime(let ms): return .string(RFC3339.format(ms))
         case .null, .undefined, .minKey, .maxKey: return .null
         case .regex(let pattern, let options): return .string("/\(pattern)/\(options)")
         case .int32(let i): return .int(Int64(i))
@@ -72,34 +72,5 @@ enum Base64 {
             i += 3
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// RFC 3339 UTC timestamps with milliseconds, from epoch milliseconds (proleptic Gregorian).
-public enum RFC3339 {
-    public static func format(milliseconds: Int64) -> String {
-        let ms = Int(((milliseconds % 1000) + 1000) % 1000)
-        let totalSeconds = (milliseconds - Int64(ms)) / 1000
-        let days = Int(totalSeconds >= 0 ? totalSeconds / 86400 : (totalSeconds - 86399) / 86400)
-        let secondsOfDay = Int(totalSeconds - Int64(days) * 86400)
-        let (y, m, d) = civil(fromDays: days)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(abs(v))
-            return (v < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secondsOfDay / 3600, 2)):\(pad(secondsOfDay / 60 % 60, 2)):\(pad(secondsOfDay % 60, 2)).\(pad(ms, 3))Z"
-    }
-
-    /// Days since 1970-01-01 to (year, month, day): Howard Hinnant's civil_from_days.
-    static func civil(fromDays z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }

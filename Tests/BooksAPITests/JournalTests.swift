@@ -112,12 +112,12 @@ final class JournalTests: XCTestCase {
             let i = Int.random(in: 0..<damaged.count, using: &generator)
             damaged[i] ^= UInt8(1 << Int.random(in: 0..<8, using: &generator))
             writeFile(dir + "/books.journal", damaged)
-            do {
+            do throws(StoreError) {
                 // If it opens, only the last record can have been dropped: damage anywhere else is corruption.
                 let store = try EmbeddedStore(directory: dir)
                 XCTAssertNotNil(try store.book(id: "a"), "flip at \(i)")
                 XCTAssertNotNil(try store.book(id: "b"), "flip at \(i)")
-            } catch let error as StoreError {
+            } catch {
                 guard case .corrupt = error else { return XCTFail("unexpected \(error)") }
             }
         }

@@ -1,111 +1,15 @@
-/// RFC 3339 timestamps as UTC milliseconds, parsed and formatted by hand: no formatter objects,
-/// nothing shared between threads. Open interval ends are `Int64.min` and `Int64.max`.
+import JSON
+
+/// The API's instants: RFC 3339 (see JSON's RFC3339), with open interval ends as sentinels.
 enum Timestamp {
     static let openStart = Int64.min
     static let openEnd = Int64.max
-
-    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (RFC 3339 §5.6). With `offsetOptional`, a missing
-    /// offset means UTC (the inventory guide's "YYYY-MM-DDTHH:MM:SS").
-    static func parse(_ text: String, offsetOptional: Bool = false) -> Int64? {
-        let b = Array(text.utf8)
-        guard b.count >= 19, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
-              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
-              let year = digits(b, 0, 4), let month = digits(b, 5, 2), let day = digits(b, 8, 2),
-              let hour = digits(b, 11, 2), let minute = digits(b, 14, 2), let second = digits(b, 17, 2)
-        else { return nil }
-        guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
-              hour < 24, minute < 60, second < 61 else { return nil }  // 60: a leap second, folded into :59 below
-        var i = 19
-        var millis: Int64 = 0
-        if i < b.count, b[i] == UInt8(ascii: ".") {
-            i += 1
-            let start = i
-            while i < b.count, b[i] &- UInt8(ascii: "0") < 10 {
-                if i - start < 3 { millis = millis * 10 + Int64(b[i] - UInt8(ascii: "0")) }
-                i += 1
-            }
-            guard i > start else { return nil }
-            for _ in 0..<max(0, 3 - (i - start)) { millis *= 10 }
-        }
-        var offsetMinutes = 0
-        if i == b.count {
-            guard offsetOptional else { return nil }
-        } else if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
-            i += 1
-        } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-            guard b.count - i == 6, b[i + 3] == UInt8(ascii: ":"), let oh = digits(b, i + 1, 2), let om = digits(b, i + 4, 2), oh < 24, om < 60 else { return nil }
-            offsetMinutes = (oh * 60 + om) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
-            i += 6
-        } else {
-            return nil
-        }
-        guard i == b.count else { return nil }
-        let days = Int64(daysFromCivil(year: year, month: month, day: day))
-        let seconds = days * 86400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetMinutes * 60)
-        return seconds * 1000 + millis
-    }
-
-    /// UTC with `Z`; milliseconds only when there are any.
-    static func format(_ millis: Int64) -> String {
-        let ms = Int(((millis % 1000) + 1000) % 1000)
-        let seconds = (millis - Int64(ms)) / 1000
-        let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
-        let secondOfDay = Int(seconds - Int64(days) * 86400)
-        let (y, m, d) = civil(fromDays: days)
-        var out = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
-        if ms != 0 { out += "." + pad(ms, 3) }
-        return out + "Z"
-    }
-
     /// The earliest and latest instants the API accepts: years 0001 to 9999.
-    static let earliest = parse("0001-01-01T00:00:00Z")!
-    static let latest = parse("9999-12-31T23:59:59.999Z")!
+    static let earliest = RFC3339.parse("0001-01-01T00:00:00Z")!
+    static let latest = RFC3339.parse("9999-12-31T23:59:59.999Z")!
 
-    private static func digits(_ b: [UInt8], _ start: Int, _ count: Int) -> Int? {
-        var v = 0
-        for i in start..<start + count {
-            let d = b[i] &- UInt8(ascii: "0")
-            guard d < 10 else { return nil }
-            v = v * 10 + Int(d)
-        }
-        return v
-    }
-
-    private static func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
-    }
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Howard Hinnant's days_from_civil and civil_from_days (proleptic Gregorian, day 0 = 1970-01-01).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
+    static func parse(_ text: String, offsetOptional: Bool = false) -> Int64? { RFC3339.parse(text, offsetOptional: offsetOptional) }
+    static func format(_ millis: Int64) -> String { RFC3339.format(millis) }
 }
 
 /// A half-open interval [from, to) of UTC milliseconds; open ends are the sentinels.

@@ -30,16 +30,8 @@ struct BookRoutes: Sendable {
     }
 
     func parseListQuery(_ p: QueryString) throws(Problem) -> BookQuery {
-        var query = BookQuery(limit: maxPageSize)
-        if let skip = try p.value("skip") {
-            guard let n = Int(skip), n >= 0, n <= 1_000_000_000 else { throw .badParameter("skip", "must be a whole number from 0") }
-            query.skip = n
-        }
-        if let limit = try p.value("limit") {
-            guard let n = Int(limit), n >= 0 else { throw .badParameter("limit", "must be a whole number from 1 to \(maxPageSize)") }
-            guard n <= maxPageSize else { throw .badParameter("limit", "must be at most \(maxPageSize)") }
-            query.limit = n == 0 ? maxPageSize : n  // pymongo's limit(0) meant "no limit": here, the largest page
-        }
+        let page = try PageParameters.parse(p, maxPageSize: maxPageSize)
+        var query = BookQuery(skip: page.skip, limit: page.limit)
         query.sort = try SortKeys.parse(p, BookSortField.self).map { BookSort(field: $0.field, ascending: $0.ascending) }
         query.author = try p.value("author")
         if let read = try p.value("read") {

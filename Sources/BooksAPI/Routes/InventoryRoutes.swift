@@ -23,15 +23,8 @@ struct InventoryRoutes: Sendable {
     }
 
     func parseListQuery(_ p: QueryString) throws(Problem) -> ResourceQuery {
-        var query = ResourceQuery(limit: maxPageSize)
-        if let skip = try p.value("skip") {
-            guard let n = Int(skip), n >= 0, n <= 1_000_000_000 else { throw .badParameter("skip", "must be a whole number from 0") }
-            query.skip = n
-        }
-        if let limit = try p.value("limit") {
-            guard let n = Int(limit), n >= 0, n <= maxPageSize else { throw .badParameter("limit", "must be a whole number from 0 to \(maxPageSize)") }
-            query.limit = n == 0 ? maxPageSize : n
-        }
+        let page = try PageParameters.parse(p, maxPageSize: maxPageSize)
+        var query = ResourceQuery(skip: page.skip, limit: page.limit)
         query.sort = try SortKeys.parse(p, ResourceSortField.self)
         query.available = try window(p, "available_from", "available_to")
         return query
