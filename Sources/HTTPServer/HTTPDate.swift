@@ -8,8 +8,11 @@ public enum HTTPDate {
     /// treats as "no condition" (RFC 9110 §13.1.3 lets a recipient ignore an invalid date).
     public static func parse(_ text: String) -> Int? {
         let parts = text.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let monthIndex = months.firstIndex(of: String(parts[2])),
-              let year = Int(parts[3]) else { return nil }
+        // IMF-fixdate has a 2-digit day and a 4-digit year; bounding them keeps the arithmetic below
+        // from overflowing on a hostile header (a 19-digit year once crashed the server).
+        guard parts.count == 6, parts[5] == "GMT", parts[1].count == 2, parts[3].count == 4,
+              let day = Int(parts[1]), let monthIndex = months.firstIndex(of: String(parts[2])),
+              let year = Int(parts[3]), year >= 0 else { return nil }
         let time = parts[4].split(separator: ":")
         guard time.count == 3, let h = Int(time[0]), let m = Int(time[1]), let s = Int(time[2]), (1...31).contains(day), h < 24, m < 60, s < 61 else { return nil }
         let month = monthIndex + 1

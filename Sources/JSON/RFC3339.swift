@@ -44,7 +44,10 @@ public enum RFC3339 {
     }
 
     /// UTC with `Z`; milliseconds only when there are any.
-    public static func format(_ millis: Int64) -> String {
+    public static func format(_ value: Int64) -> String {
+        // Any Int64 can arrive (a BSON date of Int64.min, say); clamp to years -9999...9999 so the
+        // arithmetic below cannot overflow.
+        let millis = min(max(value, -377_705_116_800_000), 253_402_300_799_999)
         let ms = Int(((millis % 1000) + 1000) % 1000)
         let seconds = (millis - Int64(ms)) / 1000
         let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)

@@ -96,6 +96,10 @@ final class ProcessLifecycleTests: XCTestCase {
         XCTAssertEqual(css.header("Content-Encoding"), "gzip")
         XCTAssertEqual(css.body, [0x1f, 0x8b, 1, 2])
         XCTAssertEqual(try c.request("GET", "/app.css", headers: [("If-None-Match", try XCTUnwrap(css.header("ETag"))), ("Accept-Encoding", "gzip")]).status, 304)
+        // A hostile date in a conditional header once crashed the server with an overflow.
+        let hostile = try c.request("GET", "/app.css", headers: [("If-Modified-Since", "Sun, 06 Nov 9223372036854775807 08:49:37 GMT")])
+        XCTAssertEqual(hostile.status, 200, "an unparsable date is no condition (RFC 9110 §13.1.3)")
+        XCTAssertEqual(try server.client().request("GET", "/healthz").status, 200)
         for attack in ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd", "/app.css/../../../etc/passwd"] {
             XCTAssertEqual(try server.client().request("GET", attack).status, 404, attack)
         }

@@ -86,4 +86,12 @@ final class JSONParserTests: XCTestCase {
         XCTAssertEqual(value, .array([.int(1), .int(2)]))
         XCTAssertEqual(end, 5)
     }
+
+    func testRFC3339FormatsAnyInt64WithoutOverflow() {
+        XCTAssertEqual(RFC3339.format(0), "1970-01-01T00:00:00Z")
+        XCTAssertEqual(RFC3339.format(Int64.max), "9999-12-31T23:59:59.999Z", "clamped")
+        XCTAssertEqual(RFC3339.format(Int64.min), "-9999-01-01T00:00:00Z", "clamped")
+        XCTAssertEqual(RFC3339.format(Int64.min + 1), "-9999-01-01T00:00:00Z")
+        XCTAssertEqual(RFC3339.parse(RFC3339.format(1_700_000_000_123)), 1_700_000_000_123)
+    }
 }
