@@ -49,6 +49,9 @@ enum BooksAPIMain {
         else { log.info("STATIC_DIR \(settings.staticDir) does not exist: serving the API only") }
         let openAPI = FileManager.default.contents(atPath: settings.openAPIFile).map { [UInt8]($0) }
         if openAPI == nil { log.warn("OPENAPI_FILE \(settings.openAPIFile) not found: /openapi.json answers 404") }
+        if settings.apiToken != nil {
+            log.info("writes need a bearer token (API_TOKEN\(settings.apiTokenFile == nil ? "" : "_FILE")); reads \(settings.readsRequireToken ? "do too" : "are open")")
+        }
         let app = App(store: store, pool: pool, settings: settings, log: log, staticSite: staticSite, openAPI: openAPI)
         var configuration = ServerConfiguration()
         configuration.host = settings.host

@@ -19,8 +19,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BINARY = os.environ.get("BOOKSAPI_BINARY", os.path.join(ROOT, ".build", "debug", "BooksAPI"))
 
 
-def start_server(data_dir):
-    env = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": data_dir, "LOG_LEVEL": "info",
+def start_server(data_dir, **extra):
+    env = {**extra, "PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": data_dir, "LOG_LEVEL": "info",
            "STATIC_DIR": os.path.join(ROOT, "client-tier")}
     process = subprocess.Popen([BINARY], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in process.stdout:
@@ -133,6 +133,49 @@ class SinglePageAppTest(unittest.TestCase):
         self.wait.until(EC.visibility_of_element_located((By.ID, "status")))
         self.assertIn("not reachable", self.driver.find_element(By.ID, "status").text)
         self.assertIn("Could not load books", self.driver.find_element(By.CSS_SELECTOR, "main p[role=status]").text)
+
+
+class WriteTokenTest(unittest.TestCase):
+    """With API_TOKEN set, the first write that gets 401 asks for the token; it is kept in
+    sessionStorage, so later writes go through without asking."""
+    TOKEN = "browser-token-123"
+
+    @classmethod
+    def setUpClass(cls):
+        SinglePageAppTest.setUpClass.__func__(cls)
+        cls.server.terminate()
+        cls.server.wait(timeout=20)
+        shutil.rmtree(cls.data, ignore_errors=True)
+        cls.data = tempfile.mkdtemp(prefix="booksapi-browser-token-")
+        cls.server, cls.port = start_server(cls.data, API_TOKEN=cls.TOKEN)
+
+    @classmethod
+    def tearDownClass(cls):
+        SinglePageAppTest.tearDownClass.__func__(cls)
+
+    url = SinglePageAppTest.url
+    rows = SinglePageAppTest.rows
+    wait_for_text = SinglePageAppTest.wait_for_text
+    open_books = SinglePageAppTest.open_books
+
+    def enter_token(self, token):
+        dialog = self.wait.until(EC.visibility_of_element_located((By.ID, "token-dialog")))
+        dialog.find_element(By.NAME, "token").send_keys(token)
+        dialog.find_element(By.XPATH, ".//button[text()='Continue']").click()
+
+    def test_write_asks_for_the_token_once(self):
+        self.open_books()
+        self.rows()[0].find_element(By.XPATH, ".//button[text()='Delete']").click()
+        self.wait.until(EC.alert_is_present()).accept()
+        self.enter_token("wrong-token")
+        self.wait.until(lambda d: "not accepted" in d.find_element(By.ID, "token-dialog").text)
+        self.enter_token(self.TOKEN)
+        self.wait_for_text("#books-summary", "of 41")
+        self.assertEqual(self.driver.execute_script("return sessionStorage.getItem('booksapi.token')"), self.TOKEN)
+        self.rows()[0].find_element(By.XPATH, ".//button[text()='Delete']").click()
+        self.wait.until(EC.alert_is_present()).accept()
+        self.wait_for_text("#books-summary", "of 40")
+        self.assertEqual(self.driver.find_elements(By.ID, "token-dialog"), [], "no second prompt")
 
 
 if __name__ == "__main__":

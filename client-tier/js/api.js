@@ -1,5 +1,7 @@
 // The API client: JSON in and out, problem+json errors as ApiError, and a page-wide signal when the
 // API cannot be reached at all, so the page says so instead of going blank.
+import { askForToken, forgetToken, storedToken } from './token.js';
+
 const base = document.querySelector('meta[name="api-base"]')?.content ?? '';
 
 export class ApiError extends Error {
@@ -12,17 +14,22 @@ export class ApiError extends Error {
 
 export async function api(method, path, body) {
   let response;
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const token = storedToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
   try {
-    response = await fetch(base + path, {
-      method,
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    response = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
     window.dispatchEvent(new CustomEvent('api-status', { detail: { online: false } }));
     throw new ApiError(0, { title: 'The API is not reachable', detail: 'The server is not reachable. Check your connection or try again in a moment.' });
   }
   window.dispatchEvent(new CustomEvent('api-status', { detail: { online: true } }));
+  // 401: the server wants the token (RFC 6750). Ask, then send the same request again.
+  if (response.status === 401 && response.headers.get('WWW-Authenticate')?.startsWith('Bearer')) {
+    if (token) forgetToken();
+    if (await askForToken(token !== null)) return api(method, path, body);
+  }
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }

@@ -15,6 +15,9 @@ struct Settings: Sendable {
     var seedFile = "rawdata/book-data-to-insert.js"
     var openAPIFile = "docs/openapi.json"
     var corsOrigins: [String] = []
+    var apiToken: String?
+    var apiTokenFile: String?
+    var readsRequireToken = false
     var logLevel = LogLevel.info
     var ioThreads = 2
     var workerThreads = 16
@@ -72,6 +75,16 @@ struct Settings: Sendable {
                 throw SettingsError("CORS_ORIGINS", v, "each origin must be * or start with http:// or https://")
             }
             s.corsOrigins = origins
+        },
+        .init(name: "API_TOKEN", defaultValue: "", help: "bearer token every write (POST, PUT, PATCH, DELETE) must send; empty: writes are open") { s, v throws(SettingsError) in
+            guard v.isEmpty || AccessPolicy.isValidToken(v) else { throw SettingsError("API_TOKEN", "(hidden)", "must be a bearer token: letters, digits and -._~+/ only") }
+            s.apiToken = v.isEmpty ? nil : v
+        },
+        .init(name: "API_TOKEN_FILE", defaultValue: "", help: "file holding API_TOKEN (e.g. a Docker secret); one trailing newline is ignored") { s, v in
+            s.apiTokenFile = v.isEmpty ? nil : v
+        },
+        .init(name: "READS_REQUIRE_TOKEN", defaultValue: "false", help: "true: reads need the bearer token too (probes, /openapi.json and the SPA's files stay open)") { s, v throws(SettingsError) in
+            s.readsRequireToken = try bool("READS_REQUIRE_TOKEN", v)
         },
         .init(name: "LOG_LEVEL", defaultValue: "info", help: "debug, info (one access-log line per request), warn, error or off") { s, v throws(SettingsError) in
             guard let level = LogLevel(rawValue: v.lowercased()) else { throw SettingsError("LOG_LEVEL", v, "must be debug, info, warn, error or off") }
@@ -138,6 +151,7 @@ struct Settings: Sendable {
             guard let value = environment[definition.name] ?? dotEnv[definition.name] else { continue }
             try definition.apply(&settings, value.trimmed)
         }
+        try settings.resolveToken()
         return settings
     }
 
@@ -161,6 +175,32 @@ struct Settings: Sendable {
             text += "  \(name)  \(d.help) (default: \(d.defaultValue.isEmpty ? "unset" : d.defaultValue))\n"
         }
         return text
+    }
+
+    /// API_TOKEN_FILE becomes the token; setting both is a mistake worth stopping for.
+    private mutating func resolveToken() throws(SettingsError) {
+        if readsRequireToken, apiToken == nil, apiTokenFile == nil {
+            throw SettingsError("READS_REQUIRE_TOKEN", "true", "needs API_TOKEN or API_TOKEN_FILE")
+        }
+        guard let path = apiTokenFile else { return }
+        guard apiToken == nil else { throw SettingsError("API_TOKEN_FILE", path, "set API_TOKEN or API_TOKEN_FILE, not both") }
+        guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8) else {
+            throw SettingsError("API_TOKEN_FILE", path, "cannot be read")
+        }
+        if text.hasSuffix("\n") { text.removeLast() }
+        if text.hasSuffix("\r") { text.removeLast() }
+        guard AccessPolicy.isValidToken(text) else {
+            throw SettingsError("API_TOKEN_FILE", path, "must hold one bearer token: letters, digits and -._~+/ only")
+        }
+        apiToken = text
+    }
+
+    private static func bool(_ name: String, _ value: String) throws(SettingsError) -> Bool {
+        switch value.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off", "": return false
+        default: throw SettingsError(name, value, "must be true or false")
+        }
     }
 
     private static func int(_ name: String, _ value: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {

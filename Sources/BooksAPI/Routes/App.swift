@@ -7,6 +7,7 @@ final class App: HTTPHandler {
     let store: Store
     let pool: WorkPool
     let cors: CORSPolicy
+    let access: AccessPolicy
     let books: BookRoutes
     let inventory: InventoryRoutes
     let log: AppLog
@@ -21,6 +22,7 @@ final class App: HTTPHandler {
         self.staticSite = staticSite
         self.openAPI = openAPI
         cors = CORSPolicy(settings.corsOrigins)
+        access = AccessPolicy(token: settings.apiToken, readsRequireToken: settings.readsRequireToken)
         books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
         inventory = InventoryRoutes(store: store, parser: AllocationParser(maxDataBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
     }
@@ -44,6 +46,9 @@ final class App: HTTPHandler {
             return .respond(finish(error.response(requestID: request.requestID, path: request.path), request))
         }
         if request.method == .options { return .respond(finish(cors.options(request, allow: route.allow), request)) }
+        if route.isGuarded, let denied = access.check(request) {
+            return .respond(finish(denied.response(requestID: request.requestID, path: request.path), request))
+        }
 
         switch (route, request.method) {
         case (.healthz, .get), (.healthz, .head):

@@ -5,7 +5,7 @@ import HTTPServer
 struct CORSPolicy: Sendable {
     let origins: Set<String>
     let allowsAny: Bool
-    static let exposed = "X-Total-Count, Link, ETag, Location"
+    static let exposed = "X-Total-Count, Link, ETag, Location, WWW-Authenticate"
     static let allowedHeaders = "Content-Type, If-Match, If-None-Match, Authorization, X-Request-ID"
 
     init(_ configured: [String]) {

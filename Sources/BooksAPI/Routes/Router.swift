@@ -24,6 +24,14 @@ enum Route: Equatable {
         }
     }
 
+    /// Data routes, which API_TOKEN guards; probes and the OpenAPI document stay open.
+    var isGuarded: Bool {
+        switch self {
+        case .healthz, .readyz, .openapi: return false
+        default: return true
+        }
+    }
+
     /// The route template, for logs and metrics.
     var template: String {
         switch self {
