@@ -14,6 +14,10 @@ struct HeadScanner {
     private var lineStart: Int
     private var sawRequestLine = false
     private var headerLines = 0
+    private var leadingEmptyLines = 0
+    /// Empty lines tolerated before a request line (RFC 9112 §2.2 asks for at least one); more is
+    /// a client feeding CRLFs to hold the connection, which would never count against a limit.
+    static let maxLeadingEmptyLines = 8
 
     init(start: Int) {
         self.start = start
@@ -31,6 +35,8 @@ struct HeadScanner {
                 if !sawRequestLine {
                     if lineLength == 0 {
                         // RFC 9112 §2.2: ignore empty lines before the request line.
+                        leadingEmptyLines += 1
+                        if leadingEmptyLines > Self.maxLeadingEmptyLines { return .failed(.init(400, "too many empty lines before the request line")) }
                         start = i + 1
                     } else {
                         if lineLength > limits.maxRequestLine { return .failed(.init(414, "request line longer than \(limits.maxRequestLine) bytes")) }

@@ -83,6 +83,16 @@ final class HTTPParserTests: XCTestCase {
         }
     }
 
+    func testEmptyLinesBeforeTheRequestLineAreBounded() {
+        let tolerated = Harness()
+        tolerated.feed(String(repeating: "\r\n", count: 8) + "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        XCTAssertEqual(tolerated.statuses, [200], "RFC 9112 §2.2: empty lines before a request are ignored")
+        let endless = Harness()
+        endless.feed(String(repeating: "\r\n", count: 9))
+        XCTAssertEqual(endless.statuses, [400], "CRLFs alone must not hold a connection open")
+        XCTAssertTrue(endless.connection.isClosing)
+    }
+
     func testEveryNonTokenByteInHeaderNameIsRejected() {
         // Every byte that is not a tchar, except ":" (58), which ends the name.
         for byte in 0...255 where byte != 58 && !"!#$%&'*+-.^_`|~".utf8.contains(UInt8(byte)) && !(UInt8(byte) >= 0x30 && UInt8(byte) <= 0x39)
