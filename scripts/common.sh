@@ -54,6 +54,11 @@ ensure_nginx() {
 }
 
 # Headless Chromium and its driver from Debian, for the browser tests of client-tier.
+# Load and abuse tools for the hostile-world suites and bench/ (Debian packages).
+ensure_load_tools() {
+  ensure_apt wrk slowhttptest nghttp2-client util-linux
+}
+
 ensure_browser() {
   ensure_apt chromium chromium-driver
 }

@@ -7,11 +7,16 @@ It implements the commands the BooksAPI store uses: hello/isMaster, ping, buildI
 getMore, killCursors, update, delete, findAndModify, aggregate, createIndexes, drop and endSessions.
 Any other command answers CommandNotFound, so gaps are loud.
 
-Usage: mongo_test_server.py [--port 0] [--delay-ms N]   (prints "listening on PORT")
+With --data-file, every acknowledged write is on disk (fsync, then an atomic rename) before the
+reply goes out, like a real server with journaling, and a restart loads it back: a test can kill
+this server with SIGKILL and still hold it to every write it acknowledged.
+
+Usage: mongo_test_server.py [--port 0] [--delay-ms N] [--data-file PATH]   (prints "listening on PORT")
 """
 import argparse
 import datetime
 import itertools
+import os
 import socket
 import socketserver
 import struct
@@ -36,6 +41,8 @@ cursor_ids = itertools.count(1000)
 connection_ids = itertools.count(1)
 request_ids = itertools.count(1)
 delay_seconds = 0.0
+data_file = None
+WRITE_COMMANDS = {"insert", "update", "delete", "findAndModify", "findandmodify", "createIndexes", "drop"}
 HANDSHAKE = {"hello", "isMaster", "ismaster"}
 
 
@@ -249,9 +256,39 @@ def run_command(cmd, conn_id):
         threading.Event().wait(delay_seconds)  # a slow server, for deadline tests
     with lock:
         try:
-            return handler(cmd)
+            reply = handler(cmd)
         except Exception as e:  # any failure is an error reply, never a dropped connection
             return error("%s: %s" % (type(e).__name__, e))
+        if data_file and name in WRITE_COMMANDS:
+            save()
+        return reply
+
+
+def save():
+    """Writes every collection, its documents and its indexes; durable before the reply is sent."""
+    temporary = data_file + ".tmp"
+    with open(temporary, "wb") as f:
+        for db_name in client.list_database_names():
+            db = client[db_name]
+            for name in db.list_collection_names():
+                indexes = [{"name": index, "key": [[k, d] for k, d in info["key"]], "unique": bool(info.get("unique"))}
+                           for index, info in db[name].index_information().items() if index != "_id_"]
+                f.write(bson.encode({"db": db_name, "coll": name, "docs": list(db[name].find({})), "indexes": indexes}, codec_options=CODEC))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, data_file)
+
+
+def load():
+    if not os.path.exists(data_file):
+        return
+    with open(data_file, "rb") as f:
+        for entry in bson.decode_all(f.read(), codec_options=CODEC):
+            target = client[entry["db"]][entry["coll"]]
+            for index in entry["indexes"]:
+                target.create_index([(k, d) for k, d in index["key"]], name=index["name"], unique=index["unique"])
+            if entry["docs"]:
+                target.insert_many(entry["docs"])
 
 
 def read_exactly(sock, n):
@@ -337,12 +374,16 @@ class Server(socketserver.ThreadingTCPServer):
 
 
 def main():
-    global delay_seconds
+    global delay_seconds, data_file
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay-ms", type=int, default=0, help="delay every command but the handshake")
+    parser.add_argument("--data-file", help="keep the data in this file (durable before each write is acknowledged)")
     args = parser.parse_args()
     delay_seconds = args.delay_ms / 1000.0
+    data_file = args.data_file
+    if data_file:
+        load()
     server = Server(("127.0.0.1", args.port), Handler)
     print("listening on %d" % server.server_address[1], flush=True)
     server.serve_forever()

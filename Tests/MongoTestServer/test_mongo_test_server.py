@@ -78,5 +78,31 @@ class MongoTestServerTest(unittest.TestCase):
         self.assertGreaterEqual(reply["maxWireVersion"], 13)
 
 
+class DataFileTest(unittest.TestCase):
+    def test_acknowledged_writes_and_unique_indexes_survive_sigkill(self):
+        import tempfile
+        path = os.path.join(tempfile.mkdtemp(prefix="mongo-test-data-"), "data.bson")
+        for round_ in range(2):
+            server = subprocess.Popen([sys.executable, os.path.join(HERE, "mongo_test_server.py"), "--port", "0", "--data-file", path],
+                                      stdout=subprocess.PIPE, text=True)
+            port = int(server.stdout.readline().split()[-1])
+            client = pymongo.MongoClient("mongodb://127.0.0.1:%d" % port, serverSelectionTimeoutMS=3000)
+            coll = client.durable.items
+            try:
+                if round_ == 0:
+                    coll.create_index("k", unique=True)
+                    coll.insert_many([{"k": i} for i in range(5)])
+                    coll.delete_one({"k": 0})
+                else:
+                    self.assertEqual(sorted(d["k"] for d in coll.find({})), [1, 2, 3, 4])
+                    with self.assertRaises(pymongo.errors.DuplicateKeyError):
+                        coll.insert_one({"k": 1})  # the unique index came back too
+            finally:
+                client.close()
+                server.kill()  # SIGKILL: only what was on disk before each reply survives
+                server.wait()
+                server.stdout.close()
+
+
 if __name__ == "__main__":
     unittest.main()
