@@ -52,7 +52,10 @@ enum BooksAPIMain {
         if settings.apiToken != nil {
             log.info("writes need a bearer token (API_TOKEN\(settings.apiTokenFile == nil ? "" : "_FILE")); reads \(settings.readsRequireToken ? "do too" : "are open")")
         }
-        let app = App(store: store, pool: pool, settings: settings, log: log, staticSite: staticSite, openAPI: openAPI)
+        let metrics = Metrics()
+        metrics.workPool = pool
+        metrics.mongoPool = (store as? MongoStore)?.pool
+        let app = App(store: store, pool: pool, settings: settings, log: log, metrics: metrics, staticSite: staticSite, openAPI: openAPI)
         var configuration = ServerConfiguration()
         configuration.host = settings.host
         configuration.port = settings.port
@@ -61,12 +64,14 @@ enum BooksAPIMain {
         configuration.ioThreads = settings.ioThreads
         configuration.limits = settings.limits
         configuration.accessLog = settings.logLevel <= .info ? sink : nil
+        configuration.metrics = metrics
         let server: HTTPServer
         do {
             server = try HTTPServer(configuration: configuration, handler: app)
         } catch {
             fail("cannot listen: \(error)", code: 1)
         }
+        metrics.openConnections = { [unowned server] in server.openConnections }
         server.start()
         log.info("listening on http://\(settings.host):\(server.port)\(settings.unixSocket.map { " and unix:\($0)" } ?? "") with \(settings.ioThreads) I/O threads, \(settings.workerThreads) workers, store: \(settings.mongodbURL.map { "MongoDB \(SettingsError.redacted($0))" } ?? "embedded (\(settings.dataDir))")")
 

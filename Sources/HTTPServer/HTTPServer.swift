@@ -3,7 +3,9 @@ import Synchronization
 
 /// Counts responses, for the metrics endpoint. Called on I/O threads; must be cheap and thread-safe.
 public protocol ResponseRecorder: AnyObject, Sendable {
-    func record(status: Int, nanos: UInt64)
+    /// One response, after it was queued for writing: the request's method and path (without the
+    /// query), its status and its time since the request head was complete.
+    func record(method: HTTPMethod, path: String, status: Int, nanos: UInt64)
 }
 
 /// State every loop shares: read-only, or atomic.
@@ -92,6 +94,9 @@ public final class HTTPServer: Sendable {
     private func openConnectionsDrained() -> Bool {
         loops.first.map { _ in sharedOpenConnections() == 0 } ?? true
     }
+
+    /// Connections open now, for metrics.
+    public var openConnections: Int { sharedOpenConnections() }
 
     private func sharedOpenConnections() -> Int {
         loops.first?.sharedOpenConnections ?? 0

@@ -37,6 +37,8 @@ public final class WorkPool: @unchecked Sendable {  // queue state is behind `lo
         }
     }
 
+    public var threadCount: Int { size }
+
     /// Jobs waiting and jobs running, for metrics.
     public var load: (waiting: Int, running: Int) {
         lock.withLock { (queue.count - head, busy) }

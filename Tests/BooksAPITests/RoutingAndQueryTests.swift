@@ -4,7 +4,7 @@ import JSON
 import XCTest
 
 final class RoutingAndQueryTests: XCTestCase {
-    let routes = BookRoutes(store: NoStore(), validator: BookValidator(maxDocumentBytes: 16384), maxPageSize: 100)
+    let routes = BookRoutes(store: NoStore(), validator: BookValidator(maxDocumentBytes: 16384), maxPageSize: 100, calls: StoreCalls(metrics: StoreMetrics()))
 
     func testRouteMatching() throws {
         XCTAssertEqual(try Route.match("/books"), .books)

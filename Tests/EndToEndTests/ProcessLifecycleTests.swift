@@ -105,3 +105,28 @@ final class ProcessLifecycleTests: XCTestCase {
         }
     }
 }
+
+/// GET /metrics on the real binary: counts what was served, by route template.
+final class MetricsEndpointTests: XCTestCase {
+    func testMetricsCountRequestsByRouteAndStoreOperations() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let c = try server.client()
+        for _ in 0..<3 { XCTAssertEqual(try c.request("GET", "/books/1").status, 200) }
+        XCTAssertEqual(try c.request("GET", "/books/does-not-exist").status, 404)
+        XCTAssertEqual(try c.request("POST", "/cars", headers: [("Content-Type", "application/json")], body: #"{"name":"M"}"#).status, 201)
+        let r = try c.request("GET", "/metrics")
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8")
+        for line in [#"booksapi_http_requests_total{route="/books/{id}",method="GET",status="200"} 3"#,
+                     #"booksapi_http_requests_total{route="/books/{id}",method="GET",status="404"} 1"#,
+                     #"booksapi_http_requests_total{route="/cars",method="POST",status="201"} 1"#,
+                     #"booksapi_store_operation_duration_seconds_count{operation="getBook"} 4"#,
+                     #"booksapi_store_operation_duration_seconds_count{operation="createResource"} 1"#,
+                     "booksapi_http_connections_open 1", "booksapi_http_requests_in_flight 1", "booksapi_work_pool_threads 16"] {
+            XCTAssertTrue(r.text.contains(line + "\n"), "missing \(line) in\n\(r.text)")
+        }
+        XCTAssertFalse(r.text.contains("does-not-exist"), "ids never become labels")
+        XCTAssertTrue(r.text.contains("process_resident_memory_bytes "))
+    }
+}

@@ -11,23 +11,28 @@ final class App: HTTPHandler {
     let books: BookRoutes
     let inventory: InventoryRoutes
     let log: AppLog
+    let metrics: Metrics
 
     let staticSite: StaticSite?
     let openAPI: [UInt8]?
 
-    init(store: Store, pool: WorkPool, settings: Settings, log: AppLog, staticSite: StaticSite?, openAPI: [UInt8]?) {
+    init(store: Store, pool: WorkPool, settings: Settings, log: AppLog, metrics: Metrics, staticSite: StaticSite?, openAPI: [UInt8]?) {
         self.store = store
+        self.metrics = metrics
         self.pool = pool
         self.log = log
         self.staticSite = staticSite
         self.openAPI = openAPI
         cors = CORSPolicy(settings.corsOrigins)
         access = AccessPolicy(token: settings.apiToken, readsRequireToken: settings.readsRequireToken)
-        books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
-        inventory = InventoryRoutes(store: store, parser: AllocationParser(maxDataBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
+        books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize,
+                          calls: StoreCalls(metrics: metrics.store))
+        inventory = InventoryRoutes(store: store, parser: AllocationParser(maxDataBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize,
+                                    calls: StoreCalls(metrics: metrics.store))
     }
 
     func handle(_ request: HTTPRequest, context: ResponseContext) -> HandlerResult {
+        metrics.requestStarted()  // every path below ends in `finish`, which counts it done
         let route: Route
         do throws(Problem) {
             guard let matched = try Route.match(request.path) else {
@@ -56,6 +61,8 @@ final class App: HTTPHandler {
         case (.openapi, .get), (.openapi, .head):
             guard let openAPI else { return .respond(finish(Problem(404, "the OpenAPI document is not installed").response(requestID: request.requestID, path: request.path), request)) }
             return .respond(finish(HTTPResponse(status: 200, contentType: "application/json", body: openAPI), request))
+        case (.metrics, .get), (.metrics, .head):
+            return .respond(finish(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render()), request))
         case (.readyz, .get), (.readyz, .head):
             return run(request, context, blocking: !store.readsAreNonBlocking) { _ throws(Problem) in try HealthRoutes.readyz(self.store) }
         case (.books, .get), (.books, .head):
@@ -117,6 +124,7 @@ final class App: HTTPHandler {
     }
 
     private func finish(_ response: HTTPResponse, _ request: HTTPRequest) -> HTTPResponse {
+        metrics.requestFinished()
         var response = response
         cors.decorate(&response, origin: request.headers["origin"])
         return response

@@ -7,13 +7,14 @@ struct BookRoutes: Sendable {
     let store: BookStore
     let validator: BookValidator
     let maxPageSize: Int
+    let calls: StoreCalls
 
     // MARK: GET /books
 
     func list(_ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let parameters = try QueryString(request.query)
         let query = try parseListQuery(parameters)
-        let page = try storeCall { () throws(StoreError) in try store.listBooks(query) }
+        let page = try calls.run(.listBooks) { () throws(StoreError) in try store.listBooks(query) }
         var body: [UInt8] = []
         body.reserveCapacity(page.items.reduce(2) { $0 + $1.count + 1 })
         body.append(UInt8(ascii: "["))
@@ -59,7 +60,7 @@ struct BookRoutes: Sendable {
     // MARK: /books/{id}
 
     func get(_ request: HTTPRequest, id: String) throws(Problem) -> HTTPResponse {
-        guard let json = try storeCall({ () throws(StoreError) in try store.book(id: id) }) else { throw Problem(404, "no book with id \(id)") }
+        guard let json = try calls.run(.getBook, { () throws(StoreError) in try store.book(id: id) }) else { throw Problem(404, "no book with id \(id)") }
         let etag = ETag.of(json)
         if let condition = request.headers["if-none-match"], !ETag.noneMatch(condition, current: etag) {
             var notModified = HTTPResponse(status: 304)
@@ -79,7 +80,7 @@ struct BookRoutes: Sendable {
         case .success(let b): book = b
         case .failure(let errors): throw .validation(errors.list)
         }
-        try storeCall { () throws(StoreError) in try store.insertBook(book) }
+        try calls.run(.insertBook) { () throws(StoreError) in try store.insertBook(book) }
         var response = Self.envelope(201, "Inserted", id)
         response.addHeader("Location", "/books/" + id)
         return response
@@ -94,7 +95,7 @@ struct BookRoutes: Sendable {
         }
         let ifMatch = request.headers["if-match"]
         let precondition: (([UInt8]) -> Bool)? = ifMatch.map { header in { ETag.matches(header, current: ETag.of($0)) } }
-        let outcome = try storeCall { () throws(StoreError) in try store.updateBook(id: id, patch: patch, precondition: precondition) }
+        let outcome = try calls.run(.updateBook) { () throws(StoreError) in try store.updateBook(id: id, patch: patch, precondition: precondition) }
         switch outcome {
         case .notFound: throw Problem(404, "no book with id \(id)")
         case .preconditionFailed: throw Problem(412, "the book has changed since the ETag in If-Match was issued")
@@ -106,7 +107,7 @@ struct BookRoutes: Sendable {
     }
 
     func delete(_ request: HTTPRequest, id: String) throws(Problem) -> HTTPResponse {
-        guard try storeCall({ () throws(StoreError) in try store.deleteBook(id: id) }) else { throw Problem(404, "no book with id \(id)") }
+        guard try calls.run(.deleteBook, { () throws(StoreError) in try store.deleteBook(id: id) }) else { throw Problem(404, "no book with id \(id)") }
         return Self.envelope(200, "Deleted", id)
     }
 
@@ -129,9 +130,5 @@ struct BookRoutes: Sendable {
             for _ in 0..<16 { out.append(hex[Int(word & 0xF)]); word >>= 4 }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private func storeCall<T>(_ call: () throws(StoreError) -> T) throws(Problem) -> T {
-        do throws(StoreError) { return try call() } catch { throw Problem.from(error) }
     }
 }

@@ -7,6 +7,7 @@ enum Route: Equatable {
     case healthz
     case readyz
     case openapi
+    case metrics
     case resources(ResourceKind)
     case resource(ResourceKind, id: String)
     case allocations(ResourceKind, id: String)
@@ -17,14 +18,15 @@ enum Route: Equatable {
         switch self {
         case .books: return "GET, HEAD, POST, OPTIONS"
         case .book: return "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"
-        case .healthz, .readyz, .openapi: return "GET, HEAD, OPTIONS"
+        case .healthz, .readyz, .openapi, .metrics: return "GET, HEAD, OPTIONS"
         case .resources, .allocations: return "GET, HEAD, POST, OPTIONS"
         case .resource: return "GET, HEAD, PATCH, DELETE, OPTIONS"
         case .allocation: return "GET, HEAD, DELETE, OPTIONS"
         }
     }
 
-    /// Data routes, which API_TOKEN guards; probes and the OpenAPI document stay open.
+    /// Data routes and /metrics, which API_TOKEN guards (reads only with READS_REQUIRE_TOKEN);
+    /// probes and the OpenAPI document stay open.
     var isGuarded: Bool {
         switch self {
         case .healthz, .readyz, .openapi: return false
@@ -40,6 +42,7 @@ enum Route: Equatable {
         case .healthz: return "/healthz"
         case .readyz: return "/readyz"
         case .openapi: return "/openapi.json"
+        case .metrics: return "/metrics"
         case .resources(let k): return "/\(k.collection)"
         case .resource(let k, _): return "/\(k.collection)/{id}"
         case .allocations(let k, _): return "/\(k.collection)/{id}/allocations"
@@ -49,7 +52,7 @@ enum Route: Equatable {
 
     /// Paths the API owns: they never fall through to static files.
     static func isAPIPath(_ path: String) -> Bool {
-        if path == "/books" || path.hasPrefix("/books/") || path == "/healthz" || path == "/readyz" || path == "/openapi.json" { return true }
+        if path == "/books" || path.hasPrefix("/books/") || path == "/healthz" || path == "/readyz" || path == "/openapi.json" || path == "/metrics" { return true }
         let first = path.dropFirst().prefix { $0 != "/" }
         return ResourceKind.named(first) != nil
     }
@@ -60,6 +63,7 @@ enum Route: Equatable {
         case "/healthz": return .healthz
         case "/readyz": return .readyz
         case "/openapi.json": return .openapi
+        case "/metrics": return .metrics
         default: break
         }
         if let inventory = try matchInventory(path) { return inventory }
