@@ -53,12 +53,22 @@ ensure_nginx() {
   ensure_apt nginx-light 2>/dev/null || ensure_apt nginx
 }
 
-# Headless Chromium and its driver from Debian, for the browser tests of client-tier.
+# Flask, gunicorn (the original stack) and matplotlib (the chart), for bench/ only.
+ensure_bench_venv() {
+  ensure_test_venv
+  local stamp=.venv/.bench-requirements
+  if ! cmp -s bench/requirements.txt "$stamp"; then
+    .venv/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
+    cp bench/requirements.txt "$stamp"
+  fi
+}
+
 # Load and abuse tools for the hostile-world suites and bench/ (Debian packages).
 ensure_load_tools() {
   ensure_apt wrk slowhttptest nghttp2-client util-linux
 }
 
+# Headless Chromium and its driver from Debian, for the browser tests of client-tier.
 ensure_browser() {
   ensure_apt chromium chromium-driver
 }

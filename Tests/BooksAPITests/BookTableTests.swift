@@ -64,3 +64,42 @@ final class BookTableTests: XCTestCase {
         XCTAssertEqual(ids(t.page(BookQuery(sort: [BookSort(field: .title, ascending: true)]))), ["c", "b", "a"])
     }
 }
+
+final class SortedBlocksTests: XCTestCase {
+    final class Box { let value: Int; init(_ v: Int) { value = v } }
+
+    func testMatchesASortedArrayThroughSplitsAndRemovals() {
+        var rng = SystemRandomNumberGenerator()
+        var blocks = SortedBlocks<Box>()
+        var reference: [Box] = []
+        let precedes = { (a: Box, b: Box) in a.value != b.value ? a.value < b.value : ObjectIdentifier(a) < ObjectIdentifier(b) }
+        for step in 0..<6000 {
+            if step % 3 == 2, let victim = reference.randomElement(using: &rng) {
+                blocks.remove(victim, by: precedes)
+                reference.removeAll { $0 === victim }
+            } else {
+                let box = Box(Int.random(in: 0..<500, using: &rng))  // many equal keys
+                blocks.insert(box, by: precedes)
+                reference.append(box)
+            }
+        }
+        reference.sort(by: precedes)
+        XCTAssertEqual(blocks.count, reference.count)
+        var all: [Box] = []
+        blocks.forEach(reversed: false) { all.append($0) }
+        XCTAssertTrue(all.elementsEqual(reference, by: ===))
+        var backwards: [Box] = []
+        blocks.forEach(reversed: true) { backwards.append($0) }
+        XCTAssertTrue(backwards.elementsEqual(reference.reversed(), by: ===))
+        for _ in 0..<200 {
+            let start = Int.random(in: 0...reference.count, using: &rng)
+            let end = min(reference.count, start + Int.random(in: 0...700, using: &rng))
+            var page: [Box] = []
+            blocks.forEach(in: start..<end, reversed: false) { page.append($0) }
+            XCTAssertTrue(page.elementsEqual(reference[start..<end], by: ===), "\(start)..<\(end)")
+            var descending: [Box] = []
+            blocks.forEach(in: start..<end, reversed: true) { descending.append($0) }
+            XCTAssertTrue(descending.elementsEqual(Array(reference.reversed())[start..<end], by: ===), "reversed \(start)..<\(end)")
+        }
+    }
+}

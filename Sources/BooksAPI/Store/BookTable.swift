@@ -37,7 +37,7 @@ final class BookRecord {
 struct BookTable {
     private(set) var byID: [String: BookRecord] = [:]
     private var natural: [BookRecord] = []
-    private var orders: [[BookRecord]] = Array(repeating: [], count: BookSortField.allCases.count)
+    private var orders: [SortedBlocks<BookRecord>] = Array(repeating: SortedBlocks(), count: BookSortField.allCases.count)
     private var nextSequence: UInt64 = 1
     /// Encoded size of the live books, to decide when the journal is worth compacting.
     private(set) var liveBytes = 0
@@ -79,15 +79,17 @@ struct BookTable {
 
     func page(_ query: BookQuery) -> BookPage {
         if query.sort.count > 1 { return multiKeyPage(query) }
-        let order: [BookRecord]
-        if let sort = query.sort.first { order = orders[Self.slot(sort.field)] } else { order = natural }
         let ascending = query.sort.first?.ascending ?? true
         var items: [[UInt8]] = []
         if !query.hasFilters {
-            let total = order.count
+            let total = natural.count
             let start = min(query.skip, total), end = min(total, start + query.limit)
             items.reserveCapacity(end - start)
-            for i in start..<end { items.append(order[ascending ? i : total - 1 - i].json) }
+            if let sort = query.sort.first {
+                orders[Self.slot(sort.field)].forEach(in: start..<end, reversed: !ascending) { items.append($0.json) }
+            } else {
+                for i in start..<end { items.append(natural[i].json) }
+            }
             return BookPage(total: total, items: items)
         }
         let needle = query.text?.lowercased()
@@ -97,7 +99,7 @@ struct BookTable {
             if total >= query.skip && items.count < query.limit { items.append(record.json) }
             total += 1
         }
-        if ascending { order.forEach(visit) } else { order.reversed().forEach(visit) }
+        if let sort = query.sort.first { orders[Self.slot(sort.field)].forEach(reversed: !ascending, visit) } else { natural.forEach(visit) }
         return BookPage(total: total, items: items)
     }
 
@@ -138,25 +140,12 @@ struct BookTable {
         return a.idBytes.lexicographicallyPrecedes(b.idBytes)
     }
 
-    private func insertionPoint(_ record: BookRecord, slot: Int) -> Int {
-        let order = orders[slot]
-        var low = 0, high = order.count
-        while low < high {
-            let mid = (low + high) / 2
-            if Self.precedes(order[mid], record, slot: slot) { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
-
     private mutating func insertIntoOrders(_ record: BookRecord) {
-        for slot in orders.indices { orders[slot].insert(record, at: insertionPoint(record, slot: slot)) }
+        for slot in orders.indices { orders[slot].insert(record) { Self.precedes($0, $1, slot: slot) } }
     }
 
     private mutating func removeFromOrders(_ record: BookRecord) {
-        for slot in orders.indices {
-            let i = insertionPoint(record, slot: slot)
-            if i < orders[slot].count, orders[slot][i] === record { orders[slot].remove(at: i) }
-        }
+        for slot in orders.indices { orders[slot].remove(record) { Self.precedes($0, $1, slot: slot) } }
     }
 
     private func naturalIndex(of record: BookRecord) -> Int? {

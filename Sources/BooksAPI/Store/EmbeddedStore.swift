@@ -4,18 +4,15 @@ import JSON
 /// The store used when no MongoDB is configured: books in memory, indexed, behind a
 /// reader-writer lock; every change appended to a checksummed journal and fsynced before it is
 /// acknowledged. Reads never block, so the routes run them on the I/O threads.
-final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guarded by `lock`
+final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guarded by `lock`
     static let collection = "books"
     let readsAreNonBlocking = true
     private let directory: DataDirectory
     let journal: Journal
     private let lock = ReadWriteLock()
-    /// Every collection, guarded by `lock`.
+    /// Every collection, guarded by `lock`. Always mutated in place (`state.books.put`), never
+    /// through a copy: a get/set pair would copy every index on each write (copy-on-write).
     var state = StoreState()
-    private var table: BookTable {
-        get { state.books }
-        set { state.books = newValue }
-    }
     private let maxDocumentBytes: Int
     private let compactMinBytes: Int
     /// True when the journal did not exist before: the caller seeds the sample books.
@@ -34,11 +31,11 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guard
     // MARK: reads
 
     func listBooks(_ query: BookQuery) throws(StoreError) -> BookPage {
-        lock.withReadLock { table.page(query) }
+        lock.withReadLock { state.books.page(query) }
     }
 
     func book(id: String) throws(StoreError) -> [UInt8]? {
-        lock.withReadLock { table.byID[id]?.json }
+        lock.withReadLock { state.books.byID[id]?.json }
     }
 
     /// Reads under the read lock, for the inventory extension.
@@ -53,7 +50,7 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guard
     func insertBook(_ book: JSONObject) throws(StoreError) {
         guard case .string(let id)? = book["id"] else { throw .invalid("book without an id") }
         try write { () throws(StoreError) -> UInt64 in
-            if table.byID[id] != nil { throw .duplicateID(id) }
+            if state.books.byID[id] != nil { throw .duplicateID(id) }
             return try putLocked(book)
         }
     }
@@ -61,12 +58,12 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guard
     func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome {
         var outcome = UpdateOutcome.notFound
         try write { () throws(StoreError) -> UInt64? in
-            guard let record = table.byID[id] else { return nil }
+            guard let record = state.books.byID[id] else { return nil }
             if let precondition, !precondition(record.json) { outcome = .preconditionFailed; return nil }
             var document = record.document
             patch.apply(to: &document)
             let ticket = try putLocked(document)
-            outcome = .updated(table.byID[id]!.json)
+            outcome = .updated(state.books.byID[id]!.json)
             return ticket
         }
         return outcome
@@ -75,9 +72,9 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guard
     func deleteBook(id: String) throws(StoreError) -> Bool {
         var found = false
         try write { () throws(StoreError) -> UInt64? in
-            guard table.byID[id] != nil else { return nil }
+            guard state.books.byID[id] != nil else { return nil }
             let ticket = try journal.append(JournalFormat.payload(.delete, collection: Self.collection, data: Array(id.utf8)))
-            table.remove(id: id)
+            state.books.remove(id: id)
             found = true
             return ticket
         }
@@ -89,13 +86,13 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guard
         try write { () throws(StoreError) -> UInt64? in
             var last: UInt64?
             if replace {
-                for record in table.inInsertionOrder {
+                for record in state.books.inInsertionOrder {
                     last = try journal.append(JournalFormat.payload(.delete, collection: Self.collection, data: record.idBytes))
                 }
-                table.removeAll()
+                state.books.removeAll()
             }
             for book in books {
-                guard case .string(let id)? = book["id"], table.byID[id] == nil else { continue }
+                guard case .string(let id)? = book["id"], state.books.byID[id] == nil else { continue }
                 last = try putLocked(book)
                 inserted += 1
             }
@@ -110,7 +107,7 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `table` is guard
         JSONWriter.writeObject(document, into: &json)
         guard json.count <= maxDocumentBytes else { throw .documentTooLarge(limit: maxDocumentBytes) }
         let ticket = try journal.append(JournalFormat.payload(.put, collection: Self.collection, data: json))
-        table.put(document)
+        state.books.put(document)
         return ticket
     }
 
