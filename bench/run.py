@@ -194,11 +194,16 @@ def start_mongo():
 
 # MARK: load generators
 
-def wrk(port, path, connections=64, threads=1, script=None, duration=DURATION):
+def wrk(port, path, connections=64, threads=1, script=None, duration=DURATION, args=()):
     command = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % duration, "--latency", "--timeout", "10s"]
     if script:
         command += ["-s", script]
-    out = subprocess.run(command + ["http://127.0.0.1:%d%s" % (port, path)], capture_output=True, text=True, check=True).stdout
+    command.append("http://127.0.0.1:%d%s" % (port, path))
+    if args:
+        command += ["--", *args]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "requests in" not in out or "Requests/sec" not in out:
+        raise RuntimeError("wrk said: " + out)
 
     def latency(label):
         value, unit = re.search(r"^\s+%s\s+([\d.]+)(us|ms|s)\s*$" % label, out, re.M).groups()
@@ -212,7 +217,7 @@ def wrk(port, path, connections=64, threads=1, script=None, duration=DURATION):
 
 
 def h2load(port, path, work, connections=64, pipeline=8, duration=DURATION):
-    log = os.path.join(work, "h2load.log")
+    log = tempfile.mktemp(prefix="h2load-", suffix=".log", dir=work)
     out = subprocess.run(["h2load", "--h1", "-m%d" % pipeline, "-c%d" % connections, "-t1", "-D%d" % duration, "--warm-up-time=1",
                           "--log-file=" + log, "http://127.0.0.1:%d%s" % (port, path)], capture_output=True, text=True).stdout
     durations = []
@@ -224,6 +229,7 @@ def h2load(port, path, work, connections=64, pipeline=8, duration=DURATION):
     durations.sort()
     done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored", out)
     rps = float(re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", out).group(1))
+    os.unlink(log)
     quantile = lambda q: durations[min(len(durations) - 1, int(q * len(durations)))] if durations else float("nan")
     return {"rps": rps, "p50": quantile(0.5), "p99": quantile(0.99), "requests": int(done.group(1)) if done else len(durations),
             "errors": int(done.group(3)) + int(done.group(4)) if done else 0}
@@ -263,6 +269,7 @@ end
     with open(booking, "w") as f:
         f.write("""local ids = {%s}
 local n = 0
+init = function(args) n = tonumber(args[1] or "0") end  -- warm-up and measured runs book different slots
 request = function()
   n = n + 1
   local id = ids[(n %% #ids) + 1]
@@ -331,6 +338,9 @@ def main():
         def w(path, **options):
             return lambda port, warm_up: wrk(port, path, duration=short(warm_up), **options)
 
+        def booking_load(script):
+            return lambda port, warm_up: wrk(port, "/", duration=short(warm_up), script=script, args=("0" if warm_up else "10000000",))
+
         scenarios = [
             ("GET /books?limit=8&sortasc=author", [ceilings["list"], embedded, on_mongo, flask], {None: w("/books?limit=8&sortasc=author")}),
             ("GET /books/{id}", [ceilings["get"], embedded, on_mongo, flask], {None: w("/books/1")}),
@@ -340,7 +350,7 @@ def main():
             ("1,000 keep-alive connections", [ceilings["get"], embedded, flask], {None: w("/books/1", connections=1000, threads=2)}),
             ("pipelined (h2load -m 8)", [ceilings["get"], embedded, flask],
              {None: lambda port, warm_up: h2load(port, "/books/1", work, duration=short(warm_up))}),
-            ("booking allocations", [embedded, on_mongo], {embedded.name: w("/", script=booking), on_mongo.name: w("/", script=mongo_booking)}),
+            ("booking allocations", [embedded, on_mongo], {embedded.name: booking_load(booking), on_mongo.name: booking_load(mongo_booking)}),
         ]
         rows = []
         for title, targets, loads in scenarios:
@@ -404,8 +414,8 @@ def render(summary):
         flask = find(rows, r["scenario"], "flask+gunicorn")
         lines.append("| %s | %s | %.0f | %.2f | %.2f | %.3f | %.1f | %d | %s | %s |" % (
             r["scenario"], r["system"], r["rps"], r["p50"], r["p99"], r["cpu_s_per_1000"], r["peak_rss_mb"], r["errors"],
-            "%.2f" % (r["rps"] / ceiling["rps"]) if ceiling and r["system"] != "ceiling" else "",
-            "%.1f" % (r["rps"] / flask["rps"]) if flask and r["system"] not in ("flask+gunicorn", "ceiling") else ""))
+            "%.2f" % (r["rps"] / ceiling["rps"]) if ceiling and ceiling["rps"] and r["system"] != "ceiling" else "",
+            "%.1f" % (r["rps"] / flask["rps"]) if flask and flask["rps"] and r["system"] not in ("flask+gunicorn", "ceiling") else ""))
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for name, measured, met in targets(summary):
         lines.append("| %s | %s | %s |" % (name, measured, "yes" if met else "**no**"))

@@ -34,7 +34,8 @@ private func libbsonAccepts(_ bytes: [UInt8]) -> Bool {
         guard let document = bson_new_from_data(buffer.baseAddress, buffer.count) else { return false }
         defer { bson_destroy(document) }
         var offset = 0
-        return bson_validate(document, BSON_VALIDATE_UTF8, &offset)
+        // As libmongoc validates inserts: UTF-8 must be valid, a NUL inside a string is allowed.
+        return bson_validate(document, bson_validate_flags_t(BSON_VALIDATE_UTF8.rawValue | BSON_VALIDATE_UTF8_ALLOW_NULL.rawValue), &offset)
     }
 }
 
