@@ -7,8 +7,14 @@ enum ETag {
             hash ^= UInt64(byte)
             hash &*= 0x100_0000_01b3
         }
-        let hex = String(hash, radix: 16)
-        return "\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
+        // `"` + 16 hex digits + `"`, written straight into the string's storage.
+        return String(unsafeUninitializedCapacity: 18) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            buffer[0] = UInt8(ascii: "\"")
+            for i in 0..<16 { buffer[16 - i] = digits.utf8Start[Int((hash >> (4 * UInt64(i))) & 0xF)] }
+            buffer[17] = UInt8(ascii: "\"")
+            return 18
+        }
     }
 
     /// RFC 9110 §13.1.2 If-None-Match: weak comparison, `*` matches any current representation.

@@ -8,12 +8,11 @@ enum PageLinks {
     }
 
     static func bytes(path: String, parameters: QueryString, skip: Int, limit: Int, total: Int) -> [UInt8] {
-        var prefix = Array(path.utf8)
+        var prefix: [UInt8] = []
+        prefix.reserveCapacity(path.utf8.count + 64)
+        prefix.append(contentsOf: path.utf8)
         prefix.append(UInt8(ascii: "?"))
-        for pair in parameters.rawPairs(excluding: ["skip", "limit"]) {
-            prefix.append(contentsOf: pair.utf8)
-            prefix.append(UInt8(ascii: "&"))
-        }
+        parameters.appendRawPairs(excluding: Self.paging, to: &prefix)
         var out: [UInt8] = []
         out.reserveCapacity(4 * (prefix.count + 40))
         func link(_ skip: Int, _ rel: StaticString) {
@@ -34,6 +33,8 @@ enum PageLinks {
         link(total == 0 ? 0 : ((total - 1) / limit) * limit, "last")
         return out
     }
+
+    private static let paging = ["skip", "limit"]
 
     static func appendDecimal(_ value: Int, _ out: inout [UInt8]) {
         if value >= 10 { appendDecimal(value / 10, &out) }

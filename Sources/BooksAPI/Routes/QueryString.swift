@@ -1,43 +1,84 @@
-/// A parsed query string: decoded names and values, plus the raw pair text to rebuild links from.
+/// A parsed query string, kept as byte ranges into the query: a name or value becomes a String only
+/// when a route asks for it, and Link headers copy the client's pairs as they came.
 struct QueryString {
-    struct Parameter {
-        var name: String
-        var value: String
-        var raw: Substring
+    private struct Pair {
+        var name: Range<Int>
+        var value: Range<Int>
+        /// No `%` or `+`: the bytes are the decoded text.
+        var plainName: Bool
+        var plainValue: Bool
+        var raw: Range<Int> { name.lowerBound..<value.upperBound }
     }
 
-    private(set) var parameters: [Parameter] = []
+    private var bytes: [UInt8] = []
+    private var pairs: [Pair] = []
 
-    /// Parses `a=1&b=two+words`. `+` is a space, as HTML forms and Flask have it.
+    /// Parses `a=1&b=two+words`. `+` is a space, as HTML forms and Flask have it. Every name and
+    /// value must decode (RFC 3986 §2.1) to UTF-8 without NUL, used or not.
     init(_ query: String?) throws(Problem) {
         guard let query, !query.isEmpty else { return }
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = try Self.decode(parts[0], what: "query parameter name")
-            let value = try Self.decode(parts.count > 1 ? parts[1] : "", what: "query parameter \(name)")
-            parameters.append(Parameter(name: name, value: value, raw: pair))
+        bytes = Array(query.utf8)
+        let count = bytes.count
+        var start = 0
+        while start < count {
+            var end = start
+            while end < count, bytes[end] != UInt8(ascii: "&") { end += 1 }
+            if end > start {
+                var equals = start
+                while equals < end, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+                let name = start..<equals, value = min(equals + 1, end)..<end
+                let pair = Pair(name: name, value: value, plainName: isPlain(name), plainValue: isPlain(value))
+                if !pair.plainName { _ = try Self.decode(bytes[name], what: "query parameter name") }
+                if !pair.plainValue { _ = try Self.decode(bytes[value], what: "query parameter \(self.name(pair))") }
+                pairs.append(pair)
+            }
+            start = end + 1
         }
+    }
+
+    private func isPlain(_ range: Range<Int>) -> Bool {
+        for i in range where bytes[i] == UInt8(ascii: "%") || bytes[i] == UInt8(ascii: "+") { return false }
+        return true
+    }
+
+    private func name(_ pair: Pair) -> String {
+        pair.plainName ? String(decoding: bytes[pair.name], as: UTF8.self)
+            : (try? Self.decode(bytes[pair.name], what: "")) ?? String(decoding: bytes[pair.name], as: UTF8.self)
+    }
+
+    private func has(_ pair: Pair, name: String) -> Bool {
+        pair.plainName ? bytes[pair.name].elementsEqual(name.utf8) : self.name(pair) == name
     }
 
     /// The single value of `name`; giving a parameter twice is an error, since which one wins would be a guess.
     func value(_ name: String) throws(Problem) -> String? {
-        var found: String?
-        for p in parameters where p.name == name {
+        var found: Pair?
+        for pair in pairs where has(pair, name: name) {
             if found != nil { throw Problem.badParameter(name, "is given more than once") }
-            found = p.value
+            found = pair
         }
-        return found
+        guard let found else { return nil }
+        if found.plainValue { return String(decoding: bytes[found.value], as: UTF8.self) }
+        return try Self.decode(bytes[found.value], what: "query parameter \(name)")
     }
 
-    /// The raw pairs other than `excluded`, for building Link URLs that keep the client's filters.
-    func rawPairs(excluding excluded: Set<String>) -> [Substring] {
-        parameters.filter { !excluded.contains($0.name) }.map(\.raw)
+    /// Appends the raw pairs other than `excluded`, each followed by `&`, for Link URLs that keep
+    /// the client's filters.
+    func appendRawPairs(excluding excluded: [String], to out: inout [UInt8]) {
+        for pair in pairs where !excluded.contains(where: { has(pair, name: $0) }) {
+            out.append(contentsOf: bytes[pair.raw])
+            out.append(UInt8(ascii: "&"))
+        }
     }
 
     /// Percent-decoding (RFC 3986 §2.1); the result must be UTF-8.
     static func decode(_ text: Substring, what: String, plusIsSpace: Bool = true) throws(Problem) -> String {
         let utf8 = text.utf8
         guard utf8.contains(UInt8(ascii: "%")) || (plusIsSpace && utf8.contains(UInt8(ascii: "+"))) else { return String(text) }
+        return try decode(utf8, what: what, plusIsSpace: plusIsSpace)
+    }
+
+    static func decode<Bytes: Collection<UInt8>>(_ utf8: Bytes, what: String, plusIsSpace: Bool = true) throws(Problem) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
         var i = utf8.startIndex

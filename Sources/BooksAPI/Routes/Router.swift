@@ -57,41 +57,42 @@ enum Route: Equatable {
         return ResourceKind.named(first) != nil
     }
 
+    /// The route of a path, or nil. The shape comes from `RouteLabel`'s byte scan; only id segments
+    /// are cut out and percent-decoded.
     static func match(_ path: String) throws(Problem) -> Route? {
-        switch path {
-        case "/books": return .books
-        case "/healthz": return .healthz
-        case "/readyz": return .readyz
-        case "/openapi.json": return .openapi
-        case "/metrics": return .metrics
-        default: break
+        let label = RouteLabel.index(of: path)
+        switch label {
+        case RouteLabel.other: return nil
+        case 0: return .books
+        case 1: return try id(path, segment: 1, "book id").map { .book(id: $0) }
+        case 2: return .healthz
+        case 3: return .readyz
+        case 4: return .openapi
+        case 5: return .metrics
+        default:
+            let k = (label - RouteLabel.fixed.count) / 4, kind = ResourceKind.all[k]
+            switch (label - RouteLabel.fixed.count) % 4 {
+            case 0: return .resources(kind)
+            case 1: return try id(path, segment: 1, "resource id").map { .resource(kind, id: $0) }
+            case 2: return try id(path, segment: 1, "resource id").map { .allocations(kind, id: $0) }
+            default:
+                guard let id = try id(path, segment: 1, "resource id"), let allocationID = try self.id(path, segment: 3, "allocation id") else { return nil }
+                return .allocation(kind, id: id, allocationID: allocationID)
+            }
         }
-        if let inventory = try matchInventory(path) { return inventory }
-        guard path.hasPrefix("/books/") else { return nil }
-        let rawID = path.dropFirst("/books/".count)
-        guard !rawID.isEmpty, !rawID.contains("/") else { return nil }
-        let id = try QueryString.decode(rawID, what: "book id", plusIsSpace: false)
-        guard id.utf8.count <= 128, !id.contains("/") else { return nil }
-        return .book(id: id)
     }
 
-    /// /{type}, /{type}/{id}, /{type}/{id}/allocations and /{type}/{id}/allocations/{allocation_id}.
-    private static func matchInventory(_ path: String) throws(Problem) -> Route? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count >= 2, parts[0].isEmpty, let kind = ResourceKind.named(parts[1]) else { return nil }
-        func segment(_ i: Int, _ what: String) throws(Problem) -> String? {
-            guard !parts[i].isEmpty else { return nil }
-            let decoded = try QueryString.decode(parts[i], what: what, plusIsSpace: false)
-            return decoded.utf8.count <= 128 && !decoded.contains("/") ? decoded : nil
+    /// Path segment `n` (0 is the first after the leading `/`), decoded: at most 128 bytes, no `/`.
+    private static func id(_ path: String, segment n: Int, _ what: String) throws(Problem) -> String? {
+        let utf8 = path.utf8
+        var start = utf8.index(after: utf8.startIndex), seen = 0
+        while seen < n, let slash = utf8[start...].firstIndex(of: UInt8(ascii: "/")) {
+            start = utf8.index(after: slash)
+            seen += 1
         }
-        switch parts.count {
-        case 2: return .resources(kind)
-        case 3: return try segment(2, "resource id").map { .resource(kind, id: $0) }
-        case 4 where parts[3] == "allocations": return try segment(2, "resource id").map { .allocations(kind, id: $0) }
-        case 5 where parts[3] == "allocations":
-            guard let id = try segment(2, "resource id"), let allocationID = try segment(4, "allocation id") else { return nil }
-            return .allocation(kind, id: id, allocationID: allocationID)
-        default: return nil
-        }
+        let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+        guard seen == n, start < end else { return nil }
+        let decoded = try QueryString.decode(Substring(utf8[start..<end]), what: what, plusIsSpace: false)
+        return decoded.utf8.count <= 128 && !decoded.contains("/") ? decoded : nil
     }
 }
