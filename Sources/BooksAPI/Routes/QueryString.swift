@@ -47,7 +47,15 @@ struct QueryString {
     }
 
     private func has(_ pair: Pair, name: String) -> Bool {
-        pair.plainName ? bytes[pair.name].elementsEqual(name.utf8) : self.name(pair) == name
+        guard pair.plainName else { return self.name(pair) == name }
+        // Lengths first: most names a route asks for are not in the query at all.
+        guard pair.name.count == name.utf8.count else { return false }
+        var i = pair.name.lowerBound
+        for byte in name.utf8 {
+            guard bytes[i] == byte else { return false }
+            i += 1
+        }
+        return true
     }
 
     /// The single value of `name`; giving a parameter twice is an error, since which one wins would be a guess.
