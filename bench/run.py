@@ -180,7 +180,9 @@ http {
 
 def start_ceiling(body_file):
     port = free_port()
-    process = subprocess.Popen([CEILING, str(port), "2", body_file], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # ceiling.c does not ignore SIGPIPE; inheriting Python's SIG_IGN keeps a client's close from killing it.
+    process = subprocess.Popen([CEILING, str(port), "2", body_file], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               restore_signals=False)
     wait_for(port)
     return System("ceiling", port, process, "../shared/bench/ceiling.c, 2 threads")
 
@@ -363,14 +365,20 @@ def main():
                     title, system.name, result["rps"], result["p50"], result["p99"], result["cpu_s_per_1000"], result["peak_rss_mb"], result["errors"]),
                     flush=True)
 
-        # 10,000 idle keep-alive connections held open, then the list scenario again.
-        sockets = hold_idle_connections(embedded.port, IDLE_CONNECTIONS)
+        # 10,000 idle keep-alive connections on a fresh instance (the first one now holds every book
+        # and booking the scenarios wrote): the list scenario without them, then with them held open.
+        fresh = start_booksapi("BooksAPI-embedded-fresh", work)
+        systems.append(fresh)
+        without = measure(fresh, w("/books?limit=8&sortasc=author"))
+        sockets = hold_idle_connections(fresh.port, IDLE_CONNECTIONS)
         time.sleep(1)
-        idle10k_rss = rss_mb([embedded.process.pid])
-        result = measure(embedded, w("/books?limit=8&sortasc=author"))
-        result.update(scenario="GET /books?limit=8 with 10,000 idle connections open", system=embedded.name, idle_rss_mb=idle10k_rss)
+        idle10k_rss = rss_mb([fresh.process.pid])
+        result = measure(fresh, w("/books?limit=8&sortasc=author"))
+        result.update(scenario="GET /books?limit=8 with 10,000 idle connections open", system=embedded.name, idle_rss_mb=idle10k_rss,
+                      rps_without=without["rps"])
         rows.append(result)
-        print("10,000 idle connections: RSS %.1f MB; list %.0f req/s, p99 %.2f ms" % (idle10k_rss, result["rps"], result["p99"]), flush=True)
+        print("10,000 idle connections: RSS %.1f MB; list %.0f req/s (%.0f without), p99 %.2f ms" % (
+            idle10k_rss, result["rps"], without["rps"], result["p99"]), flush=True)
         for s in sockets:
             s.close()
 
@@ -437,7 +445,8 @@ def targets(summary):
     out.append(("MongoDB path: CPU per request ≤ 1/10 of Flask+pymongo's (GET /books?limit=8)", "1/%.1f" % ratio, ratio >= 10))
     idle = next(r for r in rows if r["scenario"].endswith("idle connections open"))
     out.append(("10,000 idle connections: RSS ≤ 200 MB", "%.1f MB" % idle["idle_rss_mb"], idle["idle_rss_mb"] <= 200))
-    out.append(("10,000 idle connections: still full speed (≥ 0.9× the list scenario)", "%.2f×" % (idle["rps"] / ours["rps"]), idle["rps"] >= 0.9 * ours["rps"]))
+    out.append(("10,000 idle connections: still full speed (≥ 0.9× the same instance without them)", "%.2f×" % (idle["rps"] / idle["rps_without"]),
+                idle["rps"] >= 0.9 * idle["rps_without"]))
     out.append(("idle RSS ≤ 20 MB", "%.1f MB" % summary["idle_rss_mb"], summary["idle_rss_mb"] <= 20))
     return out
 

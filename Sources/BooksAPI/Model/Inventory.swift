@@ -100,6 +100,16 @@ struct Resource: Equatable, Sendable {
     }
 
     func conflicts(with interval: Interval) -> [Allocation] { allocations.filter { $0.interval.overlaps(interval) } }
+
+    /// Where an allocation starting at `from` goes in the start-sorted list (after equal starts).
+    func insertionPoint(for from: Int64) -> Int {
+        var low = 0, high = allocations.count
+        while low < high {
+            let mid = (low + high) / 2
+            if allocations[mid].interval.from <= from { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
 }
 
 /// Paging and sorting for GET /{type}, plus the availability window.

@@ -1,7 +1,8 @@
 import JSON
 
 /// The inventory on the embedded store. Every change runs under the write lock, so the overlap
-/// check and the insert of an allocation are one atomic step, journaled as one record.
+/// check and the insert of an allocation are one atomic step, journaled as one record: a booking
+/// is its own small record (`addAllocation`), not a rewrite of the resource.
 extension EmbeddedStore: InventoryStore {
     func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]) {
         reading { $0.inventory[kind]!.page(query) }
@@ -44,13 +45,13 @@ extension EmbeddedStore: InventoryStore {
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome {
         var outcome = AllocationOutcome.resourceNotFound
         try write { () throws(StoreError) -> UInt64? in
-            guard var resource = state.inventory[kind]!.byID[resourceID] else { return nil }
-            let conflicts = resource.conflicts(with: allocation.interval)
+            guard let conflicts = state.inventory[kind]!.byID[resourceID]?.conflicts(with: allocation.interval) else { return nil }
             guard conflicts.isEmpty else { outcome = .conflict(conflicts); return nil }
-            let position = resource.allocations.firstIndex { $0.interval.from > allocation.interval.from } ?? resource.allocations.count
-            resource.allocations.insert(allocation, at: position)
+            let data = JSONWriter.encode(.object(JSONObject([JSONField("resource", .string(resourceID)), JSONField("allocation", .object(allocation.stored))])))
+            let ticket = try journal.append(JournalFormat.payload(.addAllocation, collection: kind.collection, data: data))
+            state.inventory[kind]!.addAllocation(allocation, to: resourceID, storedBytes: data.count)
             outcome = .created
-            return try putResourceLocked(resource)
+            return ticket
         }
         return outcome
     }
@@ -58,11 +59,13 @@ extension EmbeddedStore: InventoryStore {
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? {
         var result: Bool?
         try write { () throws(StoreError) -> UInt64? in
-            guard var resource = state.inventory[kind]!.byID[resourceID] else { return nil }
-            guard let index = resource.allocations.firstIndex(where: { $0.id == allocationID }) else { result = false; return nil }
-            resource.allocations.remove(at: index)
+            guard let resource = state.inventory[kind]!.byID[resourceID] else { return nil }
+            guard resource.allocations.contains(where: { $0.id == allocationID }) else { result = false; return nil }
+            let data = JSONWriter.encode(.object(JSONObject([JSONField("resource", .string(resourceID)), JSONField("allocation", .string(allocationID))])))
+            let ticket = try journal.append(JournalFormat.payload(.removeAllocation, collection: kind.collection, data: data))
+            state.inventory[kind]!.removeAllocation(allocationID, from: resourceID)
             result = true
-            return try putResourceLocked(resource)
+            return ticket
         }
         return result
     }

@@ -1,7 +1,9 @@
 /// The journal file: an 8-byte magic, then records of
 /// `[payload length: u32 LE][CRC-32C of payload: u32 LE][payload]`.
 /// A payload is `[op: u8][collection length: u8][collection][data]`: op 1 puts a whole JSON
-/// document (replay is idempotent), op 2 deletes by id.
+/// document (replay is idempotent), op 2 deletes by id, op 3 adds one allocation to a resource
+/// (`{"resource": id, "allocation": {...}}`) and op 4 removes one (`{"resource": id, "allocation": id}`),
+/// so a booking journals its own few bytes, not the resource with all its allocations.
 enum JournalFormat {
     static let magic: [UInt8] = Array("BOOKJNL1".utf8)
     static let headerSize = 8
@@ -10,6 +12,8 @@ enum JournalFormat {
     enum Operation: UInt8 {
         case put = 1
         case delete = 2
+        case addAllocation = 3
+        case removeAllocation = 4
     }
 
     struct Record: Equatable {

@@ -16,6 +16,24 @@ struct ResourceTable {
         byID[resource.id] = resource
     }
 
+    /// Adds an allocation in place (no copy of the resource's other allocations), keeping them
+    /// sorted by start. `storedBytes` is its journal size, for the compaction estimate.
+    mutating func addAllocation(_ allocation: Allocation, to id: String, storedBytes: Int) {
+        guard byID[id] != nil else { return }
+        let position = byID[id]!.insertionPoint(for: allocation.interval.from)
+        byID[id]!.allocations.insert(allocation, at: position)
+        sizes[id, default: 0] += storedBytes
+        liveBytes += storedBytes
+    }
+
+    /// Removes an allocation in place; true if it was there.
+    @discardableResult
+    mutating func removeAllocation(_ allocationID: String, from id: String) -> Bool {
+        guard let index = byID[id]?.allocations.firstIndex(where: { $0.id == allocationID }) else { return false }
+        byID[id]!.allocations.remove(at: index)
+        return true
+    }
+
     @discardableResult
     mutating func remove(id: String) -> Bool {
         guard byID.removeValue(forKey: id) != nil else { return false }

@@ -12,6 +12,7 @@ struct StoreState {
                 switch record.operation {
                 case .put: books.put(try Self.object(record.data))
                 case .delete: books.remove(id: String(decoding: record.data, as: UTF8.self))
+                case .addAllocation, .removeAllocation: throw .corrupt("journal record \(record.operation) for books")
                 }
             } else if let kind = ResourceKind.named(Substring(record.collection)) {
                 switch record.operation {
@@ -22,6 +23,17 @@ struct StoreState {
                     inventory[kind]!.put(resource, storedBytes: record.data.count)
                 case .delete:
                     inventory[kind]!.remove(id: String(decoding: record.data, as: UTF8.self))
+                case .addAllocation:
+                    let o = try Self.object(record.data)
+                    guard case .string(let id)? = o["resource"], let stored = o["allocation"]?.objectValue,
+                          let allocation = Allocation(stored: stored) else { throw .corrupt("journal allocation record for \(record.collection) is malformed") }
+                    inventory[kind]!.addAllocation(allocation, to: id, storedBytes: record.data.count)
+                case .removeAllocation:
+                    let o = try Self.object(record.data)
+                    guard case .string(let id)? = o["resource"], case .string(let allocationID)? = o["allocation"] else {
+                        throw .corrupt("journal allocation record for \(record.collection) is malformed")
+                    }
+                    inventory[kind]!.removeAllocation(allocationID, from: id)
                 }
             }
             // Records of collections this version does not know are skipped, so a downgrade still opens.
