@@ -28,7 +28,7 @@ BINARY = os.path.join(ROOT, ".build", "release", "BooksAPI")
 CEILING = os.path.join(ROOT, ".build", "bench", "ceiling")
 PYTHON = sys.executable
 TICKS = os.sysconf("SC_CLK_TCK")
-DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+DURATION = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 10
 IDLE_CONNECTIONS = 10_000
 
 
@@ -452,6 +452,7 @@ def targets(summary):
 
 
 def chart(summary, path):
+    import textwrap
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -459,26 +460,35 @@ def chart(summary, path):
     scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
     systems = ["ceiling", "BooksAPI-embedded", "BooksAPI-mongo", "flask+gunicorn", "nginx"]
     colours = {"ceiling": "#9aa5b1", "BooksAPI-embedded": "#1f6feb", "BooksAPI-mongo": "#58a6ff", "flask+gunicorn": "#d29922", "nginx": "#3fb950"}
-    fig, ax = plt.subplots(figsize=(13, 6))
+    fig, axes = plt.subplots(2, 1, figsize=(14, 9), sharex=True)
     width = 0.16
-    for i, system in enumerate(systems):
-        xs, ys = [], []
-        for j, scenario in enumerate(scenarios):
-            r = find(rows, scenario, system)
-            if r:
-                xs.append(j + (i - 2) * width)
-                ys.append(r["rps"])
-        ax.bar(xs, ys, width, label=system, color=colours[system])
-    ax.set_yscale("log")
-    ax.set_ylabel("requests per second (log scale)")
-    ax.set_xticks(range(len(scenarios)))
-    ax.set_xticklabels([s.replace(" with ", "\nwith ").replace(" (", "\n(") for s in scenarios], fontsize=8)
-    ax.set_title("BooksAPI vs the original Flask stack, nginx and the HTTP ceiling (%d cores, load generator on the same machine)" % summary["machine"]["cores"], fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
+    for ax, key, label in [(axes[0], "rps", "requests per second"), (axes[1], "cpu_s_per_1000", "server CPU seconds per 1,000 requests")]:
+        for i, system in enumerate(systems):
+            xs, ys = [], []
+            for j, scenario in enumerate(scenarios):
+                r = find(rows, scenario, system)
+                if r and r[key] > 0:
+                    xs.append(j + (i - 2) * width)
+                    ys.append(r[key])
+            ax.bar(xs, ys, width, label=system, color=colours[system])
+        ax.set_yscale("log")
+        ax.set_ylabel(label + " (log)")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_title("BooksAPI, the original Flask + pymongo stack, nginx and the HTTP ceiling: %d cores, load generator on the same machine"
+                      % summary["machine"]["cores"], fontsize=10)
+    axes[1].set_xticks(range(len(scenarios)))
+    axes[1].set_xticklabels([textwrap.fill(s, 18) for s in scenarios], fontsize=8)
+    axes[0].legend(fontsize=8, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.06))
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
 
 
 if __name__ == "__main__":
-    main()
+    if "--render" in sys.argv:  # the table and chart again from results.json, without a run
+        with open(os.path.join(OUT, "results.json")) as f:
+            saved = json.load(f)
+        with open(os.path.join(OUT, "table.md"), "w") as f:
+            f.write(render(saved))
+        chart(saved, os.path.join(OUT, "chart.png"))
+    else:
+        main()
