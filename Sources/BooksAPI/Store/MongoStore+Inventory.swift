@@ -23,14 +23,17 @@ extension MongoStore: InventoryStore {
         let sort = Self.sortDocument(query.sort.map { ($0.field.rawValue, $0.ascending) })
         return try call { () throws(MongoError) -> (total: Int, items: [Resource]) in
             try pool.collection(kind.collection) { (c) throws(MongoError) -> (total: Int, items: [Resource]) in
-                let total = try c.countDocuments(filter)
                 var items: [Resource] = []
-                if query.limit > 0 && query.skip < total {
+                var returned = 0
+                if query.limit > 0 {
                     try c.find(filter, sort: sort, skip: query.skip, limit: query.limit, projection: Self.resourceView) { (doc) throws(MongoError) -> Bool in
+                        returned += 1
                         if let r = Resource(stored: doc.json, kind: kind) { items.append(r) }
                         return true
                     }
                 }
+                var total = Self.total(afterPage: returned, query.skip, query.limit) ?? -1
+                if total < 0 { total = try c.countDocuments(filter) }
                 return (total, items)
             }
         }

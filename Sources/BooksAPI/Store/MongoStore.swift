@@ -42,17 +42,25 @@ final class MongoStore: BookStore, Sendable {
         let sort = Self.sortDocument(query.sort.map { ($0.field.rawValue, $0.ascending) })
         return try call { () throws(MongoError) -> BookPage in
             try pool.collection(Self.collection) { (c) throws(MongoError) -> BookPage in
-                let total = try c.countDocuments(filter)
                 var items: [[UInt8]] = []
-                if query.limit > 0 && query.skip < total {
+                if query.limit > 0 {
                     try c.find(filter, sort: sort, skip: query.skip, limit: query.limit, projection: Self.withoutID) { (doc) throws(MongoError) -> Bool in
                         items.append(Self.json(doc))
                         return true
                     }
                 }
+                var total = Self.total(afterPage: items.count, query.skip, query.limit) ?? -1
+                if total < 0 { total = try c.countDocuments(filter) }
                 return BookPage(total: total, items: items)
             }
         }
+    }
+
+    /// The match count a page already proves, saving the count command: a page that came back
+    /// short ends the matches. A full page, or an empty one past the start, needs the count.
+    static func total(afterPage count: Int, _ skip: Int, _ limit: Int) -> Int? {
+        guard limit > 0, count < limit, count > 0 || skip == 0 else { return nil }
+        return skip + count
     }
 
     func book(id: String) throws(StoreError) -> [UInt8]? {
