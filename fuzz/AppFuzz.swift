@@ -6,14 +6,6 @@ import Glibc
 // where a parser-only target cannot look: a hostile If-Modified-Since once crashed the server.
 // Writes need the token (in the dictionary), so the store grows slowly; deferred answers are dropped.
 
-final class FuzzLoop: LoopEnvironment {
-    var now: UInt64 = 1_000_000_000
-    var date: [UInt8] = Array("Thu, 01 Jan 1970 00:00:00 GMT".utf8)
-    func nextRequestID() -> String { "fuzz" }
-    func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String) {}
-}
-
-nonisolated(unsafe) let loop = FuzzLoop()
 nonisolated(unsafe) let app: App = {
     let base = getenv("APPFUZZ_DIR").map { String(cString: $0) } ?? "/tmp"  // scripts/fuzz points it at a directory it removes
     var template = Array("\(base)/booksapi-appfuzz-XXXXXX".utf8CString)
@@ -40,19 +32,11 @@ nonisolated(unsafe) let app: App = {
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    let bytes = UnsafeBufferPointer(start: data, count: size)
     var limits = HTTPLimits()
     limits.maxBodyBytes = 4096
     limits.maxHeaderBytes = 4096
     limits.maxRequestLine = 1024
     limits.maxHeaderCount = 30
-    let cut = size > 0 ? Int(bytes[0]) % (size + 1) : 0
-    let connection = Connection(fd: -1, limits: limits, now: loop.now)
-    let raw = UnsafeRawBufferPointer(bytes)
-    for range in [0..<cut, cut..<size] {
-        connection.received(UnsafeRawBufferPointer(rebasing: raw[range]), now: loop.now)
-        connection.process(handler: app, context: { _ in .detached }, env: loop)
-    }
-    _ = connection.timedOut(env: loop)
+    feedConnection(data, size, limits: limits, handler: app)
     return 0
 }
