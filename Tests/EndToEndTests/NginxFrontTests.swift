@@ -45,8 +45,8 @@ final class NginxFrontTests: XCTestCase {
 
         // Requests through nginx reach both instances.
         for i in 0..<20 { XCTAssertEqual(try c.request("GET", "/readyz?probe=\(i)").status, 200) }
-        XCTAssertTrue(first.log.contains("GET /readyz 200"), "the first instance got nothing")
-        XCTAssertTrue(second.log.contains("GET /readyz 200"), "the second instance got nothing")
+        XCTAssertTrue(first.waitForLog("GET /readyz 200"), "the first instance got nothing")
+        XCTAssertTrue(second.waitForLog("GET /readyz 200"), "the second instance got nothing")
 
         // A write through one instance is read through the other: the state lives in MongoDB.
         let viaFirst = try RawHTTPClient(unixPath: dir + "/api1.sock")

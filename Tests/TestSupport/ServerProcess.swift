@@ -39,7 +39,18 @@ public final class ServerProcess: @unchecked Sendable {  // set once in init; th
         port = Int(match.split(separator: ":").last!)!
     }
 
-    public var log: String { output.log }
+    /// What the process printed so far; once it has exited, everything it printed.
+    public var log: String { process.isRunning ? output.log : output.finalLog() }
+
+    /// Waits until the output contains `text` (the pipe is read asynchronously).
+    public func waitForLog(_ text: String, timeout: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if log.contains(text) { return true }
+            usleep(10_000)
+        }
+        return log.contains(text)
+    }
 
     public func client(timeoutSeconds: Int = 10) throws -> RawHTTPClient { try RawHTTPClient(port: port, timeoutSeconds: timeoutSeconds) }
 
