@@ -4,9 +4,9 @@ import Glibc
 import TestSupport
 import XCTest
 
-/// Answers /slow after a delay on another thread (a stand-in for a blocking store), /gated only
-/// when the test opens the gate, everything else at once.
-final class SlowHandler: HTTPHandler, @unchecked Sendable {  // `held` is guarded by `lock`
+/// Holds /gated requests until the test opens the gate (a stand-in for a blocking store),
+/// answers everything else at once.
+final class GatedHandler: HTTPHandler, @unchecked Sendable {  // `held` is guarded by `lock`
     private let lock = ConditionLock()
     private var held: [ResponseContext] = []
 
@@ -16,15 +16,18 @@ final class SlowHandler: HTTPHandler, @unchecked Sendable {  // `held` is guarde
         for context in waiting { context.complete(HTTPResponse(status: 200, contentType: "text/plain", body: Array("gated".utf8))) }
     }
 
+    /// Waits until `count` /gated requests are held (the server has read them).
+    func waitUntilHolding(_ count: Int) -> Bool {
+        for _ in 0..<1000 {
+            if lock.withLock({ held.count }) >= count { return true }
+            usleep(5_000)
+        }
+        return false
+    }
+
     func handle(_ request: HTTPRequest, context: ResponseContext) -> HandlerResult {
         if request.path == "/gated" {
             lock.withLock { held.append(context) }
-            return .deferred
-        }
-        if request.path == "/slow" {
-            DispatchQueue.global().asyncAfter(deadline: .now() + 1.0) {
-                context.complete(HTTPResponse(status: 200, contentType: "text/plain", body: Array("slow".utf8)))
-            }
             return .deferred
         }
         return .respond(HTTPResponse(status: 200, contentType: "text/plain", body: Array("fast \(request.path)".utf8)))
@@ -32,7 +35,7 @@ final class SlowHandler: HTTPHandler, @unchecked Sendable {  // `held` is guarde
 }
 
 final class ServerSocketTests: XCTestCase {
-    private let handler = SlowHandler()
+    private let handler = GatedHandler()
 
     private func server(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws -> HTTPServer {
         var c = ServerConfiguration()
@@ -132,13 +135,15 @@ final class ServerSocketTests: XCTestCase {
     func testGracefulShutdownFinishesInFlightRequests() throws {
         let s = try server()
         let c = try RawHTTPClient(port: s.port)
-        c.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
-        usleep(100_000)
+        c.send("GET /gated HTTP/1.1\r\nHost: a\r\n\r\n")
+        XCTAssertTrue(handler.waitUntilHolding(1))
         let port = s.port
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async { s.shutdown(grace: .seconds(5)); done.signal() }
+        usleep(200_000)  // shutdown has begun; the in-flight request still gets its answer
+        handler.openGate()
         let response = try c.readResponse()
-        XCTAssertEqual(response.text, "slow")
+        XCTAssertEqual(response.text, "gated")
         XCTAssertEqual(response.header("Connection"), "close")
         XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
         XCTAssertThrowsError(try RawHTTPClient(port: port), "still accepting after shutdown")
