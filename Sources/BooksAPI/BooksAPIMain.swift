@@ -72,6 +72,7 @@ enum BooksAPIMain {
             fail("cannot listen: \(error)", code: 1)
         }
         metrics.openConnections = { [unowned server] in server.openConnections }
+        metrics.displacedConnections = { [unowned server] in server.displacedConnections }
         server.start()
         log.info("listening on http://\(settings.host):\(server.port)\(settings.unixSocket.map { " and unix:\($0)" } ?? "") with \(settings.ioThreads) I/O threads, \(settings.workerThreads) workers, store: \(settings.mongodbURL.map { "MongoDB \(SettingsError.redacted($0))" } ?? "embedded (\(settings.dataDir))")")
 

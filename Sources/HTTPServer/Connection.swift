@@ -63,6 +63,9 @@ final class Connection {
         if case .head = phase { return readIndex == input.count && pendingOutput == 0 }
         return false
     }
+    /// Idle since its last request (or since it connected) and not closing: may give its place
+    /// to a waiting client at the connection limit. Its idle deadline orders the last activity.
+    var isReusable: Bool { isIdle && deadlineKind == .idle && !draining && !lingering }
     /// Stop reading while a handler runs or while the client is not reading our answers.
     var wantsRead: Bool {
         switch phase {

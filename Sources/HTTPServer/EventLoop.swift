@@ -67,12 +67,23 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
 
     // MARK: accepting
 
+    /// At MAX_CONNECTIONS a waiting client takes the place of this loop's longest-idle connection:
+    /// one still waiting for its first byte, or between keep-alive requests; never one with a
+    /// request under way (nginx reuses idle connections the same way). Clients must expect an idle
+    /// connection to close (RFC 9112 §9.5), and a flood of silent connections then cannot keep
+    /// real clients waiting until its header timeout. Without such a connection, clients wait in
+    /// the backlog.
     private func acceptConnections(_ listener: Int32) {
         for _ in 0..<64 {  // bounded, so one busy listener cannot starve the loop's connections
-            guard shared.openConnections.load(ordering: .relaxed) < shared.limits.maxConnections else {
-                pauseAccepting()
-                return
+            var displaced: Connection?
+            if shared.openConnections.load(ordering: .relaxed) >= shared.limits.maxConnections {
+                displaced = longestIdleConnection()
+                guard displaced != nil else {
+                    pauseAccepting()
+                    return
+                }
             }
+            // Accept first, so an idle connection is closed only for a client really waiting.
             let fd = shim_accept4(listener, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
             if fd < 0 {
                 switch errno {
@@ -82,6 +93,10 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
                     return
                 default: return
                 }
+            }
+            if let displaced {
+                closeConnection(displaced)
+                shared.displacedConnections.add(1, ordering: .relaxed)
             }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))  // fails harmlessly on unix sockets
@@ -95,14 +110,25 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
         }
     }
 
+    /// The idle connection (see `acceptConnections`) whose last activity is oldest. A scan, but
+    /// only at the limit, once per accepted client.
+    private func longestIdleConnection() -> Connection? {
+        var oldest: Connection?
+        for case let connection? in connections where connection.isReusable {
+            if oldest == nil || connection.deadline < oldest!.deadline { oldest = connection }
+        }
+        return oldest
+    }
+
     private func pauseAccepting() {
         guard !acceptPaused else { return }
         acceptPaused = true
         for fd in listeners { epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
     }
 
-    private func resumeAcceptingIfPossible() {
-        guard acceptPaused, !shuttingDown, shared.openConnections.load(ordering: .relaxed) < shared.limits.maxConnections else { return }
+    /// Resumes below the limit, or at it when `canDisplace` (this loop has an idle connection).
+    private func resumeAcceptingIfPossible(canDisplace: Bool = false) {
+        guard acceptPaused, !shuttingDown, canDisplace || shared.openConnections.load(ordering: .relaxed) < shared.limits.maxConnections else { return }
         acceptPaused = false
         for fd in listeners { register(fd, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue, op: EPOLL_CTL_ADD) }
     }
@@ -245,7 +271,7 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
     private func sweep() {
         lastSweep = now
         dateCache.refresh()
-        resumeAcceptingIfPossible()
+        var reusable = false
         for case let connection? in connections {
             if connection.lingering {
                 if now >= connection.lingerDeadline { closeConnection(connection) }
@@ -260,7 +286,9 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
                 continue
             }
             if connection.isIdle { connection.releaseBuffers() }
+            reusable = reusable || connection.isReusable
         }
+        resumeAcceptingIfPossible(canDisplace: reusable)
     }
 
     /// Stops accepting and lets connections finish their current request (graceful shutdown).

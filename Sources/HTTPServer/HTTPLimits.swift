@@ -9,7 +9,7 @@ public struct HTTPLimits: Sendable {
     public var bodyTimeout: Duration = .seconds(30)     // 408 and close
     public var idleTimeout: Duration = .seconds(30)     // silent close of an idle keep-alive connection
     public var writeTimeout: Duration = .seconds(30)    // close a client that stops reading
-    public var maxConnections = 10_000        // beyond: new connections wait in the listen backlog
+    public var maxConnections = 10_000        // beyond: a new connection displaces the longest-idle, or waits in the backlog
 
     public init() {}
 }

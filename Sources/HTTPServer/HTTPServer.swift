@@ -15,6 +15,8 @@ final class ServerShared: Sendable {
     let accessLog: LogSink?
     let metrics: ResponseRecorder?
     let openConnections = Atomic<Int>(0)
+    /// Idle connections closed to admit a waiting client at the connection limit.
+    let displacedConnections = Atomic<Int>(0)
     let idPrefix: String
 
     init(handler: HTTPHandler, limits: HTTPLimits, accessLog: LogSink?, metrics: ResponseRecorder?) {
@@ -97,6 +99,9 @@ public final class HTTPServer: Sendable {
 
     /// Connections open now, for metrics.
     public var openConnections: Int { sharedOpenConnections() }
+
+    /// Idle connections closed so far to admit a waiting client at MAX_CONNECTIONS, for metrics.
+    public var displacedConnections: Int { loops.first?.sharedState.displacedConnections.load(ordering: .relaxed) ?? 0 }
 
     private func sharedOpenConnections() -> Int {
         loops.first?.sharedOpenConnections ?? 0

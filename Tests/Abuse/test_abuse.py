@@ -142,13 +142,23 @@ class AbuseTest(unittest.TestCase):
         fds = fd_count(self.server.pid)
         print("abuse: flood of %d idle connections: %d server fds (limit %d)" % (len(flood), fds, MAX_CONNECTIONS))
         self.assertLessEqual(fds, MAX_CONNECTIONS + self.base_fds + 8, "never more than MAX_CONNECTIONS open")
-        # Silent connections are closed after HEADER_TIMEOUT, so waiting ones get their turn, and a
-        # normal client is served within a few timeouts even while the flood holds on.
+        # At the limit a waiting client takes the place of the longest-idle connection, so a normal
+        # client is served at once, not after the silent ones time out (IDLE_TIMEOUT, 3 s).
         started = time.monotonic()
         with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT * 5) as s:
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-            self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 200"))
-        print("abuse: a normal client during the flood was served after %.1f s" % (time.monotonic() - started))
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+            answer = b""
+            while b"booksapi_http_connections_displaced_total " not in answer or not answer.endswith(b"\n"):
+                more = s.recv(65536)
+                if not more:
+                    break
+                answer += more
+        waited = time.monotonic() - started
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer[:200])
+        displaced = int(re.search(rb"^booksapi_http_connections_displaced_total (\d+)$", answer, re.M).group(1))
+        print("abuse: a normal client during the flood was served after %.2f s; %d idle connections displaced" % (waited, displaced))
+        self.assertLess(waited, 1.0, "served without waiting for the flood to time out")
+        self.assertGreaterEqual(displaced, 1, "the flood's idle connections gave their places")
         for s in flood:
             s.close()
         self.wait_for_fds_to_settle(TIMEOUT * 3)

@@ -123,7 +123,7 @@ final class MetricsEndpointTests: XCTestCase {
                      #"booksapi_http_requests_total{route="/cars",method="POST",status="201"} 1"#,
                      #"booksapi_store_operation_duration_seconds_count{operation="getBook"} 4"#,
                      #"booksapi_store_operation_duration_seconds_count{operation="createResource"} 1"#,
-                     "booksapi_http_connections_open 1", "booksapi_http_requests_in_flight 1", "booksapi_work_pool_threads 16"] {
+                     "booksapi_http_connections_open 1", "booksapi_http_connections_displaced_total 0", "booksapi_http_requests_in_flight 1", "booksapi_work_pool_threads 16"] {
             XCTAssertTrue(r.text.contains(line + "\n"), "missing \(line) in\n\(r.text)")
         }
         XCTAssertFalse(r.text.contains("does-not-exist"), "ids never become labels")

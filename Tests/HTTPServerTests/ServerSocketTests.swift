@@ -95,22 +95,42 @@ final class ServerSocketTests: XCTestCase {
         XCTAssertLessThan(monotonicNanos() - start, 2_000_000_000)
     }
 
-    func testConnectionsBeyondTheLimitWaitInTheBacklog() throws {
+    func testAtTheLimitClientsWaitWhileEveryConnectionIsBusy() throws {
         let s = try server { $0.limits.maxConnections = 2; $0.ioThreads = 1 }
         defer { s.shutdown(grace: .seconds(2)) }
         let a = try RawHTTPClient(port: s.port)
         let b = try RawHTTPClient(port: s.port)
-        XCTAssertEqual(try a.request("GET", "/a").status, 200)
-        XCTAssertEqual(try b.request("GET", "/b").status, 200)
+        a.send("GET /gated HTTP/1.1\r\nHost: a\r\n\r\n")
+        b.send("GET /gated HTTP/1.1\r\nHost: a\r\n\r\n")
+        XCTAssertTrue(handler.waitUntilHolding(2))
         let waiting = try RawHTTPClient(port: s.port, timeoutSeconds: 0)
         waiting.setTimeout(seconds: 0, milliseconds: 400)
         waiting.send("GET /c HTTP/1.1\r\nHost: a\r\n\r\n")
-        XCTAssertThrowsError(try waiting.readResponse(), "a third connection was served beyond the limit")
-        withExtendedLifetime(a) {}
-        close(a.fd)  // frees a slot
+        XCTAssertThrowsError(try waiting.readResponse(), "a third connection was served beyond the limit, or displaced a busy one")
+        handler.openGate()  // both become idle: the waiting client may take the place of one
+        XCTAssertEqual(try a.readResponse().text, "gated")
+        XCTAssertEqual(try b.readResponse().text, "gated")
         waiting.setTimeout(seconds: 3)
         XCTAssertEqual(try waiting.readResponse().text, "fast /c")
-        withExtendedLifetime(b) {}
+    }
+
+    func testAtTheLimitAWaitingClientDisplacesTheLongestIdleConnection() throws {
+        let s = try server { $0.limits.maxConnections = 2; $0.ioThreads = 1 }
+        defer { s.shutdown(grace: .seconds(2)) }
+        let silent = try RawHTTPClient(port: s.port, timeoutSeconds: 3)  // connected, never sends a byte
+        usleep(20_000)
+        let keptAlive = try RawHTTPClient(port: s.port, timeoutSeconds: 3)
+        XCTAssertEqual(try keptAlive.request("GET", "/b").status, 200)
+        usleep(20_000)
+        let newcomer = try RawHTTPClient(port: s.port, timeoutSeconds: 3)
+        XCTAssertEqual(try newcomer.request("GET", "/c").text, "fast /c", "served at once, not after a timeout")
+        XCTAssertTrue(silent.isClosedByPeer(), "the longest-idle connection gave its place")
+        usleep(20_000)
+        let another = try RawHTTPClient(port: s.port, timeoutSeconds: 3)
+        XCTAssertEqual(try another.request("GET", "/d").text, "fast /d")
+        XCTAssertTrue(keptAlive.isClosedByPeer(), "then the next longest-idle")
+        XCTAssertEqual(try newcomer.request("GET", "/e").text, "fast /e", "the more recent connection stayed")
+        XCTAssertEqual(s.displacedConnections, 2)
     }
 
     func testManyIdleConnectionsNeedNoThreads() throws {

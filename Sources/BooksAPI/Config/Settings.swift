@@ -126,7 +126,7 @@ struct Settings: Sendable {
         .init(name: "WRITE_TIMEOUT", defaultValue: "30", help: "seconds a client may leave a response unread before it is dropped") { s, v throws(SettingsError) in
             s.limits.writeTimeout = try seconds("WRITE_TIMEOUT", v)
         },
-        .init(name: "MAX_CONNECTIONS", defaultValue: "10000", help: "open connections at most; beyond it new ones wait in the listen backlog") { s, v throws(SettingsError) in
+        .init(name: "MAX_CONNECTIONS", defaultValue: "10000", help: "open connections at most; at the limit a new one replaces the longest-idle, else waits in the listen backlog") { s, v throws(SettingsError) in
             s.limits.maxConnections = try int("MAX_CONNECTIONS", v, 1...1_000_000)
         },
         .init(name: "SHUTDOWN_GRACE", defaultValue: "10", help: "seconds in-flight requests get to finish after SIGTERM/SIGINT") { s, v throws(SettingsError) in

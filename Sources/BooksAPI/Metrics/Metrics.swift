@@ -22,6 +22,7 @@ final class Metrics: ResponseRecorder, @unchecked Sendable {  // late-bound sour
     let store = StoreMetrics()
 
     var openConnections: (@Sendable () -> Int)?
+    var displacedConnections: (@Sendable () -> Int)?
     var workPool: WorkPool?
     var mongoPool: MongoPool?
 
@@ -81,6 +82,8 @@ final class Metrics: ResponseRecorder, @unchecked Sendable {  // late-bound sour
         }
         gauge("booksapi_http_requests_in_flight", "Requests the application is working on.", inFlight.load(0), into: &text)
         gauge("booksapi_http_connections_open", "Client connections open.", openConnections?() ?? 0, into: &text)
+        PrometheusText.header("booksapi_http_connections_displaced_total", "counter", "Idle connections closed to admit a waiting client at MAX_CONNECTIONS.", into: &text)
+        text += "booksapi_http_connections_displaced_total \(displacedConnections?() ?? 0)\n"
         store.render(into: &text)
         if let workPool {
             let load = workPool.load
