@@ -20,6 +20,8 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
     private var logBuffer: [UInt8] = []
     private var lastSweep: UInt64 = 0
     private var acceptPaused = false
+    private var displacementQueue: [Connection] = []  // longest-idle first; see longestIdleConnection
+    private var displacementNext = 0
     private var shuttingDown = false
     private(set) var now: UInt64 = monotonicNanos(coarse: true)
 
@@ -110,14 +112,28 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
         }
     }
 
-    /// The idle connection (see `acceptConnections`) whose last activity is oldest. A scan, but
-    /// only at the limit, once per accepted client.
+    /// The idle connection (see `acceptConnections`) whose last activity is oldest. Candidates
+    /// come from one scan per 1/64 of the loop's connections, so a flood at the limit costs no
+    /// full scan per accepted client; one that got busy since is skipped.
     private func longestIdleConnection() -> Connection? {
-        var oldest: Connection?
-        for case let connection? in connections where connection.isReusable {
-            if oldest == nil || connection.deadline < oldest!.deadline { oldest = connection }
+        while true {
+            if displacementNext == displacementQueue.count {
+                refillDisplacementQueue()
+                if displacementQueue.isEmpty { return nil }
+            }
+            let candidate = displacementQueue[displacementNext]
+            displacementNext += 1
+            if connections[Int(candidate.fd)] === candidate && candidate.isReusable { return candidate }
         }
-        return oldest
+    }
+
+    private func refillDisplacementQueue() {
+        displacementQueue.removeAll(keepingCapacity: true)
+        displacementNext = 0
+        for case let connection? in connections where connection.isReusable { displacementQueue.append(connection) }
+        displacementQueue.sort { $0.deadline < $1.deadline }  // the idle deadline orders the last activity
+        let keep = max(1, connectionCount / 64)
+        if displacementQueue.count > keep { displacementQueue.removeSubrange(keep...) }
     }
 
     private func pauseAccepting() {

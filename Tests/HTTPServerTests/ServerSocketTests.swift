@@ -133,6 +133,28 @@ final class ServerSocketTests: XCTestCase {
         XCTAssertEqual(s.displacedConnections, 2)
     }
 
+    func testAFloodAtTheLimitDisplacesOnlyTheLongestIdle() throws {
+        let s = try server { $0.limits.maxConnections = 200; $0.ioThreads = 1 }
+        defer { s.shutdown(grace: .seconds(2)) }
+        var silent: [RawHTTPClient] = []
+        for _ in 0..<199 { silent.append(try RawHTTPClient(port: s.port, timeoutSeconds: 3)) }
+        usleep(20_000)
+        let recent = try RawHTTPClient(port: s.port, timeoutSeconds: 3)
+        XCTAssertEqual(try recent.request("GET", "/recent").status, 200)
+        for i in 0..<20 {
+            let newcomer = try RawHTTPClient(port: s.port, timeoutSeconds: 3)
+            XCTAssertEqual(try newcomer.request("GET", "/n\(i)").text, "fast /n\(i)")
+            withExtendedLifetime(newcomer) {}  // closed here by the client: frees its own place
+        }
+        let closed = silent.filter { client in
+            var byte: UInt8 = 0
+            return recv(client.fd, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK)) == 0
+        }
+        XCTAssertGreaterThanOrEqual(closed.count, 1)
+        XCTAssertLessThanOrEqual(closed.count, 20, "one place per waiting client, no more")
+        XCTAssertEqual(try recent.request("GET", "/still").text, "fast /still", "the recently active connection kept its place")
+    }
+
     func testManyIdleConnectionsNeedNoThreads() throws {
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
