@@ -88,6 +88,7 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
             // Accept first, so an idle connection is closed only for a client really waiting.
             let fd = shim_accept4(listener, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
             if fd < 0 {
+                if displaced != nil { displacementNext -= 1 }  // not needed after all: it stays first in line
                 switch errno {
                 case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: return
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
