@@ -155,6 +155,61 @@ final class ServerSocketTests: XCTestCase {
         XCTAssertEqual(try recent.request("GET", "/still").text, "fast /still", "the recently active connection kept its place")
     }
 
+    /// Random clients at a small limit: silent ones, kept-alive ones, half-sent heads, leavers.
+    /// A new client with a whole request is always answered (room, an idle place to take, or a
+    /// half-sent head timing out); a kept-alive client is answered or finds its idle connection
+    /// closed, never a wrong answer or a hang; the limit holds throughout (+1 while displacing).
+    func testRandomClientsAtTheLimit() throws {
+        let limit = 16
+        let s = try server { $0.limits.maxConnections = limit; $0.limits.headerTimeout = .seconds(1) }
+        defer { s.shutdown(grace: .seconds(2)) }
+        var seed = monotonicNanos() | 1
+        func random(_ n: Int) -> Int {  // xorshift: cheap, and the seed is in the failure message
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
+            return Int(seed % UInt64(n))
+        }
+        let firstSeed = seed
+        enum State { case silent, idle, partial }
+        var clients: [(client: RawHTTPClient, state: State)] = []
+        for step in 0..<300 {
+            let context = "step \(step), seed \(firstSeed)"
+            switch random(6) {
+            case 0:
+                clients.append((try RawHTTPClient(port: s.port, timeoutSeconds: 5), .silent))
+            case 1, 2:
+                let c = try RawHTTPClient(port: s.port, timeoutSeconds: 5)
+                XCTAssertEqual(try c.request("GET", "/new\(step)").text, "fast /new\(step)", context)
+                clients.append((c, .idle))
+            case 3 where !clients.isEmpty:
+                let i = random(clients.count)
+                clients[i].client.send("GET /half HTTP/1.1\r\nHo")
+                clients[i].state = .partial
+            case 4 where !clients.isEmpty:
+                clients.remove(at: random(clients.count))
+            case 5 where !clients.isEmpty:
+                let i = random(clients.count)
+                guard clients[i].state != .partial else { continue }
+                let c = clients[i].client
+                c.send("GET /again\(step) HTTP/1.1\r\nHost: a\r\n\r\n")
+                if let answer = try? c.readResponse() {
+                    XCTAssertEqual(answer.text, "fast /again\(step)", context)
+                    clients[i].state = .idle
+                } else {
+                    XCTAssertTrue(c.isClosedByPeer(), "neither answered nor closed: \(context)")
+                    clients.remove(at: i)
+                }
+            default:
+                continue
+            }
+            XCTAssertLessThanOrEqual(s.openConnections, limit + 1, context)
+        }
+        XCTAssertGreaterThan(s.displacedConnections, 0, "the limit was reached and idle places were taken")
+        clients.removeAll()
+        for _ in 0..<300 where s.openConnections > 0 { usleep(10_000) }
+        XCTAssertEqual(s.openConnections, 0, "every connection closed once its client left (seed \(firstSeed))")
+        XCTAssertEqual(try RawHTTPClient(port: s.port).request("GET", "/after").text, "fast /after")
+    }
+
     func testManyIdleConnectionsNeedNoThreads() throws {
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
