@@ -306,6 +306,10 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
             reusable = reusable || connection.isReusable
         }
         resumeAcceptingIfPossible(canDisplace: reusable)
+        if !displacementQueue.isEmpty && shared.openConnections.load(ordering: .relaxed) < shared.limits.maxConnections {
+            displacementQueue.removeAll(keepingCapacity: true)  // below the limit again: hold no closed connections
+            displacementNext = 0
+        }
     }
 
     /// Stops accepting and lets connections finish their current request (graceful shutdown).
