@@ -30,13 +30,10 @@ nonisolated(unsafe) let app: App = {
                openAPI: Array("{}".utf8))
 }()
 
+let limits = fuzzLimits(body: 4096, headerBytes: 4096, requestLine: 1024, headerCount: 30)
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    var limits = HTTPLimits()
-    limits.maxBodyBytes = 4096
-    limits.maxHeaderBytes = 4096
-    limits.maxRequestLine = 1024
-    limits.maxHeaderCount = 30
     feedConnection(data, size, limits: limits, handler: app)
     return 0
 }

@@ -9,6 +9,16 @@ final class FuzzLoop: LoopEnvironment {
 
 nonisolated(unsafe) let loop = FuzzLoop()
 
+/// Small limits, so the fuzzer reaches every limit with short inputs.
+func fuzzLimits(body: Int, headerBytes: Int, requestLine: Int, headerCount: Int) -> HTTPLimits {
+    var limits = HTTPLimits()
+    limits.maxBodyBytes = body
+    limits.maxHeaderBytes = headerBytes
+    limits.maxRequestLine = requestLine
+    limits.maxHeaderCount = headerCount
+    return limits
+}
+
 /// Feeds `size` bytes to a new connection in two pieces; deferred answers are dropped.
 func feedConnection(_ data: UnsafePointer<UInt8>, _ size: Int, limits: HTTPLimits, handler: HTTPHandler) {
     let bytes = UnsafeBufferPointer(start: data, count: size)

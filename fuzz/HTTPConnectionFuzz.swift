@@ -8,13 +8,10 @@ final class FuzzHandler: HTTPHandler, @unchecked Sendable {
 
 nonisolated(unsafe) let handler = FuzzHandler()
 
+let limits = fuzzLimits(body: 4096, headerBytes: 2048, requestLine: 512, headerCount: 20)
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    var limits = HTTPLimits()
-    limits.maxBodyBytes = 4096
-    limits.maxHeaderBytes = 2048
-    limits.maxRequestLine = 512
-    limits.maxHeaderCount = 20
     feedConnection(data, size, limits: limits, handler: handler)
     return 0
 }
