@@ -6,10 +6,12 @@ import shutil
 import subprocess
 import tempfile
 import time
+import json
 import unittest
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -20,14 +22,36 @@ BINARY = os.environ.get("BOOKSAPI_BINARY", os.path.join(ROOT, ".build", "debug",
 
 
 def start_server(data_dir, **extra):
+    """Starts the server with its log in a file beside the data directory (a pipe nobody reads
+    would fill and stall the server's log writer), and returns it with its port."""
     env = {**extra, "PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": data_dir, "LOG_LEVEL": "info",
            "STATIC_DIR": os.path.join(ROOT, "client-tier")}
-    process = subprocess.Popen([BINARY], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for line in process.stdout:
-        match = re.search(r"listening on http://[^:]+:(\d+)", line)
+    log_path = data_dir.rstrip("/") + ".log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([BINARY], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with open(log_path, encoding="utf-8", errors="replace") as log:
+            match = re.search(r"listening on http://[^:]+:(\d+)", log.read())
         if match:
             return process, int(match.group(1))
-    raise RuntimeError("the server did not start")
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    process.kill()
+    with open(log_path, encoding="utf-8", errors="replace") as log:
+        raise RuntimeError("the server did not start:\n" + log.read())
+
+
+def stop_server(process, data_dir):
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=20)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    try:
+        os.remove(data_dir.rstrip("/") + ".log")
+    except FileNotFoundError:
+        pass
 
 
 class SinglePageAppTest(unittest.TestCase):
@@ -40,15 +64,14 @@ class SinglePageAppTest(unittest.TestCase):
         for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,900"):
             options.add_argument(flag)
         cls.driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
-        cls.wait = WebDriverWait(cls.driver, 20)  # a first Chromium start can be slow
+        # A first Chromium start can be slow. The page re-renders as answers arrive, so an element
+        # found a moment ago can be replaced before it is read: such a probe is simply repeated.
+        cls.wait = WebDriverWait(cls.driver, 20, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
     @classmethod
     def tearDownClass(cls):
         cls.driver.quit()
-        if cls.server.poll() is None:
-            cls.server.terminate()
-            cls.server.wait(timeout=20)
-        shutil.rmtree(cls.data, ignore_errors=True)
+        stop_server(cls.server, cls.data)
 
     def url(self, path="/"):
         return "http://127.0.0.1:%d%s" % (self.port, path)
@@ -125,7 +148,29 @@ class SinglePageAppTest(unittest.TestCase):
         self.wait.until(lambda d: len(card.find_elements(By.CSS_SELECTOR, "svg.timeline rect.bar.conflict")) == 2)
         self.assertEqual(len(card.find_elements(By.CSS_SELECTOR, "ul.allocations li.conflict")), 2)
 
-    def test_5_error_state_when_the_server_is_stopped(self):
+    def test_5_a_late_answer_never_overwrites_a_newer_page(self):
+        """Two quick clicks on Next: the answer for page 2 is held back until after page 3's, as a
+        slow connection would. The page must end on page 3, not on whichever answer came last."""
+        self.open_books()
+        self.driver.execute_script("""
+            const original = window.fetch;
+            window.heldBack = false;
+            window.fetch = (url, init) => {
+              if (!String(url).includes('skip=8&')) return original(url, init);
+              return new Promise((resolve) => setTimeout(resolve, 500)).then(() => original(url, init))
+                .finally(() => setTimeout(() => { window.heldBack = true; }, 300));
+            };""")
+        next_page = self.driver.find_element(By.XPATH, "//button[text()='Next']")
+        next_page.click()
+        next_page.click()
+        self.wait_for_text("#books-summary", "17–24 of 42")
+        self.wait.until(lambda d: d.execute_script("return window.heldBack"))
+        self.assertEqual(self.driver.find_element(By.ID, "books-summary").text, "17–24 of 42")
+        with urllib.request.urlopen(self.url("/books?skip=16&limit=8&sortasc=author")) as response:
+            page_three = [book["title"] for book in json.load(response)]
+        self.assertEqual([row.find_element(By.TAG_NAME, "td").text for row in self.rows()], page_three)
+
+    def test_6_error_state_when_the_server_is_stopped(self):
         self.open_books()
         self.server.terminate()
         self.server.wait(timeout=20)
@@ -143,9 +188,7 @@ class WriteTokenTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         SinglePageAppTest.setUpClass.__func__(cls)
-        cls.server.terminate()
-        cls.server.wait(timeout=20)
-        shutil.rmtree(cls.data, ignore_errors=True)
+        stop_server(cls.server, cls.data)
         cls.data = tempfile.mkdtemp(prefix="booksapi-browser-token-")
         cls.server, cls.port = start_server(cls.data, API_TOKEN=cls.TOKEN)
 

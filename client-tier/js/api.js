@@ -38,5 +38,12 @@ export async function api(method, path, body) {
   return { data, total: total === null ? null : Number(total), status: response.status };
 }
 
+// Loads of one view can overlap (quick clicks, typing) and their answers can arrive out of order.
+// Each load takes a ticket; only the holder of the newest one may render.
+export function newestOnly() {
+  let newest = 0;
+  return () => { const ticket = ++newest; return () => ticket === newest; };
+}
+
 // A datetime-local value (local time) as RFC 3339 UTC, or null when empty.
 export const toInstant = (value) => (value ? new Date(value).toISOString() : null);

@@ -1,7 +1,7 @@
 // Books: the original Vue app's list, done better. Sorted by author, 8 a page, with paging, column
 // sorting, search, a read filter, an add/edit form that shows the API's 422 errors at the fields,
 // delete with confirmation, and read and score editable in place.
-import { api, ApiError } from './api.js';
+import { api, ApiError, newestOnly } from './api.js';
 import { field, h, showFieldErrors } from './dom.js';
 
 const PAGE = 8;
@@ -25,6 +25,7 @@ export function renderBooks(root) {
   const previous = h('button', { onclick: () => { state.skip = Math.max(0, state.skip - PAGE); load(); } }, 'Previous');
   const next = h('button', { onclick: () => { state.skip += PAGE; load(); } }, 'Next');
   const dialog = bookDialog(() => load());
+  const startLoad = newestOnly();
   root.replaceChildren(
     h('h2', {}, 'Books'),
     h('div', { class: 'toolbar' },
@@ -36,12 +37,14 @@ export function renderBooks(root) {
     dialog.element);
 
   async function load() {
+    const isNewest = startLoad();
     message.textContent = 'Loading…';
     const params = new URLSearchParams({ skip: state.skip, limit: PAGE, [state.ascending ? 'sortasc' : 'sortdesc']: state.sort });
     if (state.q) params.set('q', state.q);
     if (state.read) params.set('read', state.read);
     try {
       const { data, total } = await api('GET', `/books?${params}`);
+      if (!isNewest()) return;
       if (total > 0 && state.skip >= total) { state.skip = Math.max(0, Math.floor((total - 1) / PAGE) * PAGE); return load(); }
       message.textContent = total === 0 ? (state.q || state.read ? 'No books match.' : 'No books yet: add one.') : '';
       renderTable(data);
@@ -49,6 +52,7 @@ export function renderBooks(root) {
       first.disabled = previous.disabled = state.skip === 0;
       next.disabled = state.skip + PAGE >= total;
     } catch (error) {
+      if (!isNewest()) return;
       message.textContent = `Could not load books: ${error.message}`;
       message.className = 'error';
       table.replaceChildren();

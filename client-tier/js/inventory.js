@@ -1,6 +1,6 @@
 // The inventory: tabs for cars, lorries and trucks; add and decommission resources; a timeline per
 // resource; book with a form; a 409 highlights the conflicting allocations; an availability search.
-import { api, ApiError, toInstant } from './api.js';
+import { api, ApiError, newestOnly, toInstant } from './api.js';
 import { field, h, showFieldErrors } from './dom.js';
 import { timeline } from './timeline.js';
 
@@ -12,6 +12,7 @@ export function renderInventory(root, kind) {
   const message = h('p', { class: 'muted', role: 'status' });
   const list = h('div', { class: 'cards' });
   let window = null;
+  const startLoad = newestOnly();
 
   const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Resource type' }, kinds.map(([k, label]) =>
     h('button', { role: 'tab', 'aria-selected': k === kind ? 'true' : 'false', onclick: () => {
@@ -45,6 +46,7 @@ export function renderInventory(root, kind) {
   root.replaceChildren(h('h2', {}, 'Inventory'), tabs, addForm, searchForm, message, list);
 
   async function load() {
+    const isNewest = startLoad();
     message.className = 'muted';
     message.textContent = 'Loading…';
     const params = new URLSearchParams({ sortasc: 'created_at', limit: 1000 });
@@ -52,10 +54,12 @@ export function renderInventory(root, kind) {
     if (window?.to) params.set('available_to', window.to);
     try {
       const { data } = await api('GET', `/${kind}?${params}`);
+      if (!isNewest()) return;
       message.textContent = data.length === 0 ? (window ? 'Nothing is free for the whole of that window.' : `No ${kind} yet: add one.`)
         : window ? `${data.length} free for the whole window.` : '';
       list.replaceChildren(...data.map((resource) => card(resource)));
     } catch (error) {
+      if (!isNewest()) return;
       message.className = 'error';
       message.textContent = `Could not load ${kind}: ${error.message}`;
       list.replaceChildren();
@@ -68,6 +72,7 @@ export function renderInventory(root, kind) {
     const allocationsList = h('ul', { class: 'allocations' });
     const notice = h('p', { role: 'status' });
     let conflicts = new Set();
+    const startRefresh = newestOnly();
 
     const from = h('input', { type: 'datetime-local' });
     const openFrom = h('input', { type: 'checkbox' });
@@ -84,8 +89,10 @@ export function renderInventory(root, kind) {
       h('button', { type: 'submit', class: 'primary' }, 'Book'));
 
     async function refresh() {
+      const isNewest = startRefresh();
       try {
         const { data } = await api('GET', `${path}/allocations`);
+        if (!isNewest()) return;
         picture.replaceChildren(timeline(data, conflicts));
         allocationsList.replaceChildren(...data.map((a) => h('li', { class: conflicts.has(a.id) ? 'conflict' : '', 'data-id': a.id },
           h('span', {}, `${when(a.from) ?? 'since forever'} → ${when(a.to) ?? 'until further notice'}`),
@@ -97,6 +104,7 @@ export function renderInventory(root, kind) {
           } }, 'Delete'))));
         if (data.length === 0) allocationsList.replaceChildren(h('li', { class: 'muted' }, 'No allocations: free at any time.'));
       } catch (error) {
+        if (!isNewest()) return;
         picture.replaceChildren(h('p', { class: 'error' }, `Could not load allocations: ${error.message}`));
       }
     }
