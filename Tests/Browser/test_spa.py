@@ -1,12 +1,12 @@
 """The single-page app in a real browser: Debian's headless Chromium, driven by selenium, against
 the real server (embedded store, a fresh data directory, the 42 sample books)."""
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import time
-import json
 import unittest
 import urllib.request
 
@@ -21,12 +21,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BINARY = os.environ.get("BOOKSAPI_BINARY", os.path.join(ROOT, ".build", "debug", "BooksAPI"))
 
 
+def log_file(data_dir):
+    return data_dir.rstrip("/") + ".log"
+
+
 def start_server(data_dir, **extra):
     """Starts the server with its log in a file beside the data directory (a pipe nobody reads
     would fill and stall the server's log writer), and returns it with its port."""
     env = {**extra, "PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": data_dir, "LOG_LEVEL": "info",
            "STATIC_DIR": os.path.join(ROOT, "client-tier")}
-    log_path = data_dir.rstrip("/") + ".log"
+    log_path = log_file(data_dir)
     with open(log_path, "wb") as log:
         process = subprocess.Popen([BINARY], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
@@ -49,7 +53,7 @@ def stop_server(process, data_dir):
         process.wait(timeout=20)
     shutil.rmtree(data_dir, ignore_errors=True)
     try:
-        os.remove(data_dir.rstrip("/") + ".log")
+        os.remove(log_file(data_dir))
     except FileNotFoundError:
         pass
 
