@@ -10,20 +10,23 @@ let package = Package(
     ],
     targets: [
         // Byte-level JSON: shared by the HTTP routes and (later) MongoBridge.
-        .target(name: "JSON"),
+        // Strict decimal integers and calendar arithmetic: the byte-level text every other module parses.
+        .target(name: "ASCIIText"),
+        .target(name: "JSON", dependencies: ["ASCIIText"]),
         // epoll, eventfd and accept4, which Swift's Glibc module leaves out.
         .target(name: "CSystemShims"),
         // HTTP/1.1 on epoll. Knows nothing about books or stores.
-        .target(name: "HTTPServer", dependencies: ["CSystemShims"]),
+        .target(name: "HTTPServer", dependencies: ["CSystemShims", "ASCIIText"]),
         // The MongoDB C driver's headers (Debian: libmongoc-dev), for MongoBridge only.
         .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
         // The only module that touches libmongoc or libbson.
         .target(name: "MongoBridge", dependencies: ["CMongoC", "JSON"]),
-        .executableTarget(name: "BooksAPI", dependencies: ["JSON", "HTTPServer", "MongoBridge"]),
+        .executableTarget(name: "BooksAPI", dependencies: ["ASCIIText", "JSON", "HTTPServer", "MongoBridge"]),
         // A raw-socket HTTP client and a fixture that runs the real binary, for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ASCIITextTests", dependencies: ["ASCIIText"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "ASCIIText", "TestSupport"]),
         .testTarget(name: "MongoBridgeTests", dependencies: ["MongoBridge", "CMongoC", "JSON", "TestSupport"]),
         .testTarget(name: "BooksAPITests", dependencies: ["BooksAPI", "JSON", "HTTPServer", "TestSupport"]),
         // Starts the real binary and talks to it over sockets.

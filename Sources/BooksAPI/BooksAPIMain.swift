@@ -49,6 +49,10 @@ enum BooksAPIMain {
         else { log.info("STATIC_DIR \(settings.staticDir) does not exist: serving the API only") }
         let openAPI = FileManager.default.contents(atPath: settings.openAPIFile).map { [UInt8]($0) }
         if openAPI == nil { log.warn("OPENAPI_FILE \(settings.openAPIFile) not found: /openapi.json answers 404") }
+        if settings.apiToken == nil, !isLoopback(settings.host) {
+            log.warn("WARNING: anyone who can reach \(settings.host):\(settings.port) can create, change and delete every book and booking: "
+                + "no API_TOKEN is set. Set API_TOKEN (or API_TOKEN_FILE), or HOST=127.0.0.1 to serve this machine only")
+        }
         if settings.apiToken != nil {
             log.info("writes need a bearer token (API_TOKEN\(settings.apiTokenFile == nil ? "" : "_FILE")); reads \(settings.readsRequireToken ? "do too" : "are open")")
         }
@@ -73,8 +77,9 @@ enum BooksAPIMain {
         }
         metrics.openConnections = { [unowned server] in server.openConnections }
         metrics.displacedConnections = { [unowned server] in server.displacedConnections }
+        metrics.refusedConnections = { [unowned server] in server.refusedConnections }
         server.start()
-        log.info("listening on http://\(settings.host):\(server.port)\(settings.unixSocket.map { " and unix:\($0)" } ?? "") with \(settings.ioThreads) I/O threads, \(settings.workerThreads) workers, store: \(settings.mongodbURL.map { "MongoDB \(SettingsError.redacted($0))" } ?? "embedded (\(settings.dataDir))")")
+        log.info("listening on http://\(settings.host):\(server.port)\(settings.unixSocket.map { " and unix:\($0)" } ?? "") with \(settings.ioThreads) I/O threads, \(settings.workerThreads) workers, store: \(settings.mongodbURL.map { "MongoDB \(Redaction.mongoURL($0))" } ?? "embedded (\(settings.dataDir))")")
 
         var signals = sigset_t()
         sigemptyset(&signals)
@@ -95,7 +100,7 @@ enum BooksAPIMain {
             do {
                 pool = try MongoPool(url: url, defaultDatabase: settings.mongodbDB, maxSize: settings.mongodbPoolSize ?? settings.workerThreads)
             } catch {
-                fail("invalid setting MONGODB_URL=\"\(SettingsError.redacted(url))\": \(SettingsError.redacted(error.description))", code: 2)
+                fail("invalid setting MONGODB_URL=\"\(Redaction.mongoURL(url))\": \(Redaction.mongoURL(error.description))", code: 2)
             }
             let store = MongoStore(pool: pool, maxDocumentBytes: settings.maxDocumentBytes)
             do {
@@ -162,6 +167,11 @@ enum BooksAPIMain {
         case .duplicateID(let id): return "duplicate id \(id)"
         case .documentTooLarge(let limit): return "document larger than \(limit) bytes"
         }
+    }
+
+    /// Whether HOST only accepts connections from this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     /// 10,000 connections need more descriptors than the usual soft limit of 1024.

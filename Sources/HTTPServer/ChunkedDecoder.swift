@@ -19,7 +19,7 @@ struct ChunkedDecoder {
     private var trailerLines = 0
 
     /// Consumes bytes from `buffer[position...]`, advancing `position`, appending data to `body`.
-    mutating func decode(_ buffer: UnsafeBufferPointer<UInt8>, position: inout Int, body: inout [UInt8], limits: HTTPLimits) -> Result {
+    mutating func decode(_ buffer: UnsafeBufferPointer<UInt8>, position: inout Int, body: inout [UInt8], maxBody: Int, limits: HTTPLimits) -> Result {
         while true {
             switch state {
             case .sizeLine:
@@ -33,9 +33,10 @@ struct ChunkedDecoder {
                 var size = 0
                 var p = position
                 while p < end, let digit = hexValue(buffer[p]) {
-                    // 15 hex digits already exceed any body limit; stop before Int overflows.
-                    guard size < (1 << 56) else { return .failed(.init(400, "chunk size overflow")) }
-                    size = size << 4 | digit
+                    // Checked: leading zeros are fine, a size past Int64 is refused, never wrapped.
+                    let (times16, overflow) = size.multipliedReportingOverflow(by: 16)
+                    guard !overflow else { return .failed(.init(400, "chunk size overflow")) }
+                    size = times16 | digit
                     p += 1
                 }
                 guard p > position else { return .failed(.init(400, "invalid chunk size")) }
@@ -52,7 +53,7 @@ struct ChunkedDecoder {
                 if size == 0 {
                     state = .trailer
                 } else {
-                    guard body.count + size <= limits.maxBodyBytes else { return .failed(.init(413, "body larger than \(limits.maxBodyBytes) bytes")) }
+                    guard size <= maxBody - body.count else { return .failed(.init(413, "body larger than \(maxBody) bytes")) }
                     state = .data(remaining: size)
                 }
             case .data(let remaining):

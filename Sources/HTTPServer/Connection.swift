@@ -3,7 +3,7 @@
 final class Connection {
     enum Phase {
         case head
-        case body(RequestHead, BodyState)
+        case body(HTTPRequest, BodyState)
         case handling(InFlight)
         case closing
     }
@@ -29,6 +29,8 @@ final class Connection {
     private var readIndex = 0
     private var scanner = HeadScanner(start: 0)
     private var body: [UInt8] = []
+    /// The largest body the current request may have: the handler's cap within MAX_BODY_BYTES.
+    private var bodyLimit = 0
     private(set) var output: [UInt8] = []
     var outputIndex = 0
     /// Monotonic deadline for the current phase (idle, header, body); `.max` while a handler runs.
@@ -45,6 +47,12 @@ final class Connection {
     var writeDeadline: UInt64 = .max
     /// The epoll interest currently registered, so the loop only calls epoll_ctl on a change.
     var registeredEvents: UInt32 = 0
+    /// The client's address while it counts towards MAX_CONNECTIONS_PER_CLIENT.
+    var peer: PeerAddress?
+    /// When the current head (from its first byte) or body began, and the bytes received since:
+    /// the average rate that tells a slow client from a busy one.
+    private var phaseStart: UInt64 = 0
+    private var phaseBytes = 0
 
     enum DeadlineKind { case idle, header, body, none }
 
@@ -66,6 +74,25 @@ final class Connection {
     /// Idle since its last request (or since it connected) and not closing: may give its place
     /// to a waiting client at the connection limit. Its idle deadline orders the last activity.
     var isReusable: Bool { isIdle && deadlineKind == .idle && !draining && !lingering }
+
+    /// Whether, and in which order, this connection may give its place to a waiting client at the
+    /// connection limit: idle ones first (longest idle first), then slow ones, the longest in
+    /// their head or body first. A slow client has spent `slowGrace` on its current head or body
+    /// at under `minReceiveRate` bytes a second; slowloris heads and bodies that never come are
+    /// that, a real upload is not. Never one whose request is being handled or answered.
+    func displacementOrder(now: UInt64) -> (rank: Int, since: UInt64)? {
+        if isReusable { return (0, deadline) }
+        guard !draining, !lingering, pendingOutput == 0 else { return nil }
+        switch phase {
+        case .head where deadlineKind == .header: break
+        case .body: break
+        default: return nil
+        }
+        let elapsed = now &- phaseStart
+        guard now > phaseStart, elapsed >= limits.slowGrace.nanoseconds,
+              Double(phaseBytes) * 1e9 < Double(limits.minReceiveRate) * Double(elapsed) else { return nil }
+        return (1, phaseStart)
+    }
     /// Stop reading while a handler runs or while the client is not reading our answers.
     var wantsRead: Bool {
         switch phase {
@@ -78,7 +105,10 @@ final class Connection {
         if readIndex == input.count, case .head = phase, !scanner.hasStarted {
             deadline = now + limits.headerTimeout.nanoseconds  // the first byte of a head starts its clock
             deadlineKind = .header
+            phaseStart = now
+            phaseBytes = 0
         }
+        phaseBytes += bytes.count
         input.append(contentsOf: bytes)
     }
 
@@ -103,8 +133,10 @@ final class Connection {
                     case .failure(let error):
                         fail(error, env: env)
                     case .success(let head):
-                        startBody(head, env: env)
-                        if head.framing == .none { dispatch(head, handler: handler, context: context, env: env) }
+                        let request = makeRequest(head, env: env)
+                        // A request without a body goes straight to its handler: no body phase, no body timeout.
+                        if head.framing == .none { dispatch(request, handler: handler, context: context, env: env) }
+                        else { admitBody(head, request, handler: handler, env: env) }
                     }
                 }
             case .body(let head, var state):
@@ -118,7 +150,7 @@ final class Connection {
                     else { phase = .body(head, .length(remaining: remaining - take)) }
                 case .chunked(var decoder):
                     var position = readIndex
-                    let result = input.withUnsafeBufferPointer { decoder.decode($0, position: &position, body: &body, limits: limits) }
+                    let result = input.withUnsafeBufferPointer { decoder.decode($0, position: &position, body: &body, maxBody: bodyLimit, limits: limits) }
                     readIndex = position
                     switch result {
                     case .needMore:
@@ -136,16 +168,38 @@ final class Connection {
         compactInput()
     }
 
-    private func startBody(_ head: RequestHead, env: LoopEnvironment) {
+    /// Asks the handler about the body before reading any of it: a refusal (401, 404, ...) is
+    /// answered at once and the connection closes, so an unwanted body is never buffered.
+    private func admitBody(_ head: RequestHead, _ request: HTTPRequest, handler: HTTPHandler, env: LoopEnvironment) {
+        switch handler.admit(request) {
+        case .reject(var response):
+            response.closeConnection = true
+            requestsServed += 1
+            phase = .handling(InFlight(method: request.method, path: request.path, keepAlive: false,
+                                       requestID: request.requestID, startNanos: monotonicNanos()))
+            finish(response, env: env)
+        case .proceed(let cap):
+            bodyLimit = min(cap, limits.maxBodyBytes)
+            if case .length(let n) = head.framing, n > bodyLimit {
+                fail(HTTPParseError(413, "body larger than \(bodyLimit) bytes"), env: env)
+                return
+            }
+            startBody(head, request, env: env)
+        }
+    }
+
+    private func startBody(_ head: RequestHead, _ request: HTTPRequest, env: LoopEnvironment) {
         body = []
         switch head.framing {
         case .none:
-            phase = .body(head, .length(remaining: 0))
+            phase = .body(request, .length(remaining: 0))
         case .length(let n):
-            body.reserveCapacity(n)
-            phase = .body(head, .length(remaining: n))
+            // Grow as bytes arrive: a declared length is only a claim, and reserving it up front
+            // would let a thousand heads that never send a body hold a gigabyte.
+            body.reserveCapacity(min(n, 64 * 1024))
+            phase = .body(request, .length(remaining: n))
         case .chunked:
-            phase = .body(head, .chunked(ChunkedDecoder()))
+            phase = .body(request, .chunked(ChunkedDecoder()))
         }
         // RFC 9110 §10.1.1: tell a waiting client to send the body, unless it already has.
         if head.expectContinue, readIndex == input.count {
@@ -153,16 +207,22 @@ final class Connection {
         }
         deadline = env.now + limits.bodyTimeout.nanoseconds
         deadlineKind = .body
+        phaseStart = env.now
+        phaseBytes = input.count - readIndex
     }
 
-    private func dispatch(_ head: RequestHead, handler: HTTPHandler, context: (Connection) -> ResponseContext, env: LoopEnvironment) {
+    private func makeRequest(_ head: RequestHead, env: LoopEnvironment) -> HTTPRequest {
         let requestID = head.headers["x-request-id"].flatMap(Self.safeRequestID) ?? env.nextRequestID()
-        let request = HTTPRequest(method: head.method, path: head.path, query: head.query, version: head.version,
-                                  headers: head.headers, body: body, requestID: requestID, keepAlive: head.keepAlive)
-        body = []
+        return HTTPRequest(method: head.method, path: head.path, query: head.query, version: head.version,
+                           headers: head.headers, body: [], requestID: requestID, keepAlive: head.keepAlive)
+    }
+
+    private func dispatch(_ request: HTTPRequest, handler: HTTPHandler, context: (Connection) -> ResponseContext, env: LoopEnvironment) {
+        var request = request
+        if !body.isEmpty { swap(&request.body, &body) }
         requestsServed += 1
-        phase = .handling(InFlight(method: head.method, path: head.path, keepAlive: head.keepAlive && !draining,
-                                   requestID: requestID, startNanos: monotonicNanos()))
+        phase = .handling(InFlight(method: request.method, path: request.path, keepAlive: request.keepAlive && !draining,
+                                   requestID: request.requestID, startNanos: monotonicNanos()))
         deadline = .max
         deadlineKind = .none
         switch handler.handle(request, context: context(self)) {
@@ -184,6 +244,8 @@ final class Connection {
             if readIndex < input.count {
                 deadline = env.now + limits.headerTimeout.nanoseconds
                 deadlineKind = .header
+                phaseStart = env.now
+                phaseBytes = input.count - readIndex
             } else {
                 deadline = env.now + limits.idleTimeout.nanoseconds
                 deadlineKind = .idle

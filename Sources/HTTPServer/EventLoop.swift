@@ -69,12 +69,14 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
 
     // MARK: accepting
 
-    /// At MAX_CONNECTIONS a waiting client takes the place of this loop's longest-idle connection:
-    /// one still waiting for its first byte, or between keep-alive requests; never one with a
-    /// request under way (nginx reuses idle connections the same way). Clients must expect an idle
-    /// connection to close (RFC 9112 §9.5), and a flood of silent connections then cannot keep
-    /// real clients waiting until its header timeout. Without such a connection, clients wait in
-    /// the backlog.
+    /// At MAX_CONNECTIONS a waiting client takes the place of this loop's longest-idle connection
+    /// (one still waiting for its first byte, or between keep-alive requests), or failing that of
+    /// its slowest one (a head or body trickling in under MIN_RECEIVE_RATE); never one whose
+    /// request is being handled (see `Connection.displacementOrder`). nginx reuses idle
+    /// connections the same way, and clients must expect an idle connection to close (RFC 9112
+    /// §9.5): a flood of silent or trickling connections then cannot keep real clients waiting
+    /// until its header or body timeout. Without such a connection, clients wait in the backlog.
+    /// Past MAX_CONNECTIONS_PER_CLIENT from one address, a new connection is refused at once.
     private func acceptConnections(_ listener: Int32) {
         for _ in 0..<64 {  // bounded, so one busy listener cannot starve the loop's connections
             var displaced: Connection?
@@ -97,6 +99,13 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
                 default: return
                 }
             }
+            let perClient = shared.limits.maxConnectionsPerClient
+            let peer = perClient > 0 ? PeerAddress(peerOf: fd) : nil
+            if let peer, !shared.clientCounts.admit(peer, limit: perClient) {
+                if displaced != nil { displacementNext -= 1 }  // nobody new after all
+                refuse(fd)
+                continue
+            }
             if let displaced {
                 closeConnection(displaced)
                 shared.displacedConnections.add(1, ordering: .relaxed)
@@ -105,12 +114,21 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))  // fails harmlessly on unix sockets
             shared.openConnections.add(1, ordering: .relaxed)
             let connection = Connection(fd: fd, limits: shared.limits, now: now)
+            connection.peer = peer
             if Int(fd) >= connections.count { connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64)) }
             connections[Int(fd)] = connection
             connectionCount += 1
             connection.registeredEvents = EPOLLIN.rawValue
             register(fd, events: EPOLLIN.rawValue, op: EPOLL_CTL_ADD)
         }
+    }
+
+    /// A client over MAX_CONNECTIONS_PER_CLIENT gets the one prepared 503 and is closed at once:
+    /// it never takes a slot, a buffer or a place in epoll.
+    private func refuse(_ fd: Int32) {
+        _ = shared.perClientRefusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+        close(fd)
+        shared.refusedConnections.add(1, ordering: .relaxed)
     }
 
     /// The idle connection (see `acceptConnections`) whose last activity is oldest. Candidates
@@ -124,15 +142,19 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
             }
             let candidate = displacementQueue[displacementNext]
             displacementNext += 1
-            if connections[Int(candidate.fd)] === candidate && candidate.isReusable { return candidate }
+            if connections[Int(candidate.fd)] === candidate && candidate.displacementOrder(now: now) != nil { return candidate }
         }
     }
 
     private func refillDisplacementQueue() {
         displacementQueue.removeAll(keepingCapacity: true)
         displacementNext = 0
-        for case let connection? in connections where connection.isReusable { displacementQueue.append(connection) }
-        displacementQueue.sort { $0.deadline < $1.deadline }  // the idle deadline orders the last activity
+        var ranked: [(order: (rank: Int, since: UInt64), connection: Connection)] = []
+        for case let connection? in connections {
+            if let order = connection.displacementOrder(now: now) { ranked.append((order, connection)) }
+        }
+        ranked.sort { $0.order < $1.order }
+        displacementQueue.append(contentsOf: ranked.lazy.map(\.connection))
         let keep = max(1, connectionCount / 64)
         if displacementQueue.count > keep { displacementQueue.removeSubrange(keep...) }
     }
@@ -266,6 +288,7 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
         epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
         close(fd)
         connections[Int(fd)] = nil
+        if let peer = connection.peer { shared.clientCounts.release(peer) }
         connectionCount -= 1
         shared.openConnections.subtract(1, ordering: .relaxed)
         resumeAcceptingIfPossible()
@@ -303,7 +326,7 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
                 continue
             }
             if connection.isIdle { connection.releaseBuffers() }
-            reusable = reusable || connection.isReusable
+            reusable = reusable || connection.displacementOrder(now: now) != nil
         }
         resumeAcceptingIfPossible(canDisplace: reusable)
         if !displacementQueue.isEmpty && shared.openConnections.load(ordering: .relaxed) < shared.limits.maxConnections {

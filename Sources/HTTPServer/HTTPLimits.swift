@@ -9,7 +9,13 @@ public struct HTTPLimits: Sendable {
     public var bodyTimeout: Duration = .seconds(30)     // 408 and close
     public var idleTimeout: Duration = .seconds(30)     // silent close of an idle keep-alive connection
     public var writeTimeout: Duration = .seconds(30)    // close a client that stops reading
-    public var maxConnections = 10_000        // beyond: a new connection displaces the longest-idle, or waits in the backlog
+    public var maxConnections = 10_000        // beyond: a new connection displaces an idle or slow one, or waits in the backlog
+    public var maxConnectionsPerClient = 256  // open connections from one IP address; beyond: 503 and close. 0: no limit
+    /// A connection that has spent `slowGrace` on its current head or body, receiving under
+    /// `minReceiveRate` bytes a second on average, is slow: at the connection limit a waiting
+    /// client may take its place, as it may an idle one's.
+    public var minReceiveRate = 1024
+    public var slowGrace: Duration = .milliseconds(500)
 
     public init() {}
 }

@@ -39,6 +39,22 @@ public struct HTTPResponse: Sendable {
         headerBytes.append(0x0A)
     }
 
+    /// Adds `token` to the Vary header, creating it or extending the one already set, so that a
+    /// response carries a single Vary line (RFC 9110 §12.5.5).
+    public mutating func addVary(_ token: String) {
+        var start = 0
+        while start < headerBytes.count {
+            var end = start
+            while end + 1 < headerBytes.count, !(headerBytes[end] == 0x0D && headerBytes[end + 1] == 0x0A) { end += 1 }
+            if end - start > 5, headerBytes[start..<start + 5].map({ $0 | 0x20 }) == Array("vary:".utf8) {
+                headerBytes.insert(contentsOf: Array((", " + token).utf8), at: end)
+                return
+            }
+            start = end + 2
+        }
+        addHeader("Vary", token)
+    }
+
     /// The value of a header the application set (linear scan; for tests and middleware).
     public func header(_ name: String) -> String? {
         let text = String(decoding: headerBytes, as: UTF8.self)

@@ -15,8 +15,13 @@ final class ServerShared: Sendable {
     let accessLog: LogSink?
     let metrics: ResponseRecorder?
     let openConnections = Atomic<Int>(0)
-    /// Idle connections closed to admit a waiting client at the connection limit.
+    /// Idle or slow connections closed to admit a waiting client at the connection limit.
     let displacedConnections = Atomic<Int>(0)
+    /// Connections refused at once because their address had MAX_CONNECTIONS_PER_CLIENT open.
+    let refusedConnections = Atomic<Int>(0)
+    let clientCounts = ClientConnectionCounts()
+    /// The whole answer to a connection over the per-client limit, written once and closed.
+    let perClientRefusal: [UInt8]
     let idPrefix: String
 
     init(handler: HTTPHandler, limits: HTTPLimits, accessLog: LogSink?, metrics: ResponseRecorder?) {
@@ -27,6 +32,9 @@ final class ServerShared: Sendable {
         var seed = UInt32(truncatingIfNeeded: monotonicNanos()) ^ UInt32(truncatingIfNeeded: getpid())
         seed = seed &* 2_654_435_761
         idPrefix = String(seed % 46_656, radix: 36) + "-"  // distinguishes restarts in the log
+        let body = "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"too many connections from this address (at most \(limits.maxConnectionsPerClient)); close one and retry\"}"
+        perClientRefusal = Array(("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\n"
+            + "Connection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
     }
 }
 
@@ -100,8 +108,11 @@ public final class HTTPServer: Sendable {
     /// Connections open now, for metrics.
     public var openConnections: Int { sharedOpenConnections() }
 
-    /// Idle connections closed so far to admit a waiting client at MAX_CONNECTIONS, for metrics.
+    /// Idle or slow connections closed so far to admit a waiting client at MAX_CONNECTIONS, for metrics.
     public var displacedConnections: Int { loops.first?.sharedState.displacedConnections.load(ordering: .relaxed) ?? 0 }
+
+    /// Connections refused so far at MAX_CONNECTIONS_PER_CLIENT, for metrics.
+    public var refusedConnections: Int { loops.first?.sharedState.refusedConnections.load(ordering: .relaxed) ?? 0 }
 
     private func sharedOpenConnections() -> Int {
         loops.first?.sharedOpenConnections ?? 0

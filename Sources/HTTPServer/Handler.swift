@@ -3,6 +3,23 @@ public protocol HTTPHandler: AnyObject, Sendable {
     /// Called on an I/O thread, which must never block. Answer at once with `.respond`,
     /// or return `.deferred` and call `context.complete(_:)` exactly once later, from any thread.
     func handle(_ request: HTTPRequest, context: ResponseContext) -> HandlerResult
+
+    /// Called on the I/O thread once the head of a request that carries a body is complete, and
+    /// before any of the body is read (or `100 Continue` sent): the application decides whether it
+    /// wants the body at all, and how large it may be. `request.body` is empty here.
+    func admit(_ request: HTTPRequest) -> Admission
+}
+
+public enum Admission: Sendable {
+    /// Read a body of at most this many bytes (the server's MAX_BODY_BYTES still applies); more is 413.
+    case proceed(maxBodyBytes: Int)
+    /// Answer this without reading the body, then close the connection (RFC 9110 §15.5.14 allows
+    /// closing on 413; the same holds for any answer sent before the body).
+    case reject(HTTPResponse)
+}
+
+extension HTTPHandler {
+    public func admit(_ request: HTTPRequest) -> Admission { .proceed(maxBodyBytes: Int.max) }
 }
 
 public enum HandlerResult: Sendable {

@@ -1,3 +1,5 @@
+import ASCIIText
+
 /// How the body of a request is delimited (RFC 9112 §6.3).
 enum BodyFraming: Equatable {
     case none
@@ -91,7 +93,7 @@ enum HeadParser {
                 // RFC 9112 §6.3: duplicated or non-numeric Content-Length is unrecoverable framing.
                 guard !sawContentLength else { return fail("duplicate Content-Length") }
                 sawContentLength = true
-                guard let length = parseDecimal(value) else { return fail("invalid Content-Length") }
+                guard let length = ASCIIDecimal.int(value) else { return fail("invalid Content-Length") }
                 contentLength = length
             } else if equalsLower(name, "transfer-encoding") {
                 guard transferEncoding == nil else { return fail("multiple Transfer-Encoding fields") }
@@ -141,12 +143,47 @@ enum HeadParser {
             let scheme = t[t.startIndex..<schemeEnd]
             guard equalsLower(UnsafeBufferPointer(rebasing: scheme), "http") || equalsLower(UnsafeBufferPointer(rebasing: scheme), "https") else { return nil }
             t = t[(schemeEnd + 3)...]
-            if let slash = t.firstIndex(of: UInt8(ascii: "/")) { t = t[slash...] } else { return ("/", nil) }
+            // RFC 3986 §3.2: the authority ends at the first "/", "?" or "#", or at the end.
+            let authorityEnd = t.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? t.endIndex
+            guard isValidAuthority(t[t.startIndex..<authorityEnd]) else { return nil }
+            t = t[authorityEnd...]
+            if t.isEmpty { return ("/", nil) }
+            if t.first == UInt8(ascii: "#") { return nil }  // a fragment is never part of a request target
+            if t.first == UInt8(ascii: "?") {  // an empty path is "/" (RFC 9112 §3.2.1)
+                return ("/", String(decoding: t.dropFirst(), as: UTF8.self))
+            }
         }
         if let q = t.firstIndex(of: UInt8(ascii: "?")) {
             return (String(decoding: t[t.startIndex..<q], as: UTF8.self), String(decoding: t[(q + 1)...], as: UTF8.self))
         }
         return (String(decoding: t, as: UTF8.self), nil)
+    }
+
+    /// host [":" port] of an http(s) URI: a reg-name (unreserved, sub-delims, pct-encoded) or an
+    /// IP-literal in brackets, never empty (RFC 9110 §4.2.1); userinfo is refused, as RFC 9110
+    /// §4.2.4 asks of a recipient.
+    private static func isValidAuthority(_ a: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        var i = a.startIndex
+        if a.first == UInt8(ascii: "[") {
+            guard let close = a.firstIndex(of: UInt8(ascii: "]")), close > i + 1 else { return false }
+            guard a[(i + 1)..<close].allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }) else { return false }
+            i = close + 1
+        } else {
+            while i < a.endIndex, a[i] != UInt8(ascii: ":") {
+                guard isRegNameByte(a[i]) else { return false }
+                i += 1
+            }
+            guard i > a.startIndex else { return false }
+        }
+        guard i < a.endIndex else { return true }
+        guard a[i] == UInt8(ascii: ":") else { return false }
+        return a[(i + 1)...].allSatisfy(isDigit)
+    }
+
+    private static func isHexDigit(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20) &- UInt8(ascii: "a") < 6 }
+
+    private static func isRegNameByte(_ b: UInt8) -> Bool {
+        isDigit(b) || (b | 0x20) &- UInt8(ascii: "a") < 26 || "-._~!$&'()*+,;=%".utf8.contains(b)
     }
 
     private static func findSubsequence(_ haystack: Slice<UnsafeBufferPointer<UInt8>>, _ needle: StaticString) -> Int? {
@@ -177,17 +214,6 @@ func equalsLower(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: StaticString)
     guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
     for i in 0..<bytes.count where asciiLower(bytes[i]) != lowercase.utf8Start[i] { return false }
     return true
-}
-
-/// Plain digits only: no sign, no spaces, no list ("1, 1"), and no overflow.
-func parseDecimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-    guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
-    var value = 0
-    for b in bytes {
-        guard isDigit(b) else { return nil }
-        value = value * 10 + Int(b - UInt8(ascii: "0"))
-    }
-    return value
 }
 
 /// Calls `body` for each comma-separated token, trimmed of OWS.

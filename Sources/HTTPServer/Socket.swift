@@ -45,16 +45,39 @@ enum Listener {
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
-        unlink(path)  // a stale socket from an earlier run would make bind fail
+        // Only a stale socket of an earlier run is removed: lstat never follows a symlink, and a
+        // regular file, a directory or a symlink at the path is refused, never deleted.
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFSOCK else {
+                throw SystemError("UNIX_SOCKET \(path) exists and is not a socket; refusing to replace it", EEXIST)
+            }
+            guard !isListening(&address) else { throw SystemError("UNIX_SOCKET \(path) is in use by a running server", EADDRINUSE) }
+            unlink(path)
+        }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError("socket(AF_UNIX)") }
+        // The mode is set as bind creates the file (a chmod after it would leave a moment in which
+        // anyone could connect). umask is per process: this runs at start, before any file is made.
+        let previousMask = umask(~mode_t(mode) & 0o777)
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard rc == 0 else { let e = SystemError("bind(\(path))"); close(fd); throw e }
-        chmod(path, mode_t(mode))
+        let bindError = Glibc.errno
+        umask(previousMask)
+        guard rc == 0 else { close(fd); throw SystemError("bind(\(path))", bindError) }
         guard listen(fd, backlog) == 0 else { let e = SystemError("listen(\(path))"); close(fd); throw e }
         return fd
+    }
+
+    /// Whether a server accepts connections on the socket at `address` now.
+    private static func isListening(_ address: inout sockaddr_un) -> Bool {
+        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard probe >= 0 else { return false }
+        defer { close(probe) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        } == 0
     }
 
     private static func boundPort(_ fd: Int32) -> Int {

@@ -5,6 +5,8 @@
 /// numbers that overflow a Double (1e999), and nesting deeper than `maxDepth`.
 public struct JSONParser {
     public static let defaultMaxDepth = 64
+    /// Objects with this many keys or more check duplicates with a set instead of a scan.
+    static let hashFrom = 9
 
     /// Parses exactly one value; anything but whitespace after it is an error.
     public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONError) -> JSONValue {
@@ -98,12 +100,21 @@ public struct JSONParser {
             depth -= 1
             return object
         }
+        // Small objects (documents have a handful of fields) are checked by a scan; past
+        // `hashFrom` keys a set takes over, so a hostile body with 100,000 keys costs linear time.
+        var keys: Set<String>?
         while true {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let keyStart = position
             let key = try parseString()
-            if object.contains(key) {
+            let duplicate: Bool
+            if keys != nil { duplicate = !keys!.insert(key).inserted }
+            else {
+                duplicate = object.contains(key)
+                if object.count == Self.hashFrom - 1 { keys = Set(object.fields.lazy.map(\.key)); keys!.insert(key) }
+            }
+            if duplicate {
                 throw JSONError(.duplicateKey, "duplicate key \"\(key)\"", at: keyStart)
             }
             skipWhitespace()

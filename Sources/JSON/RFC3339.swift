@@ -1,3 +1,5 @@
+import ASCIIText
+
 /// RFC 3339 timestamps as UTC milliseconds, parsed and formatted by hand: no formatter objects,
 /// nothing shared between threads. JSON carries dates as these strings; MongoBridge and the API share it.
 public enum RFC3339 {
@@ -11,7 +13,7 @@ public enum RFC3339 {
               let year = digits(b, 0, 4), let month = digits(b, 5, 2), let day = digits(b, 8, 2),
               let hour = digits(b, 11, 2), let minute = digits(b, 14, 2), let second = digits(b, 17, 2)
         else { return nil }
-        guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
+        guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year),
               hour < 24, minute < 60, second < 61 else { return nil }  // 60: a leap second, folded into :59 below
         var i = 19
         var millis: Int64 = 0
@@ -38,7 +40,7 @@ public enum RFC3339 {
             return nil
         }
         guard i == b.count else { return nil }
-        let days = Int64(daysFromCivil(year: year, month: month, day: day))
+        let days = Int64(CivilDate.daysFromCivil(year: year, month: month, day: day))
         let seconds = days * 86400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetMinutes * 60)
         return seconds * 1000 + millis
     }
@@ -52,7 +54,7 @@ public enum RFC3339 {
         let seconds = (millis - Int64(ms)) / 1000
         let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
         let secondOfDay = Int(seconds - Int64(days) * 86400)
-        let (y, m, d) = civil(fromDays: days)
+        let (y, m, d) = CivilDate.civil(fromDays: days)
         var out = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
         if ms != 0 { out += "." + pad(ms, 3) }
         return out + "Z"
@@ -72,35 +74,5 @@ public enum RFC3339 {
     private static func pad(_ v: Int, _ width: Int) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, width - s.count)) + s
-    }
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Howard Hinnant's days_from_civil and civil_from_days (proleptic Gregorian, day 0 = 1970-01-01).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }

@@ -33,7 +33,9 @@ public struct MongoCollection {
         if let projection { options["projection"] = .document(projection) }
         if let batchSize { options["batchSize"] = .int32(batchSize) }
         let filterHandle = try BSONHandle(filter), optionsHandle = try BSONHandle(options)
-        let cursor = mongoc_collection_find_with_opts(handle, filterHandle.pointer, optionsHandle.pointer, nil)!
+        guard let cursor = mongoc_collection_find_with_opts(handle, filterHandle.pointer, optionsHandle.pointer, nil) else {
+            throw .driver("mongoc_collection_find_with_opts returned NULL")
+        }
         defer { mongoc_cursor_destroy(cursor) }
         var current: OpaquePointer?
         while mongoc_cursor_next(cursor, &current) {
@@ -76,7 +78,7 @@ public struct MongoCollection {
                                  upsert: Bool = false) throws(MongoError) -> Document? {
         let filterHandle = try BSONHandle(filter), updateHandle = try BSONHandle(update)
         let projectionHandle = try projection.map { (p) throws(MongoError) -> BSONHandle in try BSONHandle(p) }
-        let options = mongoc_find_and_modify_opts_new()!
+        guard let options = mongoc_find_and_modify_opts_new() else { throw .driver("mongoc_find_and_modify_opts_new returned NULL") }
         defer { mongoc_find_and_modify_opts_destroy(options) }
         mongoc_find_and_modify_opts_set_update(options, updateHandle.pointer)
         var flags = MONGOC_FIND_AND_MODIFY_NONE.rawValue

@@ -14,6 +14,18 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidDocument(String)
     /// A bad connection string or option.
     case configuration(String)
+    /// Every pooled client stayed busy past the URL's waitQueueTimeoutMS.
+    case poolExhausted(String)
+    /// libmongoc handed back no object where it should have (a NULL it documents as impossible).
+    case driver(String)
+
+    /// The message alone, without the kind.
+    public var message: String {
+        switch self {
+        case .duplicateKey(let m), .unreachable(let m), .timeout(let m), .invalidDocument(let m), .configuration(let m),
+             .poolExhausted(let m), .driver(let m), .server(_, let m): return m
+        }
+    }
 
     public var description: String {
         switch self {
@@ -23,6 +35,8 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
         case .server(let code, let m): return "MongoDB error \(code): \(m)"
         case .invalidDocument(let m): return "invalid document: \(m)"
         case .configuration(let m): return "invalid MongoDB configuration: \(m)"
+        case .poolExhausted(let m): return "no MongoDB connection free: \(m)"
+        case .driver(let m): return "MongoDB driver failure: \(m)"
         }
     }
 

@@ -45,10 +45,15 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
             throw .configuration(MongoError(error).description)
         }
         mongoc_client_pool_set_error_api(pool, Int32(MONGOC_ERROR_API_VERSION_2))
-        mongoc_client_pool_max_size(pool, UInt32(max(1, maxSize)))
+        // maxPoolSize in the URL wins over the setting (libmongoc reads it when creating the pool).
+        if mongoc_uri_has_option(uri, MONGOC_URI_MAXPOOLSIZE) {
+            self.maxSize = Int(max(1, mongoc_uri_get_option_as_int32(uri, MONGOC_URI_MAXPOOLSIZE, 100)))
+        } else {
+            mongoc_client_pool_max_size(pool, UInt32(max(1, maxSize)))
+            self.maxSize = max(1, maxSize)
+        }
         self.uri = uri
         self.pool = pool
-        self.maxSize = max(1, maxSize)
         if let path = mongoc_uri_get_database(uri), path.pointee != 0 {
             databaseName = String(cString: path)
         } else {
@@ -65,10 +70,13 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
     public var load: (inUse: Int, waiting: Int) { (inUse.load(ordering: .relaxed), waiting.load(ordering: .relaxed)) }
 
     /// Runs `body` with a client popped from the pool (blocking while all are busy), then returns it.
+    /// With waitQueueTimeoutMS in the URL, the pop gives up after that long and returns NULL
+    /// (libmongoc's mongoc_client_pool_pop): the caller gets `.poolExhausted`, never a crash.
     func withClient<T>(_ body: (OpaquePointer) throws(MongoError) -> T) throws(MongoError) -> T {
         waiting.add(1, ordering: .relaxed)
-        let client = mongoc_client_pool_pop(pool)!
+        let popped = mongoc_client_pool_pop(pool)
         waiting.subtract(1, ordering: .relaxed)
+        guard let client = popped else { throw .poolExhausted("all \(maxSize) pooled connections stayed busy past waitQueueTimeoutMS") }
         inUse.add(1, ordering: .relaxed)
         defer {
             mongoc_client_pool_push(pool, client)
@@ -80,7 +88,7 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
     /// A collection of the configured database, valid for the duration of `body` only.
     public func collection<T>(_ name: String, _ body: (MongoCollection) throws(MongoError) -> T) throws(MongoError) -> T {
         try withClient { (client) throws(MongoError) -> T in
-            let handle = mongoc_client_get_collection(client, databaseName, name)!
+            guard let handle = mongoc_client_get_collection(client, databaseName, name) else { throw .driver("mongoc_client_get_collection returned NULL") }
             defer { mongoc_collection_destroy(handle) }
             return try body(MongoCollection(handle: handle, client: client, database: databaseName, name: name))
         }

@@ -1,3 +1,4 @@
+import ASCIIText
 import FoundationEssentials
 import HTTPServer
 
@@ -62,7 +63,7 @@ struct Settings: Sendable {
             }
             s.mongodbURL = v.isEmpty ? nil : v
         },
-        .init(name: "MONGODB_POOL_SIZE", defaultValue: "WORKER_THREADS", help: "most MongoDB connections (libmongoc client pool size)") { s, v throws(SettingsError) in
+        .init(name: "MONGODB_POOL_SIZE", defaultValue: "WORKER_THREADS", help: "most MongoDB connections (libmongoc client pool size); maxPoolSize in MONGODB_URL wins. With waitQueueTimeoutMS in the URL, a request that waits longer for a connection gets 503") { s, v throws(SettingsError) in
             s.mongodbPoolSize = try int("MONGODB_POOL_SIZE", v, 1...1024)
         },
         .init(name: "MONGODB_DB", defaultValue: "bookdata", help: "database name when MONGODB_URL has no path") { s, v in s.mongodbDB = v },
@@ -111,7 +112,7 @@ struct Settings: Sendable {
         .init(name: "MAX_HEADER_COUNT", defaultValue: "100", help: "most header fields in a request; more: 431") { s, v throws(SettingsError) in
             s.limits.maxHeaderCount = try int("MAX_HEADER_COUNT", v, 1...10_000)
         },
-        .init(name: "MAX_BODY_BYTES", defaultValue: "1048576", help: "largest request body in bytes; larger: 413") { s, v throws(SettingsError) in
+        .init(name: "MAX_BODY_BYTES", defaultValue: "1048576", help: "largest request body in bytes on any route; larger: 413. Each route also has its own cap: 4x MAX_DOCUMENT_BYTES for books and allocations, 8 KiB for resources, none where no body is taken") { s, v throws(SettingsError) in
             s.limits.maxBodyBytes = try int("MAX_BODY_BYTES", v, 0...1 << 30)
         },
         .init(name: "HEADER_TIMEOUT", defaultValue: "10", help: "seconds to receive a request head once it has started; then 408 and close") { s, v throws(SettingsError) in
@@ -126,8 +127,14 @@ struct Settings: Sendable {
         .init(name: "WRITE_TIMEOUT", defaultValue: "30", help: "seconds a client may leave a response unread before it is dropped") { s, v throws(SettingsError) in
             s.limits.writeTimeout = try seconds("WRITE_TIMEOUT", v)
         },
-        .init(name: "MAX_CONNECTIONS", defaultValue: "10000", help: "open connections at most; at the limit a new one replaces the longest-idle, else waits in the listen backlog") { s, v throws(SettingsError) in
+        .init(name: "MAX_CONNECTIONS", defaultValue: "10000", help: "open connections at most; at the limit a new one replaces the longest-idle, or else the slowest (see MIN_RECEIVE_RATE), else waits in the listen backlog") { s, v throws(SettingsError) in
             s.limits.maxConnections = try int("MAX_CONNECTIONS", v, 1...1_000_000)
+        },
+        .init(name: "MAX_CONNECTIONS_PER_CLIENT", defaultValue: "256", help: "open connections from one IP address at most; more are answered 503 and closed. Behind a proxy every client has the proxy's address: set 0 (no limit) there") { s, v throws(SettingsError) in
+            s.limits.maxConnectionsPerClient = try int("MAX_CONNECTIONS_PER_CLIENT", v, 0...1_000_000)
+        },
+        .init(name: "MIN_RECEIVE_RATE", defaultValue: "1024", help: "bytes a second below which a request head or body that has taken over 0.5 s counts as slow: at MAX_CONNECTIONS a waiting client may take its place") { s, v throws(SettingsError) in
+            s.limits.minReceiveRate = try int("MIN_RECEIVE_RATE", v, 0...1 << 30)
         },
         .init(name: "SHUTDOWN_GRACE", defaultValue: "10", help: "seconds in-flight requests get to finish after SIGTERM/SIGINT") { s, v throws(SettingsError) in
             s.shutdownGrace = try seconds("SHUTDOWN_GRACE", v)
@@ -204,7 +211,7 @@ struct Settings: Sendable {
     }
 
     private static func int(_ name: String, _ value: String, _ range: ClosedRange<Int>) throws(SettingsError) -> Int {
-        guard let n = Int(value) else { throw SettingsError(name, value, "must be a whole number") }
+        guard let n = ASCIIDecimal.int(value) else { throw SettingsError(name, value, "must be a whole number (digits only)") }
         guard range.contains(n) else { throw SettingsError(name, value, "must be between \(range.lowerBound) and \(range.upperBound)") }
         return n
     }
@@ -231,13 +238,4 @@ struct SettingsError: Error, CustomStringConvertible {
         self.reason = reason
     }
     var description: String { "invalid setting \(name)=\"\(value)\": \(reason)" }
-
-    /// A connection string with its password (and user) replaced, for logs and errors.
-    static func redacted(_ url: String) -> String {
-        guard let scheme = url.firstRange(of: "://") else { return url }
-        let rest = url[scheme.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" }
-        guard let at = authority.lastIndex(of: "@") else { return url }
-        return String(url[..<scheme.upperBound]) + "***" + String(url[at...])
-    }
 }

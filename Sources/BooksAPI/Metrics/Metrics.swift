@@ -23,6 +23,7 @@ final class Metrics: ResponseRecorder, @unchecked Sendable {  // late-bound sour
 
     var openConnections: (@Sendable () -> Int)?
     var displacedConnections: (@Sendable () -> Int)?
+    var refusedConnections: (@Sendable () -> Int)?
     var workPool: WorkPool?
     var mongoPool: MongoPool?
 
@@ -82,8 +83,10 @@ final class Metrics: ResponseRecorder, @unchecked Sendable {  // late-bound sour
         }
         gauge("booksapi_http_requests_in_flight", "Requests the application is working on.", inFlight.load(0), into: &text)
         gauge("booksapi_http_connections_open", "Client connections open.", openConnections?() ?? 0, into: &text)
-        PrometheusText.header("booksapi_http_connections_displaced_total", "counter", "Idle connections closed to admit a waiting client at MAX_CONNECTIONS.", into: &text)
+        PrometheusText.header("booksapi_http_connections_displaced_total", "counter", "Idle or slow connections closed to admit a waiting client at MAX_CONNECTIONS.", into: &text)
         text += "booksapi_http_connections_displaced_total \(displacedConnections?() ?? 0)\n"
+        PrometheusText.header("booksapi_http_connections_refused_total", "counter", "Connections refused at once because their address had MAX_CONNECTIONS_PER_CLIENT open.", into: &text)
+        text += "booksapi_http_connections_refused_total \(refusedConnections?() ?? 0)\n"
         store.render(into: &text)
         if let workPool {
             let load = workPool.load

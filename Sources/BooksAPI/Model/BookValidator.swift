@@ -1,3 +1,4 @@
+import ASCIIText
 import JSON
 
 /// Turns request bodies into valid, normalised books and patches.
@@ -105,7 +106,7 @@ struct BookValidator: Sendable {
     /// -1...10; numeric strings such as "8" are accepted because the original Vue form sends them.
     static func score(_ value: JSONValue, _ errors: inout [FieldError]) -> Int64? {
         var number = FieldRules.integer(value)
-        if case .string(let s) = value, let parsed = Int64(s), s.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (0x30...0x39).contains($0) }) {
+        if case .string(let s) = value, let parsed = ASCIIDecimal.parse(s, allowMinus: true) {
             number = parsed
         }
         guard let score = number else { errors.append(FieldError("score", "must be an integer from -1 to 10 (-1: unrated), not \(value.typeName)")); return nil }

@@ -15,6 +15,7 @@ final class App: HTTPHandler {
 
     let staticSite: StaticSite?
     let openAPI: [UInt8]?
+    let maxDocumentBytes: Int
 
     init(store: Store, pool: WorkPool, settings: Settings, log: AppLog, metrics: Metrics, staticSite: StaticSite?, openAPI: [UInt8]?) {
         self.store = store
@@ -23,6 +24,7 @@ final class App: HTTPHandler {
         self.log = log
         self.staticSite = staticSite
         self.openAPI = openAPI
+        maxDocumentBytes = settings.maxDocumentBytes
         cors = CORSPolicy(settings.corsOrigins)
         access = AccessPolicy(token: settings.apiToken, readsRequireToken: settings.readsRequireToken)
         books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize,
@@ -99,6 +101,32 @@ final class App: HTTPHandler {
             let problem = Problem(405, "\(request.method) is not allowed on \(route.template)", headers: [("Allow", route.allow)])
             return .respond(finish(problem.response(requestID: request.requestID, path: request.path), request))
         }
+    }
+
+    /// Before a body is read: the route must exist, the token must be valid, and the body must
+    /// fit what the route stores. A refusal is answered without reading the body, and the
+    /// connection closes (so `Expect: 100-continue` gets the refusal, never `100 Continue`).
+    func admit(_ request: HTTPRequest) -> Admission {
+        let refusal: Problem
+        do throws(Problem) {
+            if let route = try Route.match(request.path) {
+                if route.isGuarded, let denied = access.check(request) {
+                    refusal = denied
+                } else {
+                    let cap = route.maxBodyBytes(request.method, maxDocumentBytes: maxDocumentBytes)
+                    if cap > 0 { return .proceed(maxBodyBytes: cap) }
+                    refusal = route.allow.contains(request.method.description)
+                        ? Problem(413, "\(request.method) \(route.template) takes no request body")
+                        : Problem(405, "\(request.method) is not allowed on \(route.template)", headers: [("Allow", route.allow)])
+                }
+            } else {
+                refusal = Problem(404, "no such resource: \(request.path)")
+            }
+        } catch {
+            refusal = error
+        }
+        metrics.requestStarted()
+        return .reject(finish(refusal.response(requestID: request.requestID, path: request.path), request))
     }
 
     /// Runs a route inline, or on the work pool when it may block. A full or slow queue answers 503.

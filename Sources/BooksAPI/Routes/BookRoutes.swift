@@ -1,3 +1,4 @@
+import ASCIIText
 import HTTPServer
 import JSON
 
@@ -30,7 +31,10 @@ struct BookRoutes: Sendable {
         return response
     }
 
+    static let listParameters = ["skip", "limit", "sortasc", "sortdesc", "author", "read", "q", "year_gte", "year_lte"]
+
     func parseListQuery(_ p: QueryString) throws(Problem) -> BookQuery {
+        try p.requireOnly(Self.listParameters, endpoint: "GET /books")
         let page = try PageParameters.parse(p, maxPageSize: maxPageSize)
         var query = BookQuery(skip: page.skip, limit: page.limit)
         query.sort = try SortKeys.parse(p, BookSortField.self).map { BookSort(field: $0.field, ascending: $0.ascending) }
@@ -53,7 +57,7 @@ struct BookRoutes: Sendable {
 
     private func year(_ p: QueryString, _ name: String) throws(Problem) -> Int64? {
         guard let text = try p.value(name) else { return nil }
-        guard let n = Int64(text) else { throw .badParameter(name, "must be a whole number") }
+        guard let n = ASCIIDecimal.parse(text, allowMinus: true) else { throw .badParameter(name, "must be a whole number (digits, optionally after -)") }
         return n
     }
 

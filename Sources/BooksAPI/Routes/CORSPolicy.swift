@@ -19,22 +19,24 @@ struct CORSPolicy: Sendable {
         return origins.contains(origin) ? origin : nil
     }
 
-    /// Adds the headers that let a browser page on an allowed origin read this response.
+    /// The one place CORS headers are added, once each, to every response (preflights included).
+    /// With a list of origins the answer depends on Origin, so `Vary: Origin` goes on every
+    /// response, matching or not, or a cache could hand one origin's answer to another (Fetch
+    /// standard, CORS protocol and HTTP caches). With `*` it does not depend on Origin at all.
     func decorate(_ response: inout HTTPResponse, origin: String?) {
-        guard !allowsAny || origin != nil, let allowed = allowedOrigin(origin) else { return }
+        guard allowsAny || !origins.isEmpty else { return }
+        if !allowsAny { response.addVary("Origin") }
+        guard let allowed = allowsAny ? "*" : allowedOrigin(origin) else { return }
         response.addHeader("Access-Control-Allow-Origin", allowed)
-        if !allowsAny { response.addHeader("Vary", "Origin") }
         response.addHeader("Access-Control-Expose-Headers", Self.exposed)
     }
 
-    /// Answers OPTIONS: a CORS preflight when the browser sent one, else just `Allow`.
+    /// Answers OPTIONS: a CORS preflight when the browser sent one, else just `Allow`. The
+    /// origin headers come from `decorate`, like every other response's.
     func options(_ request: HTTPRequest, allow: String) -> HTTPResponse {
         var response = HTTPResponse(status: 204)
         response.addHeader("Allow", allow)
-        let origin = request.headers["origin"]
-        if request.headers["access-control-request-method"] != nil, let allowed = allowedOrigin(origin) {
-            response.addHeader("Access-Control-Allow-Origin", allowed)
-            if !allowsAny { response.addHeader("Vary", "Origin") }
+        if request.headers["access-control-request-method"] != nil, allowedOrigin(request.headers["origin"]) != nil {
             response.addHeader("Access-Control-Allow-Methods", allow)
             response.addHeader("Access-Control-Allow-Headers", Self.allowedHeaders)
             response.addHeader("Access-Control-Max-Age", "600")

@@ -14,7 +14,7 @@ struct InventoryRoutes: Sendable {
 
     func list(_ kind: ResourceKind, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let parameters = try QueryString(request.query)
-        let query = try parseListQuery(parameters)
+        let query = try parseListQuery(parameters, kind: kind)
         let page = try calls.run(.listResources) { () throws(StoreError) in try store.listResources(kind, query) }
         var response = Self.json(200, .array(page.items.map { .object($0.json) }))
         response.addHeader("X-Total-Count", String(page.total))
@@ -23,7 +23,10 @@ struct InventoryRoutes: Sendable {
         return response
     }
 
-    func parseListQuery(_ p: QueryString) throws(Problem) -> ResourceQuery {
+    static let listParameters = ["skip", "limit", "sortasc", "sortdesc", "available_from", "available_to"]
+
+    func parseListQuery(_ p: QueryString, kind: ResourceKind) throws(Problem) -> ResourceQuery {
+        try p.requireOnly(Self.listParameters, endpoint: "GET /\(kind.collection)")
         let page = try PageParameters.parse(p, maxPageSize: maxPageSize)
         var query = ResourceQuery(skip: page.skip, limit: page.limit)
         query.sort = try SortKeys.parse(p, ResourceSortField.self)
@@ -88,6 +91,7 @@ struct InventoryRoutes: Sendable {
     /// Sorted by start; `from` and `to` keep those overlapping that window.
     func listAllocations(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let parameters = try QueryString(request.query)
+        try parameters.requireOnly(["from", "to"], endpoint: "GET /\(kind.collection)/{id}/allocations")
         let window = try self.window(parameters, "from", "to")
         var allocations = try existing(kind, id).allocations.sorted { $0.interval.from < $1.interval.from }
         if let window { allocations = allocations.filter { $0.interval.overlaps(window) } }

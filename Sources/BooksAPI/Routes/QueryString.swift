@@ -70,13 +70,36 @@ struct QueryString {
         return try Self.decode(bytes[found.value], what: "query parameter \(name)")
     }
 
+    /// Refuses a parameter the endpoint does not know: `?author[$ne]=x` or `?sortAsc=author`
+    /// would otherwise answer everything, unfiltered or unsorted, as if it had been obeyed.
+    func requireOnly(_ accepted: [String], endpoint: String) throws(Problem) {
+        for pair in pairs where !accepted.contains(where: { has(pair, name: $0) }) {
+            let name = String(self.name(pair).unicodeScalars.prefix(100))
+            throw Problem(400, "unknown query parameter \"\(name)\"; \(endpoint) accepts \(accepted.joined(separator: ", "))")
+        }
+    }
+
     /// Appends the raw pairs other than `excluded`, each followed by `&`, for Link URLs that keep
-    /// the client's filters.
+    /// the client's filters. Bytes that would end or split a Link value (`<>";,`, RFC 8288 §3)
+    /// or are not allowed in a URI at all (RFC 3986 §2) are percent-encoded on the way.
     func appendRawPairs(excluding excluded: [String], to out: inout [UInt8]) {
         for pair in pairs where !excluded.contains(where: { has(pair, name: $0) }) {
-            out.append(contentsOf: bytes[pair.raw])
+            for byte in bytes[pair.raw] {
+                if Self.linkUnsafe[Int(byte)] {
+                    out.append(UInt8(ascii: "%"))
+                    out.append(Self.hexDigits[Int(byte >> 4)])
+                    out.append(Self.hexDigits[Int(byte & 0xF)])
+                } else {
+                    out.append(byte)
+                }
+            }
             out.append(UInt8(ascii: "&"))
         }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+    private static let linkUnsafe: [Bool] = (0..<256).map { b in
+        b <= 0x20 || b >= 0x7F || "<>\";,\\^`{|}".utf8.contains(UInt8(b))
     }
 
     /// Percent-decoding (RFC 3986 §2.1); the result must be UTF-8.

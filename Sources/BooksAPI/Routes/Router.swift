@@ -25,6 +25,18 @@ enum Route: Equatable {
         }
     }
 
+    /// The largest request body `method` takes here: a small multiple of the largest document it
+    /// can store (JSON escapes and whitespace make a body larger than what it stores), or 0 where
+    /// no body is accepted. A resource body is only its name (at most 200 characters, which
+    /// `\uXXXX` escapes can make 2,400 bytes).
+    func maxBodyBytes(_ method: HTTPMethod, maxDocumentBytes: Int) -> Int {
+        switch (self, method) {
+        case (.books, .post), (.book, .put), (.book, .patch), (.allocations, .post): return 4 * maxDocumentBytes
+        case (.resources, .post), (.resource, .patch): return 8 * 1024
+        default: return 0
+        }
+    }
+
     /// Data routes and /metrics, which API_TOKEN guards (reads only with READS_REQUIRE_TOKEN);
     /// probes and the OpenAPI document stay open.
     var isGuarded: Bool {

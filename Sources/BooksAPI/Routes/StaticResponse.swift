@@ -1,3 +1,4 @@
+import ASCIIText
 import HTTPServer
 
 /// Answers for a static file: validators and 304 (RFC 9110 §13), the gzip sibling when the client
@@ -63,21 +64,37 @@ enum StaticResponse {
 
     enum Range: Equatable { case whole, unsatisfiable, range(Int, Int) }
 
-    /// One `bytes=first-last`, `bytes=first-` or `bytes=-suffix` range; anything else is the whole file.
+    /// One `bytes=first-last`, `bytes=first-` or `bytes=-suffix` range (RFC 9110 §14.1.2); a list
+    /// or anything malformed is the whole file (§14.2 lets a server ignore Range). Positions are
+    /// 1*DIGIT, parsed strictly: a sign or a space is malformed, and digits past Int64 mean a
+    /// position beyond any file (unsatisfiable as a start, the end of the file as an end).
     static func byteRange(_ header: String, length: Int) -> Range {
-        guard header.hasPrefix("bytes="), !header.contains(",") else { return .whole }
-        let spec = header.dropFirst(6).trimmed
-        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return .whole }
-        if parts[0].isEmpty {
-            guard let suffix = Int(parts[1]), suffix >= 0 else { return .whole }
-            guard suffix > 0, length > 0 else { return .unsatisfiable }
-            return .range(max(0, length - suffix), length - 1)
+        var header = header
+        return header.withUTF8 { b in
+            let unit: StaticString = "bytes"  // range units are case-insensitive (RFC 9110 §14.1)
+            guard b.count > 6, b[5] == UInt8(ascii: "="), (0..<5).allSatisfy({ b[$0] | 0x20 == unit.utf8Start[$0] }) else { return .whole }
+            var s = 6, e = b.count
+            while s < e, b[s] == 0x20 || b[s] == 0x09 { s += 1 }
+            while e > s, b[e - 1] == 0x20 || b[e - 1] == 0x09 { e -= 1 }
+            let spec = b[s..<e]
+            guard !spec.contains(UInt8(ascii: ",")), let dash = spec.firstIndex(of: UInt8(ascii: "-")) else { return .whole }
+            let firstText = spec[spec.startIndex..<dash], lastText = spec[(dash + 1)...]
+            if firstText.isEmpty {
+                guard let suffix = position(lastText) else { return .whole }
+                guard suffix > 0, length > 0 else { return .unsatisfiable }
+                return .range(length - min(suffix, length), length - 1)
+            }
+            guard let first = position(firstText) else { return .whole }
+            guard first < length else { return .unsatisfiable }
+            if lastText.isEmpty { return .range(first, length - 1) }
+            guard let last = position(lastText), last >= first else { return .whole }
+            return .range(first, min(last, length - 1))
         }
-        guard let first = Int(parts[0]), first >= 0 else { return .whole }
-        guard first < length else { return .unsatisfiable }
-        if parts[1].isEmpty { return .range(first, length - 1) }
-        guard let last = Int(parts[1]), last >= first else { return .whole }
-        return .range(first, min(last, length - 1))
+    }
+
+    /// 1*DIGIT as an Int, saturating at Int.max; nil when not all digits.
+    private static func position(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        guard !digits.isEmpty, digits.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) else { return nil }
+        return ASCIIDecimal.int(digits) ?? Int.max
     }
 }

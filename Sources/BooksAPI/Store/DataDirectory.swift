@@ -7,12 +7,17 @@ final class DataDirectory: Sendable {
     let path: String
     private let lockFD: Int32
 
+    /// The store holds every client's data: only the server's own user may list or read it.
+    static let directoryMode: mode_t = 0o700
+    /// Journal, lock, compaction and repair files.
+    static let fileMode: mode_t = 0o600
+
     init(path: String) throws(StoreError) {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+        if mkdir(path, Self.directoryMode) != 0 && errno != EEXIST {
             throw .unavailable("cannot create DATA_DIR \(path): \(SystemError("mkdir"))")
         }
         let lockPath = path + "/LOCK"
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, Self.fileMode)
         guard fd >= 0 else { throw .unavailable("cannot open \(lockPath): \(SystemError("open"))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)

@@ -22,7 +22,7 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
     static func open(directory: String, name: String = "books.journal") throws(StoreError) -> (Journal, JournalFormat.Scan, created: Bool) {
         let path = directory + "/" + name
         let existed = access(path, F_OK) == 0
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, DataDirectory.fileMode)
         guard fd >= 0 else { throw .unavailable("cannot open \(path): \(SystemError("open"))") }
         let contents = try readAll(fd, path: path)
         var scan = JournalFormat.scan(contents)
@@ -135,7 +135,7 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
         try lock.withLock { () throws(StoreError) in
             while writing || !pending.isEmpty { lock.wait() }
             let temporary = path + ".compact"
-            let newFD = Glibc.open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+            let newFD = Glibc.open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, DataDirectory.fileMode)
             guard newFD >= 0 else { throw Self.ioError("open", temporary) }
             var bytes = JournalFormat.magic
             for payload in payloads { JournalFormat.frame(payload, into: &bytes) }

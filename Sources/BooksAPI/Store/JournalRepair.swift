@@ -12,7 +12,7 @@ enum JournalRepair {
         let scan = JournalFormat.scan(contents)
         guard scan.corruptionOffset != nil || scan.tornTail else { return "\(path) is intact (\(scan.records.count) records); nothing to repair" }
         let backup = path + ".damaged-\(time(nil))"
-        let bfd = open(backup, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let bfd = open(backup, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, DataDirectory.fileMode)
         guard bfd >= 0 else { throw .unavailable("cannot create backup \(backup): \(SystemError("open"))") }
         var copy = contents
         do throws(StoreError) {

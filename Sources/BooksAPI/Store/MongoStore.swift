@@ -185,14 +185,16 @@ final class MongoStore: BookStore, Sendable {
         do throws(MongoError) {
             return try body()
         } catch {
+            // libmongoc's messages can quote the connection string: no secret reaches a log line.
+            let m = Redaction.mongoURL(error.message)
             switch error {
-            case .duplicateKey(let m): throw .duplicateID(m)
-            case .unreachable(let m): throw .unavailable(m)
-            case .timeout(let m): throw .timeout(m)
-            case .invalidDocument(let m) where m == "too large": throw .documentTooLarge(limit: maxDocumentBytes)
-            case .server(let code, let m) where Self.transientCodes.contains(code): throw .unavailable(m)
-            case .server(50, let m), .server(262, let m), .server(89, let m): throw .timeout(m)
-            case .server(_, let m), .invalidDocument(let m), .configuration(let m): throw .invalid(m)
+            case .duplicateKey: throw .duplicateID(m)
+            case .unreachable, .poolExhausted: throw .unavailable(m)
+            case .timeout: throw .timeout(m)
+            case .invalidDocument where m == "too large": throw .documentTooLarge(limit: maxDocumentBytes)
+            case .server(let code, _) where Self.transientCodes.contains(code): throw .unavailable(m)
+            case .server(50, _), .server(262, _), .server(89, _): throw .timeout(m)
+            case .server, .invalidDocument, .configuration, .driver: throw .invalid(m)
             }
         }
     }
