@@ -43,7 +43,9 @@ class AbuseTest(unittest.TestCase):
         cls.data = tempfile.mkdtemp(prefix="booksapi-abuse-")
         env = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": cls.data, "LOG_LEVEL": "warn",
                "HEADER_TIMEOUT": str(TIMEOUT), "BODY_TIMEOUT": str(TIMEOUT), "IDLE_TIMEOUT": str(TIMEOUT),
-               "WRITE_TIMEOUT": str(TIMEOUT), "MAX_CONNECTIONS": str(MAX_CONNECTIONS), "STATIC_DIR": "/nonexistent"}
+               "WRITE_TIMEOUT": str(TIMEOUT), "MAX_CONNECTIONS": str(MAX_CONNECTIONS), "STATIC_DIR": "/nonexistent",
+               # Attacker and normal client share 127.0.0.1 here; test_hostile_fixes covers the per-client cap.
+               "MAX_CONNECTIONS_PER_CLIENT": "0"}
         # LOG_LEVEL=warn hides the "listening on" line, so the port is chosen here.
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))

@@ -103,6 +103,14 @@ final class RoutingAndQueryTests: XCTestCase {
         }
     }
 
+    /// The README's settings block is `--help`'s list, line for line (HOST was once missing).
+    func testTheREADMEListsEverySettingAsHelpDoes() throws {
+        let readme = String(decoding: readFile(URLPath.packageRoot + "/README.md"), as: UTF8.self)
+        let helpLines = Settings.helpText.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.contains("(default: ") }
+        XCTAssertEqual(helpLines.count, Settings.definitions.count)
+        for line in helpLines { XCTAssertTrue(readme.contains(line + "\n"), "README.md lacks: \(line)") }
+    }
+
     func testSeedFileHasTheSampleBooks() throws {
         let root = URLPath.packageRoot
         let books = try SeedFile.books(path: root + "/rawdata/book-data-to-insert.js")

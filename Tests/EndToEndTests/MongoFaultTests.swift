@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import XCTest
 
@@ -71,5 +72,43 @@ final class MongoFaultTests: XCTestCase {
         XCTAssertEqual(response?.status, 504, response?.text ?? "")
         XCTAssertLessThan(elapsed, 3, "the socket timeout from the URL bounds the wait")
         XCTAssertEqual(try api.client().request("GET", "/healthz").status, 200, "the process itself stays healthy")
+    }
+
+    /// waitQueueTimeoutMS with a pool of one and four concurrent requests: libmongoc gives up
+    /// waiting for a client and returns NULL, which once crashed the process (exit 132).
+    func testAnExhaustedPoolAnswers503AndTheProcessLives() throws {
+        let mongo = try MongoTestServer(delayMS: 300)
+        defer { mongo.stop() }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url + "?waitQueueTimeoutMS=50", "MONGODB_POOL_SIZE": "1"])
+        defer { api.stop() }
+        let statuses = Mutex<[(Int, String?)]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            guard let r = try? api.client(timeoutSeconds: 15).request("GET", "/books/1") else { return }
+            statuses.withLock { $0.append((r.status, r.header("Retry-After"))) }
+        }
+        let seen = statuses.withLock { $0 }
+        XCTAssertEqual(seen.count, 4, "every request was answered")
+        let busy = seen.filter { $0.0 == 503 }
+        XCTAssertFalse(busy.isEmpty, "one client, four requests, 50 ms to wait: some must find the pool busy (\(seen.map(\.0)))")
+        XCTAssertTrue(busy.allSatisfy { $0.1 != nil }, "503 says when to retry")
+        XCTAssertTrue(seen.allSatisfy { [200, 404, 503].contains($0.0) }, "\(seen.map(\.0))")
+        XCTAssertEqual(try api.client().request("GET", "/healthz").status, 200, "the process is alive")
+        XCTAssertTrue(api.process.isRunning)
+    }
+
+    /// maxPoolSize in MONGODB_URL wins over MONGODB_POOL_SIZE: with 2 in the URL, two slow
+    /// requests run at once even though the setting says 1.
+    func testMaxPoolSizeInTheURLWins() throws {
+        let mongo = try MongoTestServer(delayMS: 300)
+        defer { mongo.stop() }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url + "?waitQueueTimeoutMS=150&maxPoolSize=2", "MONGODB_POOL_SIZE": "1"])
+        defer { api.stop() }
+        _ = try api.client(timeoutSeconds: 15).request("GET", "/readyz")  // connect once first
+        let statuses = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            guard let r = try? api.client(timeoutSeconds: 15).request("GET", "/books/1") else { return }
+            statuses.withLock { $0.append(r.status) }
+        }
+        XCTAssertEqual(statuses.withLock { $0 }.sorted(), [404, 404], "two pooled clients: neither waited past waitQueueTimeoutMS")
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import JSON
 import CMongoC
 @testable import MongoBridge
@@ -27,6 +28,35 @@ final class MongoPoolTests: XCTestCase {
         XCTAssertEqual(try pool().databaseName, "bookdata")
         XCTAssertEqual(try pool(url: "mongodb://127.0.0.1:\(Self.server.port)").databaseName, "unused")
         XCTAssertThrowsError(try pool(url: "mongodb://")) { XCTAssertTrue(($0 as? MongoError).map { if case .configuration = $0 { true } else { false } } ?? false) }
+    }
+
+    /// With waitQueueTimeoutMS, mongoc_client_pool_pop returns NULL once the wait is over:
+    /// that must be an error to answer, not a force-unwrap that kills the process.
+    func testAnExhaustedPoolThrowsInsteadOfCrashing() throws {
+        let p = try pool(size: 8, url: Self.server.url + "?waitQueueTimeoutMS=50&maxPoolSize=1")
+        XCTAssertEqual(p.maxSize, 1, "maxPoolSize in the URL wins over the setting")
+        try p.ping()
+        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let holder = Thread {
+            try? p.withClient { (_) throws(MongoError) in
+                holding.signal()
+                release.wait()
+            }
+        }
+        holder.start()
+        holding.wait()
+        defer { release.signal() }
+        do throws(MongoError) {
+            try p.ping()
+            XCTFail("the only client was busy, yet the pool handed one out")
+        } catch {
+            guard case .poolExhausted = error else { return XCTFail("expected poolExhausted, got \(error)") }
+        }
+    }
+
+    func testPoolSizeComesFromTheSettingWithoutMaxPoolSize() throws {
+        XCTAssertEqual(try pool(size: 3).maxSize, 3)
+        XCTAssertEqual(try pool(size: 3, url: Self.server.url + "?maxPoolSize=7").maxSize, 7)
     }
 
     func testCRUDOperations() throws {

@@ -39,7 +39,7 @@ struct Settings: Sendable {
 
     /// The settings table: name, default, one line of help, and how to parse and check the value.
     static let definitions: [Definition] = [
-        .init(name: "HOST", defaultValue: "0.0.0.0", help: "address to listen on") { s, v throws(SettingsError) in
+        .init(name: "HOST", defaultValue: "0.0.0.0", help: "address to listen on; 0.0.0.0: every interface (set API_TOKEN, or writes are open to anyone who can reach it), 127.0.0.1: this machine only") { s, v throws(SettingsError) in
             guard !v.isEmpty else { throw SettingsError("HOST", v, "must not be empty") }
             s.host = v
         },
