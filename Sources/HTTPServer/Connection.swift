@@ -76,13 +76,15 @@ final class Connection {
     var isReusable: Bool { isIdle && deadlineKind == .idle && !draining && !lingering }
 
     /// Whether, and in which order, this connection may give its place to a waiting client at the
-    /// connection limit: idle ones first (longest idle first), then slow ones, the longest in
-    /// their head or body first. A slow client has spent `slowGrace` on its current head or body
-    /// at under `minReceiveRate` bytes a second; slowloris heads and bodies that never come are
-    /// that, a real upload is not. Never one whose request is being handled or answered.
+    /// connection limit: lingering ones first (fully answered, only discarding what the client
+    /// still sends), then idle ones (longest idle first), then slow ones, the longest in their
+    /// head or body first. A slow client has spent `slowGrace` on its current head or body at
+    /// under `minReceiveRate` bytes a second; slowloris heads and bodies that never come are that,
+    /// a real upload is not. Never one whose request is being handled or answered.
     func displacementOrder(now: UInt64) -> (rank: Int, since: UInt64)? {
-        if isReusable { return (0, deadline) }
-        guard !draining, !lingering, pendingOutput == 0 else { return nil }
+        if lingering { return (0, lingerDeadline) }
+        if isReusable { return (1, deadline) }
+        guard !draining, pendingOutput == 0 else { return nil }
         switch phase {
         case .head where deadlineKind == .header: break
         case .body: break
@@ -91,7 +93,7 @@ final class Connection {
         let elapsed = now &- phaseStart
         guard now > phaseStart, elapsed >= limits.slowGrace.nanoseconds,
               Double(phaseBytes) * 1e9 < Double(limits.minReceiveRate) * Double(elapsed) else { return nil }
-        return (1, phaseStart)
+        return (2, phaseStart)
     }
     /// Stop reading while a handler runs or while the client is not reading our answers.
     var wantsRead: Bool {
@@ -160,7 +162,7 @@ final class Connection {
                     case .done:
                         dispatch(head, handler: handler, context: context, env: env)
                     case .failed(let error):
-                        fail(error, env: env)
+                        fail(error, request: head, handler: handler, env: env)
                     }
                 }
             }
@@ -181,7 +183,7 @@ final class Connection {
         case .proceed(let cap):
             bodyLimit = min(cap, limits.maxBodyBytes)
             if case .length(let n) = head.framing, n > bodyLimit {
-                fail(HTTPParseError(413, "body larger than \(bodyLimit) bytes"), env: env)
+                fail(HTTPParseError(413, "body larger than \(bodyLimit) bytes"), request: request, handler: handler, env: env)
                 return
             }
             startBody(head, request, env: env)
@@ -255,22 +257,25 @@ final class Connection {
         }
     }
 
-    /// Answers a framing error with 400-class problem+json and closes (RFC 9112 §11.2: no reuse after bad framing).
-    func fail(_ error: HTTPParseError, env: LoopEnvironment) {
-        var response = HTTPResponse(status: error.status, contentType: "application/problem+json", body: Self.problemBody(error))
+    /// Answers a framing error with 400-class problem+json and closes (RFC 9112 §11.2: no reuse after
+    /// bad framing). Once a head was accepted, the handler renders the answer for its request.
+    func fail(_ error: HTTPParseError, request: HTTPRequest? = nil, handler: HTTPHandler? = nil, env: LoopEnvironment) {
+        var response = request.flatMap { r in handler?.failed(error, request: r) } ?? HTTPResponse.problem(error)
         response.closeConnection = true
-        phase = .handling(InFlight(method: .get, path: "-", keepAlive: false, requestID: env.nextRequestID(), startNanos: env.now))
+        phase = .handling(InFlight(method: request?.method ?? .get, path: request?.path ?? "-", keepAlive: false,
+                                   requestID: request?.requestID ?? env.nextRequestID(), startNanos: env.now))
         finish(response, env: env)
     }
 
     /// Called by the loop when a deadline passes. Returns true if the connection should close now.
-    func timedOut(env: LoopEnvironment) -> Bool {
+    func timedOut(env: LoopEnvironment, handler: HTTPHandler? = nil) -> Bool {
         switch deadlineKind {
         case .idle, .none:
             return true
         case .header, .body:
             // RFC 9110 §15.5.9: 408 tells the client the server gave up waiting.
-            fail(HTTPParseError(408, deadlineKind == .header ? "request head not received in time" : "request body not received in time"), env: env)
+            let error = HTTPParseError(408, deadlineKind == .header ? "request head not received in time" : "request body not received in time")
+            if case .body(let request, _) = phase { fail(error, request: request, handler: handler, env: env) } else { fail(error, env: env) }
             return false
         }
     }
@@ -311,11 +316,6 @@ final class Connection {
         return value
     }
 
-    static func problemBody(_ error: HTTPParseError) -> [UInt8] {
-        let title = HTTPStatus.reason(error.status)
-        // The reason strings are ours (fixed ASCII), so no JSON escaping is needed beyond quotes, which they never contain.
-        return Array("{\"type\":\"about:blank\",\"title\":\"\(title)\",\"status\":\(error.status),\"detail\":\"\(error.reason)\"}".utf8)
-    }
 }
 
 /// What a connection needs from its loop: the time, the Date header, request ids and the access log.

@@ -322,7 +322,7 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
                 continue
             }
             if now >= connection.deadline {
-                if connection.timedOut(env: self) { closeConnection(connection) } else { flush(connection) }
+                if connection.timedOut(env: self, handler: shared.handler) { closeConnection(connection) } else { flush(connection) }
                 continue
             }
             if connection.isIdle { connection.releaseBuffers() }

@@ -66,6 +66,16 @@ public struct HTTPResponse: Sendable {
     }
 }
 
+extension HTTPResponse {
+    /// The HTTP layer's own problem+json (RFC 9457), for errors before any application sees the
+    /// request. The reasons are the server's own fixed ASCII, never client text, so they need no
+    /// JSON escaping.
+    public static func problem(_ error: HTTPParseError) -> HTTPResponse {
+        let body = "{\"type\":\"about:blank\",\"title\":\"\(HTTPStatus.reason(error.status))\",\"status\":\(error.status),\"detail\":\"\(error.reason)\"}"
+        return HTTPResponse(status: error.status, contentType: "application/problem+json", body: Array(body.utf8))
+    }
+}
+
 enum HTTPStatus {
     /// Reason phrases as bytes (RFC 9110 §15); unknown codes get an empty phrase, which RFC 9112 §4 allows.
     static func reason(_ code: Int) -> StaticString {

@@ -8,6 +8,11 @@ public protocol HTTPHandler: AnyObject, Sendable {
     /// before any of the body is read (or `100 Continue` sent): the application decides whether it
     /// wants the body at all, and how large it may be. `request.body` is empty here.
     func admit(_ request: HTTPRequest) -> Admission
+
+    /// The answer to a request whose head was accepted but whose body failed: too large, badly
+    /// framed, or too slow. The connection closes after it. The application renders it, so it
+    /// carries what every other answer does (CORS headers, the request id).
+    func failed(_ error: HTTPParseError, request: HTTPRequest) -> HTTPResponse
 }
 
 public enum Admission: Sendable {
@@ -20,6 +25,7 @@ public enum Admission: Sendable {
 
 extension HTTPHandler {
     public func admit(_ request: HTTPRequest) -> Admission { .proceed(maxBodyBytes: Int.max) }
+    public func failed(_ error: HTTPParseError, request: HTTPRequest) -> HTTPResponse { HTTPResponse.problem(error) }
 }
 
 public enum HandlerResult: Sendable {

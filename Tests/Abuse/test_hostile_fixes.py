@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -169,6 +170,12 @@ class CORSTest(unittest.TestCase):
                 head = r.partition(b"\r\n\r\n")[0]
                 self.assertEqual(head.count(b"\r\nVary: Origin"), 1, (origin, head))
                 self.assertEqual(b"Access-Control-Allow-Origin: http://good.example" in head, origin == b"http://good.example")
+            with server.connect() as s:  # a body over the route's cap: the browser must be able to read the 413
+                r = exchange(s, b"POST /books HTTP/1.1\r\nHost: x\r\nOrigin: http://good.example\r\nContent-Type: application/json\r\n"
+                                b"Content-Length: 70000\r\n\r\n")
+            self.assertEqual(status(r), 413, r[:300])
+            self.assertIn(b"Access-Control-Allow-Origin: http://good.example", r)
+            self.assertIn(b"application/problem+json", r)
         finally:
             server.stop()
 
@@ -246,17 +253,30 @@ class SlotsHeldHostageTest(unittest.TestCase):
         r = get(server, b"/healthz", timeout=5)
         return status(r), time.monotonic() - started
 
-    def check(self, opening, what):
+    def check(self, opening, what, trickle=None):
         server = Server(MAX_CONNECTIONS="20", MAX_CONNECTIONS_PER_CLIENT="0", HEADER_TIMEOUT="30", BODY_TIMEOUT="30")
+        stop = threading.Event()
         try:
             held = self.hold(server, opening)
+            if trickle:  # each held connection goes on sending a byte every 100 ms: alive, never done
+                def drip():
+                    while not stop.wait(0.1):
+                        for s in held:
+                            try:
+                                s.send(trickle)
+                            except OSError:
+                                pass
+                threading.Thread(target=drip, daemon=True).start()
+                time.sleep(0.3)
             code, elapsed = self.served_within(server)
             print("\nhostile: with 20 slots held by %s, a new client was served in %.2f s" % (what, elapsed))
             self.assertEqual(code, 200)
             self.assertLess(elapsed, 1.0, what)
+            stop.set()
             for s in held:
                 s.close()
         finally:
+            stop.set()
             server.stop()
 
     def test_one_byte_heads(self):
@@ -264,6 +284,19 @@ class SlotsHeldHostageTest(unittest.TestCase):
 
     def test_heads_whose_body_never_comes(self):
         self.check(b"POST /books HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n", "bodies that never come")
+
+    def test_heads_trickling_a_byte_at_a_time(self):
+        self.check(b"GET / HTTP/1.1\r\nX-A: ", "heads trickling in (slowloris)", trickle=b"a")
+
+    def test_bodies_trickling_a_byte_at_a_time(self):
+        self.check(b"POST /books HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{",
+                   "bodies trickling in", trickle=b" ")
+
+    def test_refused_bodies_that_keep_coming(self):
+        # Over the route's cap: answered 413 at once, then the connection lingers, discarding what
+        # the client still sends. It holds no place a waiting client needs.
+        self.check(b"POST /books HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{",
+                   "refused bodies still being sent", trickle=b" ")
 
     def test_per_client_cap(self):
         server = Server(MAX_CONNECTIONS_PER_CLIENT="4")

@@ -8,8 +8,12 @@ final class HostileInputTests: XCTestCase {
     let routes = BookRoutes(store: NoStore(), validator: BookValidator(maxDocumentBytes: 16384), maxPageSize: 100, calls: StoreCalls(metrics: StoreMetrics()))
 
     private func outcome(_ q: String) -> String {
-        do { let query = try routes.parseListQuery(QueryString(q)); return "skip=\(query.skip) limit=\(query.limit) years=\(query.yearFrom.map(String.init) ?? "-")...\(query.yearTo.map(String.init) ?? "-")" }
-        catch let p as Problem { return "\(p.status) \(p.detail)" } catch { return "\(error)" }
+        do throws(Problem) {
+            let query = try routes.parseListQuery(QueryString(q))
+            return "skip=\(query.skip) limit=\(query.limit) years=\(query.yearFrom.map(String.init) ?? "-")...\(query.yearTo.map(String.init) ?? "-")"
+        } catch {
+            return "\(error.status) \(error.detail)"
+        }
     }
 
     func testPagingIntegersAreStrictDigits() {
@@ -91,6 +95,34 @@ final class HostileInputTests: XCTestCase {
         }
         XCTAssertEqual(try QueryString.decode("%41%2b%2B+", what: "x"), "A++ ")
         XCTAssertThrowsError(try QueryString.decode("%00041", what: "x"), "%00 decodes to NUL, which is refused")
+    }
+
+    /// Allocation times are RFC 3339: every field a fixed run of digits, so a sign, a longer year or
+    /// an Int64-sized number is not a time; a fraction may be long, and only milliseconds count.
+    func testAllocationTimesAreFixedDigitFields() {
+        XCTAssertEqual(AllocationParser.instant("2030-01-01T00:00:00Z", offsetOptional: false), 1_893_456_000_000)
+        XCTAssertEqual(AllocationParser.instant("2030-01-01T00:00:00." + String(repeating: "9", count: 30) + "Z", offsetOptional: false), 1_893_456_000_999)
+        XCTAssertEqual(AllocationParser.instant("2030-01-01T00:00:00.5" + String(repeating: "0", count: 30) + "Z", offsetOptional: false), 1_893_456_000_500)
+        XCTAssertEqual(AllocationParser.instant("9999-12-31T23:59:59.999Z", offsetOptional: false), Timestamp.latest)
+        XCTAssertEqual(AllocationParser.instant("0001-01-01T00:00:00Z", offsetOptional: false), Timestamp.earliest)
+        for hostile in ["+2030-01-01T00:00:00Z", "-2030-01-01T00:00:00Z", "02030-01-01T00:00:00Z", "2030-+1-01T00:00:00Z",
+                        "2030-01-01T-1:00:00Z", "2030-01-01T00:-0:00Z", "2030-01-01T00:00:+0Z", "9223372036854775807-01-01T00:00:00Z",
+                        String(repeating: "9", count: 30) + "-01-01T00:00:00Z", "2030-01-01T00:00:00+99:00", "2030-01-01T00:00:00+01:60",
+                        "2030-01-01T00:00:00+1:00", "2030-01-01T00:00:00.Z", "2030-01-01T00:00:00", "0000-01-01T00:00:00Z",
+                        "2030-01-01T00:00:00+" + String(repeating: "0", count: 30), "2030-02-30T00:00:00Z", "2030-01-01T24:00:00Z"] {
+            XCTAssertNil(AllocationParser.instant(hostile, offsetOptional: false), hostile)
+        }
+        XCTAssertEqual(AllocationParser.instant("2030-01-01T00:00:00", offsetOptional: true), 1_893_456_000_000, "the guide's format")
+    }
+
+    func testBookYearsAreJSONIntegersWithinTheirRange() {
+        for hostile: JSONValue in [.double(9_223_372_036_854_775_808), .double(-9.3e18), .double(1e300), .int(Int64.max), .int(Int64.min), .string("1999")] {
+            var errors: [FieldError] = []
+            XCTAssertNil(BookValidator.year(hostile, &errors), "\(hostile)")
+            XCTAssertEqual(errors.first?.field, "year")
+        }
+        var errors: [FieldError] = []
+        XCTAssertEqual(BookValidator.year(.double(1999), &errors), 1999)
     }
 
     func testScoreStringsAreStrictIntegers() {

@@ -13,6 +13,11 @@ final class GuardedHandler: HTTPHandler, @unchecked Sendable {
         guard request.headers["authorization"] != nil else { return .reject(HTTPResponse(status: 401, contentType: "text/plain", body: Array("no".utf8))) }
         return .proceed(maxBodyBytes: 8)
     }
+    func failed(_ error: HTTPParseError, request: HTTPRequest) -> HTTPResponse {
+        var response = HTTPResponse(status: error.status, contentType: "text/plain", body: Array("app: \(error.reason) for \(request.path)".utf8))
+        response.addHeader("X-Rendered-By", "app")
+        return response
+    }
 }
 
 final class AdmissionTests: XCTestCase {
@@ -53,6 +58,30 @@ final class AdmissionTests: XCTestCase {
         XCTAssertEqual(fits.echo.requests.first?.body, Array("12345678".utf8))
     }
 
+    /// Once a head is accepted, the application renders the body's failure (so it carries CORS
+    /// headers in BooksAPI), and the connection still closes.
+    func testBodyFailuresAfterAdmissionAreRenderedByTheHandler() {
+        let auth = "POST /w HTTP/1.1\r\nHost: a\r\nAuthorization: x\r\n"
+        for (text, status) in [(auth + "Content-Length: 9\r\n\r\n", 413), (auth + "Transfer-Encoding: chunked\r\n\r\n9\r\n", 413),
+                               (auth + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400)] {
+            let (c, out) = connection(GuardedHandler(), text)
+            XCTAssertTrue(out.hasPrefix("HTTP/1.1 \(status)") && out.contains("X-Rendered-By: app") && out.hasSuffix("for /w"), out)
+            XCTAssertTrue(c.isClosing)
+        }
+        let loop = FakeLoop()
+        let slow = Connection(fd: -1, limits: HTTPLimits(), now: loop.now)
+        let handler = GuardedHandler()
+        Array((auth + "Content-Length: 5\r\n\r\nab").utf8).withUnsafeBytes { slow.received($0, now: loop.now) }
+        slow.process(handler: handler, context: { _ in .detached }, env: loop)
+        XCTAssertFalse(slow.timedOut(env: loop, handler: handler))
+        let out = String(decoding: slow.output, as: UTF8.self)
+        XCTAssertTrue(out.hasPrefix("HTTP/1.1 408") && out.contains("X-Rendered-By: app"), out)
+        let head = Connection(fd: -1, limits: HTTPLimits(), now: loop.now)
+        Array("GET / HT".utf8).withUnsafeBytes { head.received($0, now: loop.now) }
+        XCTAssertFalse(head.timedOut(env: loop, handler: handler))
+        XCTAssertFalse(String(decoding: head.output, as: UTF8.self).contains("X-Rendered-By"), "before a head there is no request to render for")
+    }
+
     func testARequestWithoutABodyIsNotAdmittedAndHasNoBodyPhase() {
         let handler = GuardedHandler()
         let (c, out) = connection(handler, "GET /r HTTP/1.1\r\nHost: a\r\n\r\nDELETE /d HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
@@ -82,17 +111,17 @@ final class DisplacementTests: XCTestCase {
         let loop = FakeLoop()
         let t0 = loop.now
         let idle = Connection(fd: -1, limits: limits, now: t0)
-        XCTAssertEqual(idle.displacementOrder(now: t0)?.rank, 0, "a silent connection is idle")
+        XCTAssertEqual(idle.displacementOrder(now: t0)?.rank, 1, "a silent connection is idle")
 
         let trickle = Connection(fd: -1, limits: limits, now: t0)
         feed(trickle, "G", at: t0, loop: loop)
         XCTAssertNil(trickle.displacementOrder(now: t0 + 499 * ms), "within the grace a head is not judged")
-        XCTAssertEqual(trickle.displacementOrder(now: t0 + 500 * ms)?.rank, 1, "one byte in half a second is slow")
+        XCTAssertEqual(trickle.displacementOrder(now: t0 + 500 * ms)?.rank, 2, "one byte in half a second is slow")
 
         let bodiless = Connection(fd: -1, limits: limits, now: t0)
         feed(bodiless, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n", at: t0 + 100 * ms, loop: loop)
         XCTAssertNil(bodiless.displacementOrder(now: t0 + 550 * ms))
-        XCTAssertEqual(bodiless.displacementOrder(now: t0 + 700 * ms)?.rank, 1, "a body that never comes is slow")
+        XCTAssertEqual(bodiless.displacementOrder(now: t0 + 700 * ms)?.rank, 2, "a body that never comes is slow")
         XCTAssertLessThan(trickle.displacementOrder(now: t0 + 700 * ms)!.since, bodiless.displacementOrder(now: t0 + 700 * ms)!.since,
                           "the one in its phase longest goes first")
     }
@@ -107,7 +136,15 @@ final class DisplacementTests: XCTestCase {
         }
         XCTAssertNil(upload.displacementOrder(now: t0 + 1000 * ms), "a real upload is never displaced")
         XCTAssertNil(upload.displacementOrder(now: t0 + 20_000 * ms) , "20 kB over 20 s is still the floor's rate")
-        XCTAssertEqual(upload.displacementOrder(now: t0 + 21_000 * ms)?.rank, 1, "below the floor on average it is slow")
+        XCTAssertEqual(upload.displacementOrder(now: t0 + 21_000 * ms)?.rank, 2, "below the floor on average it is slow")
+    }
+
+    func testALingeringConnectionGoesFirst() {
+        let loop = FakeLoop()
+        let c = Connection(fd: -1, limits: limits, now: loop.now)
+        c.lingering = true  // answered and closed for writing; the loop discards what still comes
+        c.lingerDeadline = loop.now + 2_000 * ms
+        XCTAssertEqual(c.displacementOrder(now: loop.now)?.rank, 0)
     }
 
     func testARequestBeingHandledIsNeverDisplaced() {

@@ -115,7 +115,7 @@ final class App: HTTPHandler {
                 } else {
                     let cap = route.maxBodyBytes(request.method, maxDocumentBytes: maxDocumentBytes)
                     if cap > 0 { return .proceed(maxBodyBytes: cap) }
-                    refusal = route.allow.contains(request.method.description)
+                    refusal = route.allow.split(separator: ", ").contains(Substring(request.method.description))
                         ? Problem(413, "\(request.method) \(route.template) takes no request body")
                         : Problem(405, "\(request.method) is not allowed on \(route.template)", headers: [("Allow", route.allow)])
                 }
@@ -127,6 +127,13 @@ final class App: HTTPHandler {
         }
         metrics.requestStarted()
         return .reject(finish(refusal.response(requestID: request.requestID, path: request.path), request))
+    }
+
+    /// A body that failed after its head was accepted (over the cap, badly framed, too slow):
+    /// rendered and decorated like every other answer, so a browser can read the 413.
+    func failed(_ error: HTTPParseError, request: HTTPRequest) -> HTTPResponse {
+        metrics.requestStarted()
+        return finish(Problem(error.status, error.reason).response(requestID: request.requestID, path: request.path), request)
     }
 
     /// Runs a route inline, or on the work pool when it may block. A full or slow queue answers 503.
