@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include <stddef.h>
+#include <pthread.h>
 #include "CSystemShims.h"
 
 int shim_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
+
+int shim_set_thread_name(pthread_t thread, const char *name) { return pthread_setname_np(thread, name); }

@@ -33,8 +33,8 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
         guard epollFD >= 0 else { throw SystemError("epoll_create1") }
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
         guard wakeFD >= 0 else { throw SystemError("eventfd") }
-        register(wakeFD, events: EPOLLIN.rawValue, op: EPOLL_CTL_ADD)
-        for fd in listeners { register(fd, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue, op: EPOLL_CTL_ADD) }
+        try register(wakeFD, events: EPOLLIN.rawValue, op: EPOLL_CTL_ADD)
+        for fd in listeners { try register(fd, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue, op: EPOLL_CTL_ADD) }
         dateCache.refresh()
     }
 
@@ -119,7 +119,8 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
             connections[Int(fd)] = connection
             connectionCount += 1
             connection.registeredEvents = EPOLLIN.rawValue
-            register(fd, events: EPOLLIN.rawValue, op: EPOLL_CTL_ADD)
+            // A connection epoll cannot watch would never be served or timed out: close it now.
+            if (try? register(fd, events: EPOLLIN.rawValue, op: EPOLL_CTL_ADD)) == nil { closeConnection(connection) }
         }
     }
 
@@ -169,7 +170,9 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
     private func resumeAcceptingIfPossible(canDisplace: Bool = false) {
         guard acceptPaused, !shuttingDown, canDisplace || shared.openConnections.load(ordering: .relaxed) < shared.limits.maxConnections else { return }
         acceptPaused = false
-        for fd in listeners { register(fd, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue, op: EPOLL_CTL_ADD) }
+        for fd in listeners where (try? register(fd, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue, op: EPOLL_CTL_ADD)) == nil {
+            acceptPaused = true  // stays paused; the next sweep tries again
+        }
     }
 
     // MARK: connection I/O
@@ -279,7 +282,7 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
         if connection.pendingOutput > 0 { events |= EPOLLOUT.rawValue }
         guard events != connection.registeredEvents else { return }
         connection.registeredEvents = events
-        register(connection.fd, events: events, op: EPOLL_CTL_MOD)
+        if (try? register(connection.fd, events: events, op: EPOLL_CTL_MOD)) == nil { closeConnection(connection) }
     }
 
     private func closeConnection(_ connection: Connection) {
@@ -353,11 +356,11 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
         for case let connection? in connections { closeConnection(connection) }
     }
 
-    private func register(_ fd: Int32, events: UInt32, op: Int32) {
+    private func register(_ fd: Int32, events: UInt32, op: Int32) throws(SystemError) {
         var event = epoll_event()
         event.events = events
         event.data.fd = fd
-        epoll_ctl(epollFD, op, fd, &event)
+        try SystemCall.check("epoll_ctl(\(op == EPOLL_CTL_ADD ? "ADD" : "MOD"), fd \(fd))") { epoll_ctl(epollFD, op, fd, &event) }
     }
 
     // MARK: LoopEnvironment

@@ -72,33 +72,3 @@ public final class ReadWriteLock: @unchecked Sendable {  // all state is behind 
         return try body()
     }
 }
-
-/// Monotonic nanoseconds (coarse clock: cheap, a few ms resolution, fine for timeouts).
-@inline(__always) public func monotonicNanos(coarse: Bool = false) -> UInt64 {
-    var ts = timespec()
-    clock_gettime(coarse ? CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
-extension Duration {
-    public var nanoseconds: UInt64 {
-        let (s, atto) = components
-        return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000)
-    }
-}
-
-/// Starts a named pthread running `body`. Threads here live for the whole server run.
-@discardableResult
-public func startThread(name: String, _ body: @escaping @Sendable () -> Void) -> pthread_t {
-    final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { arg in
-        let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
-        box.body()
-        return nil
-    }, box)
-    precondition(rc == 0, "pthread_create failed: \(rc)")
-    _ = name  // kept for debuggers later; glibc's pthread_setname_np is not imported into Swift
-    return thread
-}

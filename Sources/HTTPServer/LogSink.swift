@@ -6,6 +6,10 @@ public final class LogSink: @unchecked Sendable {  // buffer state is behind `lo
     private let lock = ConditionLock()
     private var buffer: [UInt8] = []
     private var dropped = 0
+    /// Bytes accepted and bytes written (or given up on) so far: `flush` waits for the second to
+    /// reach the first, not merely for the buffer to be taken by the writer.
+    private var accepted = 0
+    private var finished = 0
     private let fd: Int32
     private let maxBuffered: Int
 
@@ -19,17 +23,19 @@ public final class LogSink: @unchecked Sendable {  // buffer state is behind `lo
         lock.withLock {
             if buffer.count + bytes.count > maxBuffered { dropped += 1; return }
             buffer.append(contentsOf: bytes)
-            lock.signal()
+            accepted += bytes.count
+            lock.broadcast()
         }
     }
 
     public func line(_ text: String) { write(Array((text + "\n").utf8)) }
 
-    /// Blocks until everything buffered so far is written (used at shutdown).
+    /// Blocks until everything accepted so far is written, for at most a second (used at exit).
     public func flush() {
-        for _ in 0..<200 {
-            if lock.withLock({ buffer.isEmpty }) { return }
-            usleep(5_000)
+        let deadline = monotonicNanos() + 1_000_000_000
+        lock.withLock {
+            let target = accepted
+            while finished < target, lock.wait(untilNanos: deadline) {}
         }
     }
 
@@ -39,6 +45,7 @@ public final class LogSink: @unchecked Sendable {  // buffer state is behind `lo
             lock.lock()
             while buffer.isEmpty { lock.wait() }
             swap(&batch, &buffer)
+            let taken = batch.count
             let lost = dropped
             dropped = 0
             lock.unlock()
@@ -49,6 +56,10 @@ public final class LogSink: @unchecked Sendable {  // buffer state is behind `lo
                 if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { break }
             }
             batch.removeAll(keepingCapacity: true)
+            lock.withLock {
+                finished += taken
+                lock.broadcast()
+            }
         }
     }
 }

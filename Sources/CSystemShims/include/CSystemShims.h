@@ -6,8 +6,12 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/file.h>
+#include <pthread.h>
 
 // accept4 needs _GNU_SOURCE, which the Glibc module was not built with; shims.c is.
 int shim_accept4(int fd, int flags);
+
+// pthread_setname_np, also _GNU_SOURCE only: names a thread for top -H, perf and gdb.
+int shim_set_thread_name(pthread_t thread, const char *name);
 
 #endif
