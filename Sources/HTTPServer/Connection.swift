@@ -127,13 +127,13 @@ final class Connection {
                 case .needMore:
                     break loop
                 case .failed(let error):
-                    fail(error, env: env)
+                    fail(error, handler: handler, env: env)
                 case .complete(let start, let end):
                     let parsed = input.withUnsafeBufferPointer { HeadParser.parse(UnsafeBufferPointer(rebasing: $0[start..<end]), limits: limits) }
                     readIndex = end
                     switch parsed {
                     case .failure(let error):
-                        fail(error, env: env)
+                        fail(error, handler: handler, env: env)
                     case .success(let head):
                         let request = makeRequest(head, env: env)
                         // A request without a body goes straight to its handler: no body phase, no body timeout.
@@ -257,13 +257,14 @@ final class Connection {
         }
     }
 
-    /// Answers a framing error with 400-class problem+json and closes (RFC 9112 §11.2: no reuse after
-    /// bad framing). Once a head was accepted, the handler renders the answer for its request.
-    func fail(_ error: HTTPParseError, request: HTTPRequest? = nil, handler: HTTPHandler? = nil, env: LoopEnvironment) {
-        var response = request.flatMap { r in handler?.failed(error, request: r) } ?? HTTPResponse.problem(error)
+    /// Answers a framing error with 400-class problem+json, rendered by the handler, and closes
+    /// (RFC 9112 §11.2: no reuse after bad framing).
+    func fail(_ error: HTTPParseError, request: HTTPRequest? = nil, handler: HTTPHandler?, env: LoopEnvironment) {
+        let requestID = request?.requestID ?? env.nextRequestID()
+        var response = handler?.failed(error, request: request, requestID: requestID) ?? HTTPResponse.problem(error)
         response.closeConnection = true
         phase = .handling(InFlight(method: request?.method ?? .get, path: request?.path ?? "-", keepAlive: false,
-                                   requestID: request?.requestID ?? env.nextRequestID(), startNanos: env.now))
+                                   requestID: requestID, startNanos: env.now))
         finish(response, env: env)
     }
 
@@ -275,7 +276,7 @@ final class Connection {
         case .header, .body:
             // RFC 9110 §15.5.9: 408 tells the client the server gave up waiting.
             let error = HTTPParseError(408, deadlineKind == .header ? "request head not received in time" : "request body not received in time")
-            if case .body(let request, _) = phase { fail(error, request: request, handler: handler, env: env) } else { fail(error, env: env) }
+            if case .body(let request, _) = phase { fail(error, request: request, handler: handler, env: env) } else { fail(error, handler: handler, env: env) }
             return false
         }
     }

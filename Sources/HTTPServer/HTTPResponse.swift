@@ -76,9 +76,10 @@ extension HTTPResponse {
     }
 }
 
-enum HTTPStatus {
+/// The one table of status phrases: the status line's reason and problem+json's title.
+public enum HTTPStatus {
     /// Reason phrases as bytes (RFC 9110 §15); unknown codes get an empty phrase, which RFC 9112 §4 allows.
-    static func reason(_ code: Int) -> StaticString {
+    public static func reason(_ code: Int) -> StaticString {
         switch code {
         case 100: return "Continue"
         case 200: return "OK"

@@ -9,10 +9,11 @@ public protocol HTTPHandler: AnyObject, Sendable {
     /// wants the body at all, and how large it may be. `request.body` is empty here.
     func admit(_ request: HTTPRequest) -> Admission
 
-    /// The answer to a request whose head was accepted but whose body failed: too large, badly
-    /// framed, or too slow. The connection closes after it. The application renders it, so it
-    /// carries what every other answer does (CORS headers, the request id).
-    func failed(_ error: HTTPParseError, request: HTTPRequest) -> HTTPResponse
+    /// The answer to a request the server refused: a malformed or too slow head (`request` is nil
+    /// then), or a body that failed once its head was accepted (too large, badly framed, too
+    /// slow). The connection closes after it. The application renders it, so every answer of the
+    /// server, these included, is built in one place and carries the same headers (CORS).
+    func failed(_ error: HTTPParseError, request: HTTPRequest?, requestID: String) -> HTTPResponse
 }
 
 public enum Admission: Sendable {
@@ -25,7 +26,7 @@ public enum Admission: Sendable {
 
 extension HTTPHandler {
     public func admit(_ request: HTTPRequest) -> Admission { .proceed(maxBodyBytes: Int.max) }
-    public func failed(_ error: HTTPParseError, request: HTTPRequest) -> HTTPResponse { HTTPResponse.problem(error) }
+    public func failed(_ error: HTTPParseError, request: HTTPRequest?, requestID: String) -> HTTPResponse { HTTPResponse.problem(error) }
 }
 
 public enum HandlerResult: Sendable {

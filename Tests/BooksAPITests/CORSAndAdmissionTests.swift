@@ -55,6 +55,7 @@ final class AppAdmissionTests: XCTestCase {
         var settings = Settings()
         settings.apiToken = "the-token"
         settings.maxDocumentBytes = 1024
+        settings.corsOrigins = ["https://spa.example"]
         app = App(store: store, pool: WorkPool(threads: 1, maxQueued: 4, queueTimeout: .seconds(1)), settings: settings,
                   log: AppLog(sink: nil, level: .off), metrics: Metrics(), staticSite: nil, openAPI: nil)
     }
@@ -87,6 +88,23 @@ final class AppAdmissionTests: XCTestCase {
         XCTAssertTrue(admit(.post, "/books/1").hasPrefix("405 "), admit(.post, "/books/1"))
         XCTAssertTrue(admit(.post, "/nowhere").hasPrefix("404 "))
         XCTAssertTrue(admit(.post, "/books/%zz").hasPrefix("400 "))
+    }
+}
+
+extension AppAdmissionTests {
+    /// What the HTTP layer refuses is rendered by the app's one renderer: problem+json with the
+    /// status table's title, the request id, and the CORS headers every answer has.
+    func testRefusalsOfTheHTTPLayerAreTheAppsProblems() throws {
+        let early = app.failed(HTTPParseError(431, "header section too large"), request: nil, requestID: "r-1")
+        XCTAssertEqual(early.status, 431)
+        XCTAssertEqual(early.header("Vary"), "Origin")
+        let problem = try XCTUnwrap(try JSONParser.parse(early.body).objectValue)
+        XCTAssertEqual(problem["title"], .string("Request Header Fields Too Large"))
+        XCTAssertEqual(problem["request_id"], .string("r-1"))
+        XCTAssertEqual(problem["detail"], .string("header section too large"))
+        let late = app.failed(HTTPParseError(413, "body larger than 4096 bytes"), request: HTTPRequest(method: .post, path: "/books", headers: [("Origin", "https://spa.example")]), requestID: "r-2")
+        XCTAssertEqual(late.header("Access-Control-Allow-Origin"), "https://spa.example", "a browser can read why its write was refused")
+        XCTAssertEqual(try JSONParser.parse(late.body).objectValue?["instance"], .string("/books"))
     }
 }
 

@@ -13,8 +13,8 @@ final class GuardedHandler: HTTPHandler, @unchecked Sendable {
         guard request.headers["authorization"] != nil else { return .reject(HTTPResponse(status: 401, contentType: "text/plain", body: Array("no".utf8))) }
         return .proceed(maxBodyBytes: 8)
     }
-    func failed(_ error: HTTPParseError, request: HTTPRequest) -> HTTPResponse {
-        var response = HTTPResponse(status: error.status, contentType: "text/plain", body: Array("app: \(error.reason) for \(request.path)".utf8))
+    func failed(_ error: HTTPParseError, request: HTTPRequest?, requestID: String) -> HTTPResponse {
+        var response = HTTPResponse(status: error.status, contentType: "text/plain", body: Array("app: \(error.reason) for \(request?.path ?? "no request")".utf8))
         response.addHeader("X-Rendered-By", "app")
         return response
     }
@@ -79,7 +79,8 @@ final class AdmissionTests: XCTestCase {
         let head = Connection(fd: -1, limits: HTTPLimits(), now: loop.now)
         Array("GET / HT".utf8).withUnsafeBytes { head.received($0, now: loop.now) }
         XCTAssertFalse(head.timedOut(env: loop, handler: handler))
-        XCTAssertFalse(String(decoding: head.output, as: UTF8.self).contains("X-Rendered-By"), "before a head there is no request to render for")
+        let early = String(decoding: head.output, as: UTF8.self)
+        XCTAssertTrue(early.hasPrefix("HTTP/1.1 408") && early.hasSuffix("for no request"), "before a head the handler renders it too, without a request: \(early)")
     }
 
     func testARequestWithoutABodyIsNotAdmittedAndHasNoBodyPhase() {

@@ -129,11 +129,14 @@ final class App: HTTPHandler {
         return .reject(finish(refusal.response(requestID: request.requestID, path: request.path), request))
     }
 
-    /// A body that failed after its head was accepted (over the cap, badly framed, too slow):
-    /// rendered and decorated like every other answer, so a browser can read the 413.
-    func failed(_ error: HTTPParseError, request: HTTPRequest) -> HTTPResponse {
+    /// A request the HTTP layer refused (a bad head, or a body over its cap, badly framed or too
+    /// slow): rendered and decorated like every other answer, so a browser can read the 413.
+    func failed(_ error: HTTPParseError, request: HTTPRequest?, requestID: String) -> HTTPResponse {
         metrics.requestStarted()
-        return finish(Problem(error.status, error.reason).response(requestID: request.requestID, path: request.path), request)
+        metrics.requestFinished()
+        var response = Problem(error.status, error.reason).response(requestID: requestID, path: request?.path ?? "-")
+        cors.decorate(&response, origin: request?.headers["origin"])
+        return response
     }
 
     /// Runs a route inline, or on the work pool when it may block. A full or slow queue answers 503.

@@ -55,22 +55,9 @@ struct Problem: Error {
         return response
     }
 
+    /// RFC 9457 §3.1.4: the title is the status's phrase, from the one status table.
     static func title(_ status: Int) -> String {
-        switch status {
-        case 400: return "Bad Request"
-        case 401: return "Unauthorized"
-        case 404: return "Not Found"
-        case 405: return "Method Not Allowed"
-        case 409: return "Conflict"
-        case 412: return "Precondition Failed"
-        case 413: return "Content Too Large"
-        case 415: return "Unsupported Media Type"
-        case 422: return "Unprocessable Content"
-        case 500: return "Internal Server Error"
-        case 503: return "Service Unavailable"
-        case 504: return "Gateway Timeout"
-        case 507: return "Insufficient Storage"
-        default: return "Error"
-        }
+        let phrase = HTTPStatus.reason(status)
+        return phrase.utf8CodeUnitCount > 0 ? "\(phrase)" : "Error"
     }
 }

@@ -29,10 +29,8 @@ enum StaticResponse {
         case .whole:
             return response
         case .unsatisfiable:
-            var refused = HTTPResponse(status: 416, contentType: "application/problem+json",
-                                       body: Array(#"{"type":"about:blank","title":"Range Not Satisfiable","status":416,"detail":"the range is outside the file"}"#.utf8))
-            refused.addHeader("Content-Range", "bytes */\(body.count)")
-            return refused
+            return Problem(416, "the range is outside the file", headers: [("Content-Range", "bytes */\(body.count)")])
+                .response(requestID: request.requestID, path: request.path)
         case .range(let lower, let upper):
             var partial = HTTPResponse(status: 206, contentType: file.contentType, body: Array(body[lower...upper]))
             for (name, value) in headers { partial.addHeader(name, value) }
