@@ -4,7 +4,7 @@ final class FuzzLoop: LoopEnvironment {
     var now: UInt64 = 1_000_000_000
     var date: [UInt8] = Array("Thu, 01 Jan 1970 00:00:00 GMT".utf8)
     func nextRequestID() -> String { "fuzz" }
-    func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String) {}
+    func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String, route: Int) {}
 }
 
 nonisolated(unsafe) let loop = FuzzLoop()

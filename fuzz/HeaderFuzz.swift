@@ -16,7 +16,7 @@ nonisolated(unsafe) let books: BookRoutes = {  // an empty store the query targe
     let base = getenv("APPFUZZ_DIR").map { String(cString: $0) } ?? "/tmp"  // scripts/fuzz points it at a directory it removes
     var template = Array("\(base)/booksapi-headerfuzz-XXXXXX".utf8CString)
     let store = try! EmbeddedStore(directory: String(cString: mkdtemp(&template)!), maxDocumentBytes: 1024, compactMinBytes: 1 << 20)
-    return BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: 1024), maxPageSize: 50, calls: StoreCalls(metrics: StoreMetrics()))
+    return BookRoutes(store: InstrumentedStore(store, metrics: StoreMetrics()), validator: BookValidator(maxDocumentBytes: 1024), maxPageSize: 50)
 }()
 nonisolated(unsafe) let reported: Void = {
     atexit {

@@ -239,7 +239,7 @@ final class Connection {
         let keepAlive = inFlight.keepAlive && !response.closeConnection && !draining
         let before = output.count
         ResponseEncoder.encode(response, date: env.date, headOnly: inFlight.method == .head, keepAlive: keepAlive, into: &output)
-        env.log(inFlight.method, inFlight.path, response.status, output.count - before, inFlight.startNanos, inFlight.requestID)
+        env.log(inFlight.method, inFlight.path, response.status, output.count - before, inFlight.startNanos, inFlight.requestID, route: response.routeIndex)
         if keepAlive {
             phase = .head
             scanner = HeadScanner(start: readIndex)
@@ -324,5 +324,5 @@ protocol LoopEnvironment: AnyObject {
     var now: UInt64 { get }
     var date: [UInt8] { get }
     func nextRequestID() -> String
-    func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String)
+    func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String, route: Int)
 }

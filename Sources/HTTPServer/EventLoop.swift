@@ -384,8 +384,8 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
 
     private static let base36: [UInt8] = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
 
-    func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String) {
-        shared.metrics?.record(method: method, path: path, status: status, nanos: monotonicNanos() &- startNanos)
+    func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String, route: Int) {
+        shared.metrics?.record(method: method, route: route, status: status, nanos: monotonicNanos() &- startNanos)
         guard let sink = shared.accessLog else { return }
         _ = sink
         let micros = (monotonicNanos() &- startNanos) / 1000

@@ -6,6 +6,9 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Ask the server to close the connection after this response.
     public var closeConnection = false
+    /// The application's index of the route that answered, handed to the ResponseRecorder so it
+    /// need not work it out from the path again; -1 when the application gave none.
+    public var routeIndex = -1
 
     public init(status: Int, body: [UInt8] = []) {
         self.status = status

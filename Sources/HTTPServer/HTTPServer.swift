@@ -3,9 +3,10 @@ import Synchronization
 
 /// Counts responses, for the metrics endpoint. Called on I/O threads; must be cheap and thread-safe.
 public protocol ResponseRecorder: AnyObject, Sendable {
-    /// One response, after it was queued for writing: the request's method and path (without the
-    /// query), its status and its time since the request head was complete.
-    func record(method: HTTPMethod, path: String, status: Int, nanos: UInt64)
+    /// One response, after it was queued for writing: the request's method, the route index the
+    /// application set on the response (-1 for none), its status and its time since the request
+    /// head was complete.
+    func record(method: HTTPMethod, route: Int, status: Int, nanos: UInt64)
 }
 
 /// State every loop shares: read-only, or atomic.

@@ -5,7 +5,7 @@ import XCTest
 
 /// Every integer and header value a client controls at the application level (issue 12 §1, §6).
 final class HostileInputTests: XCTestCase {
-    let routes = BookRoutes(store: NoStore(), validator: BookValidator(maxDocumentBytes: 16384), maxPageSize: 100, calls: StoreCalls(metrics: StoreMetrics()))
+    let routes = BookRoutes(store: NoStore.instrumented, validator: BookValidator(maxDocumentBytes: 16384), maxPageSize: 100)
 
     private func outcome(_ q: String) -> String {
         do throws(Problem) {
@@ -45,7 +45,7 @@ final class HostileInputTests: XCTestCase {
         }
         // What the SPA and the original Vue client send is all accepted.
         XCTAssertEqual(outcome("skip=8&limit=8&sortasc=title&q=dune&read=true"), "skip=8 limit=8 years=-...-")
-        let inventory = InventoryRoutes(store: NoInventory(), parser: AllocationParser(maxDataBytes: 1024), maxPageSize: 1000, calls: StoreCalls(metrics: StoreMetrics()))
+        let inventory = InventoryRoutes(store: NoStore.instrumented, parser: AllocationParser(maxDataBytes: 1024), maxPageSize: 1000)
         XCTAssertNoThrow(try inventory.parseListQuery(QueryString("sortasc=created_at&limit=1000&available_from=2030-01-01T00:00:00Z&available_to=2030-01-02T00:00:00Z"), kind: ResourceKind.all[0]))
         XCTAssertThrowsError(try inventory.parseListQuery(QueryString("available_since=2030-01-01T00:00:00Z"), kind: ResourceKind.all[0])) { error in
             XCTAssertTrue((error as? Problem)?.detail.contains("\"available_since\"; GET /cars accepts") == true, "\(error)")
@@ -140,16 +140,4 @@ final class HostileInputTests: XCTestCase {
         XCTAssertNil(BookValidator.score(.string("9223372036854775807"), &e), "a number, out of range")
         XCTAssertEqual(e.first?.message, "must be from -1 to 10 (-1: unrated)")
     }
-}
-
-/// An inventory store that is never reached: these tests stop at query parsing.
-final class NoInventory: InventoryStore, @unchecked Sendable {
-    var readsAreNonBlocking: Bool { true }
-    func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]) { throw .unavailable("no store") }
-    func resource(_ kind: ResourceKind, id: String) throws(StoreError) -> Resource? { throw .unavailable("no store") }
-    func createResource(_ resource: Resource) throws(StoreError) { throw .unavailable("no store") }
-    func renameResource(_ kind: ResourceKind, id: String, name: String) throws(StoreError) -> Resource? { throw .unavailable("no store") }
-    func deleteResource(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool { throw .unavailable("no store") }
-    func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome { throw .unavailable("no store") }
-    func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? { throw .unavailable("no store") }
 }

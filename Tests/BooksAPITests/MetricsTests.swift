@@ -12,15 +12,18 @@ final class MetricsTests: XCTestCase {
             ("/cars//allocations", "(other)"), ("/cars/x/allocations/a/b", "(other)"), ("/index.html", "(other)"), ("-", "(other)"),
             ("", "(other)"), ("/", "(other)"), ("/bookss", "(other)"), ("/a/b/c/d/e/f/g", "(other)"),
         ]
-        for (path, label) in cases { XCTAssertEqual(RouteLabel.all[RouteLabel.index(of: path)], label, path) }
+        for (path, label) in cases { XCTAssertEqual(Metrics.routeLabels[index(path)], label, path) }
     }
+
+    /// The label index App sets on a response: the matched route's, else the unmatched one.
+    private func index(_ path: String) -> Int { ((try? Route.match(path)) ?? nil)?.index ?? Route.unmatched }
 
     func testPrometheusTextAndCumulativeBuckets() {
         let metrics = Metrics()
-        metrics.record(method: .get, path: "/books/1", status: 200, nanos: 300_000)      // ≤ 0.5 ms
-        metrics.record(method: .get, path: "/books/2", status: 200, nanos: 3_000_000)    // ≤ 5 ms
-        metrics.record(method: .get, path: "/books/3", status: 404, nanos: 20_000_000_000)  // beyond 10 s
-        metrics.record(method: .other("BREW"), path: "/books", status: 418, nanos: 1)
+        metrics.record(method: .get, route: index("/books/1"), status: 200, nanos: 300_000)      // ≤ 0.5 ms
+        metrics.record(method: .get, route: index("/books/2"), status: 200, nanos: 3_000_000)    // ≤ 5 ms
+        metrics.record(method: .get, route: index("/books/3"), status: 404, nanos: 20_000_000_000)  // beyond 10 s
+        metrics.record(method: .other("BREW"), route: index("/books"), status: 418, nanos: 1)
         metrics.store.observe(.insertBook, nanos: 2_000_000, error: .storageFull("disk"))
         let text = String(decoding: metrics.render(), as: UTF8.self)
         for line in [

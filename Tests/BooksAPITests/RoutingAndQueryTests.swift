@@ -4,13 +4,21 @@ import JSON
 import XCTest
 
 final class RoutingAndQueryTests: XCTestCase {
-    let routes = BookRoutes(store: NoStore(), validator: BookValidator(maxDocumentBytes: 16384), maxPageSize: 100, calls: StoreCalls(metrics: StoreMetrics()))
+    let routes = BookRoutes(store: NoStore.instrumented, validator: BookValidator(maxDocumentBytes: 16384), maxPageSize: 100)
+
+    /// The matched template and its decoded parameters, as "template a b".
+    private func matched(_ path: String) throws -> String? {
+        try Route.match(path).map { ([$0.route.template] + $0.parameters).joined(separator: " ") }
+    }
 
     func testRouteMatching() throws {
-        XCTAssertEqual(try Route.match("/books"), .books)
-        XCTAssertEqual(try Route.match("/books/abc"), .book(id: "abc"))
-        XCTAssertEqual(try Route.match("/books/a%20b"), .book(id: "a b"))
-        XCTAssertEqual(try Route.match("/healthz"), .healthz)
+        XCTAssertEqual(try matched("/books"), "/books")
+        XCTAssertEqual(try matched("/books/abc"), "/books/{id} abc")
+        XCTAssertEqual(try matched("/books/a%20b"), "/books/{id} a b")
+        XCTAssertEqual(try matched("/healthz"), "/healthz")
+        XCTAssertEqual(try matched("/lorries/l%2B1/allocations/a%201"), "/lorries/{id}/allocations/{allocation_id} l+1 a 1")
+        XCTAssertNil(try Route.match("/books/" + String(repeating: "x", count: 129)), "an id is at most 128 bytes")
+        XCTAssertEqual(try matched("/books/" + String(repeating: "x", count: 128))?.count, "/books/{id} ".count + 128)
         XCTAssertNil(try Route.match("/books/"))
         XCTAssertNil(try Route.match("/books/a/b"))
         XCTAssertNil(try Route.match("/books/a%2Fb"), "an encoded slash does not make a nested path")
@@ -128,16 +136,27 @@ enum URLPath {
     }
 }
 
-/// A store for tests that never reach it.
-final class NoStore: BookStore, @unchecked Sendable {
+/// A store whose every call fails with `error`: for tests that stop at parsing, and for the
+/// instrumented store's mapping.
+final class NoStore: BookStore, InventoryStore, @unchecked Sendable {
+    static let instrumented = InstrumentedStore(NoStore(), metrics: StoreMetrics())
+    let error: StoreError
+    init(error: StoreError = .unavailable("no store")) { self.error = error }
     let readsAreNonBlocking = true
-    func listBooks(_ query: BookQuery) throws(StoreError) -> BookPage { throw .unavailable("no store") }
-    func book(id: String) throws(StoreError) -> [UInt8]? { throw .unavailable("no store") }
-    func insertBook(_ book: JSONObject) throws(StoreError) { throw .unavailable("no store") }
-    func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome { throw .unavailable("no store") }
-    func deleteBook(id: String) throws(StoreError) -> Bool { throw .unavailable("no store") }
-    func checkReady() throws(StoreError) { throw .unavailable("no store") }
-    func seedBooks(_ books: [JSONObject], replace: Bool) throws(StoreError) -> Int { 0 }
+    func listBooks(_ query: BookQuery) throws(StoreError) -> BookPage { throw error }
+    func book(id: String) throws(StoreError) -> [UInt8]? { throw error }
+    func insertBook(_ book: JSONObject) throws(StoreError) { throw error }
+    func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome { throw error }
+    func deleteBook(id: String) throws(StoreError) -> Bool { throw error }
+    func checkReady() throws(StoreError) { throw error }
+    func seedBooks(_ books: [JSONObject], replace: Bool) throws(StoreError) -> Int { throw error }
+    func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]) { throw error }
+    func resource(_ kind: ResourceKind, id: String) throws(StoreError) -> Resource? { throw error }
+    func createResource(_ resource: Resource) throws(StoreError) { throw error }
+    func renameResource(_ kind: ResourceKind, id: String, name: String) throws(StoreError) -> Resource? { throw error }
+    func deleteResource(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool { throw error }
+    func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome { throw error }
+    func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? { throw error }
 }
 
 final class ETagTests: XCTestCase {

@@ -15,7 +15,7 @@ final class FakeLoop: LoopEnvironment {
     var date: [UInt8] = Array("Thu, 01 Jan 1970 00:00:00 GMT".utf8)
     var counter = 0
     func nextRequestID() -> String { counter += 1; return "r\(counter)" }
-    func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String) {}
+    func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String, route: Int) {}
 }
 
 struct Harness {

@@ -16,8 +16,10 @@ final class Metrics: ResponseRecorder, @unchecked Sendable {  // late-bound sour
     }()
     private static let columns = statuses.count + 5  // the listed codes, then 1xx...5xx for the rest
 
-    private let requests = AtomicCounters(count: RouteLabel.all.count * methods.count * columns)
-    private let latency = LatencyHistograms(series: RouteLabel.all.count)
+    /// One series per route of `Route.table`, and one for requests that matched none.
+    static let routeLabels = Route.table.map(\.template) + ["(other)"]
+    private let requests = AtomicCounters(count: routeLabels.count * methods.count * columns)
+    private let latency = LatencyHistograms(series: routeLabels.count)
     private let inFlight = AtomicCounters(count: 1)
     let store = StoreMetrics()
 
@@ -29,8 +31,8 @@ final class Metrics: ResponseRecorder, @unchecked Sendable {  // late-bound sour
 
     // MARK: recording
 
-    func record(method: HTTPMethod, path: String, status: Int, nanos: UInt64) {
-        let route = RouteLabel.index(of: path)
+    func record(method: HTTPMethod, route index: Int, status: Int, nanos: UInt64) {
+        let route = (0..<Route.unmatched).contains(index) ? index : Route.unmatched
         requests.add((route * Self.methods.count + Self.methodIndex(method)) * Self.columns + Self.column(status))
         latency.observe(route, nanos: nanos)
     }
@@ -67,19 +69,19 @@ final class Metrics: ResponseRecorder, @unchecked Sendable {  // late-bound sour
         var text = ""
         text.reserveCapacity(16 * 1024)
         PrometheusText.header("booksapi_http_requests_total", "counter", "HTTP responses by route template, method and status.", into: &text)
-        for route in RouteLabel.all.indices {
+        for route in Self.routeLabels.indices {
             for method in Self.methods.indices {
                 for column in 0..<Self.columns {
                     let n = requests.load((route * Self.methods.count + method) * Self.columns + column)
                     if n > 0 {
-                        text += "booksapi_http_requests_total{route=\"\(RouteLabel.all[route])\",method=\"\(Self.methods[method])\",status=\"\(Self.statusLabel(column))\"} \(n)\n"
+                        text += "booksapi_http_requests_total{route=\"\(Self.routeLabels[route])\",method=\"\(Self.methods[method])\",status=\"\(Self.statusLabel(column))\"} \(n)\n"
                     }
                 }
             }
         }
         PrometheusText.header("booksapi_http_request_duration_seconds", "histogram", "Time from a complete request head to its response, by route template.", into: &text)
-        for route in RouteLabel.all.indices where latency.count(route) > 0 {
-            latency.render(route, name: "booksapi_http_request_duration_seconds", labels: "route=\"\(RouteLabel.all[route])\"", into: &text)
+        for route in Self.routeLabels.indices where latency.count(route) > 0 {
+            latency.render(route, name: "booksapi_http_request_duration_seconds", labels: "route=\"\(Self.routeLabels[route])\"", into: &text)
         }
         gauge("booksapi_http_requests_in_flight", "Requests the application is working on.", inFlight.load(0), into: &text)
         gauge("booksapi_http_connections_open", "Client connections open.", openConnections?() ?? 0, into: &text)
@@ -175,23 +177,6 @@ final class StoreMetrics: Sendable {
                 let n = errors.load(op.rawValue * Self.errorKinds.count + k)
                 if n > 0 { text += "booksapi_store_errors_total{operation=\"\(op)\",error=\"\(kind)\"} \(n)\n" }
             }
-        }
-    }
-}
-
-/// Runs a store call, times it, and turns its failure into the HTTP problem.
-struct StoreCalls: Sendable {
-    let metrics: StoreMetrics
-
-    func run<T>(_ operation: StoreMetrics.Operation, _ call: () throws(StoreError) -> T) throws(Problem) -> T {
-        let start = monotonicNanos()
-        do throws(StoreError) {
-            let result = try call()
-            metrics.observe(operation, nanos: monotonicNanos() &- start, error: nil)
-            return result
-        } catch {
-            metrics.observe(operation, nanos: monotonicNanos() &- start, error: error)
-            throw Problem.from(error)
         }
     }
 }

@@ -4,7 +4,7 @@ import JSON
 /// The HTTP handler: routes a request, runs it inline when the store never blocks and on the
 /// work pool when it may, and renders every failure as problem+json.
 final class App: HTTPHandler {
-    let store: Store
+    let store: InstrumentedStore
     let pool: WorkPool
     let cors: CORSPolicy
     let access: AccessPolicy
@@ -18,6 +18,7 @@ final class App: HTTPHandler {
     let maxDocumentBytes: Int
 
     init(store: Store, pool: WorkPool, settings: Settings, log: AppLog, metrics: Metrics, staticSite: StaticSite?, openAPI: [UInt8]?) {
+        let store = InstrumentedStore(store, metrics: metrics.store)
         self.store = store
         self.metrics = metrics
         self.pool = pool
@@ -27,80 +28,58 @@ final class App: HTTPHandler {
         maxDocumentBytes = settings.maxDocumentBytes
         cors = CORSPolicy(settings.corsOrigins)
         access = AccessPolicy(token: settings.apiToken, readsRequireToken: settings.readsRequireToken)
-        books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize,
-                          calls: StoreCalls(metrics: metrics.store))
-        inventory = InventoryRoutes(store: store, parser: AllocationParser(maxDataBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize,
-                                    calls: StoreCalls(metrics: metrics.store))
+        books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
+        inventory = InventoryRoutes(store: store, parser: AllocationParser(maxDataBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
     }
 
+    /// Routes a request through `Route.table` and runs its endpoint inline or on the work pool.
     func handle(_ request: HTTPRequest, context: ResponseContext) -> HandlerResult {
         metrics.requestStarted()  // every path below ends in `finish`, which counts it done
-        let route: Route
+        let match: RouteMatch
         do throws(Problem) {
-            guard let matched = try Route.match(request.path) else {
-                if let staticSite, !Route.isAPIPath(request.path), request.method == .get || request.method == .head,
-                   let file = staticSite.lookup(request.path) ?? staticSite.fallback(for: request.path) {
-                    if let body = file.body { return .respond(finish(StaticResponse.make(file, body: body, request: request), request)) }
-                    return run(request, context, blocking: true) { r throws(Problem) in  // a large file: read on the pool
-                        guard let body = StaticSite.read(file.diskPath) else { throw Problem(404, "no such resource: \(r.path)") }
-                        return StaticResponse.make(file, body: body, request: r)
-                    }
-                }
-                throw Problem(404, "no such resource: \(request.path)")
-            }
-            route = matched
+            guard let matched = try Route.match(request.path) else { return staticFile(request, context) }
+            match = matched
         } catch {
             return .respond(finish(error.response(requestID: request.requestID, path: request.path), request))
         }
-        if request.method == .options { return .respond(finish(cors.options(request, allow: route.allow), request)) }
-        if route.isGuarded, let denied = access.check(request) {
-            return .respond(finish(denied.response(requestID: request.requestID, path: request.path), request))
-        }
-
-        switch (route, request.method) {
-        case (.healthz, .get), (.healthz, .head):
-            return .respond(finish(HealthRoutes.healthz(), request))
-        case (.openapi, .get), (.openapi, .head):
-            guard let openAPI else { return .respond(finish(Problem(404, "the OpenAPI document is not installed").response(requestID: request.requestID, path: request.path), request)) }
-            return .respond(finish(HTTPResponse(status: 200, contentType: "application/json", body: openAPI), request))
-        case (.metrics, .get), (.metrics, .head):
-            return .respond(finish(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render()), request))
-        case (.readyz, .get), (.readyz, .head):
-            return run(request, context, blocking: !store.readsAreNonBlocking) { _ throws(Problem) in try HealthRoutes.readyz(self.store) }
-        case (.books, .get), (.books, .head):
-            return run(request, context, blocking: !store.readsAreNonBlocking) { r throws(Problem) in try self.books.list(r) }
-        case (.books, .post):
-            return run(request, context, blocking: true) { r throws(Problem) in try self.books.create(r) }
-        case (.book(let id), .get), (.book(let id), .head):
-            return run(request, context, blocking: !store.readsAreNonBlocking) { r throws(Problem) in try self.books.get(r, id: id) }
-        case (.book(let id), .put):
-            return run(request, context, blocking: true) { r throws(Problem) in try self.books.update(r, id: id, merge: false) }
-        case (.book(let id), .patch):
-            return run(request, context, blocking: true) { r throws(Problem) in try self.books.update(r, id: id, merge: true) }
-        case (.book(let id), .delete):
-            return run(request, context, blocking: true) { r throws(Problem) in try self.books.delete(r, id: id) }
-        case (.resources(let kind), .get), (.resources(let kind), .head):
-            return run(request, context, blocking: !store.readsAreNonBlocking) { r throws(Problem) in try self.inventory.list(kind, r) }
-        case (.resources(let kind), .post):
-            return run(request, context, blocking: true) { r throws(Problem) in try self.inventory.create(kind, r) }
-        case (.resource(let kind, let id), .get), (.resource(let kind, let id), .head):
-            return run(request, context, blocking: !store.readsAreNonBlocking) { _ throws(Problem) in try self.inventory.get(kind, id: id) }
-        case (.resource(let kind, let id), .patch):
-            return run(request, context, blocking: true) { r throws(Problem) in try self.inventory.rename(kind, id: id, r) }
-        case (.resource(let kind, let id), .delete):
-            return run(request, context, blocking: true) { _ throws(Problem) in try self.inventory.delete(kind, id: id) }
-        case (.allocations(let kind, let id), .get), (.allocations(let kind, let id), .head):
-            return run(request, context, blocking: !store.readsAreNonBlocking) { r throws(Problem) in try self.inventory.listAllocations(kind, id: id, r) }
-        case (.allocations(let kind, let id), .post):
-            return run(request, context, blocking: true) { r throws(Problem) in try self.inventory.allocate(kind, id: id, r) }
-        case (.allocation(let kind, let id, let aid), .get), (.allocation(let kind, let id, let aid), .head):
-            return run(request, context, blocking: !store.readsAreNonBlocking) { _ throws(Problem) in try self.inventory.getAllocation(kind, id: id, allocationID: aid) }
-        case (.allocation(let kind, let id, let aid), .delete):
-            return run(request, context, blocking: true) { _ throws(Problem) in try self.inventory.deleteAllocation(kind, id: id, allocationID: aid) }
-        default:
+        let route = match.route
+        if request.method == .options { return .respond(finish(cors.options(request, allow: route.allow), request, route: match.index)) }
+        guard let endpoint = route.endpoint(request.method) else {
             let problem = Problem(405, "\(request.method) is not allowed on \(route.template)", headers: [("Allow", route.allow)])
-            return .respond(finish(problem.response(requestID: request.requestID, path: request.path), request))
+            return .respond(finish(problem.response(requestID: request.requestID, path: request.path), request, route: match.index))
         }
+        if endpoint.access == .token, let denied = access.check(request) {
+            return .respond(finish(denied.response(requestID: request.requestID, path: request.path), request, route: match.index))
+        }
+        let blocking: Bool
+        switch endpoint.execution {
+        case .inline: blocking = false
+        case .storeRead: blocking = !store.readsAreNonBlocking
+        case .pool: blocking = true
+        }
+        return run(request, context, blocking: blocking, route: match.index) { r throws(Problem) in try endpoint.run(self, r, match) }
+    }
+
+    /// A path no route owns: a file of the static site (GET and HEAD), or 404.
+    private func staticFile(_ request: HTTPRequest, _ context: ResponseContext) -> HandlerResult {
+        if let staticSite, !Route.isAPIPath(request.path), request.method == .get || request.method == .head,
+           let file = staticSite.lookup(request.path) ?? staticSite.fallback(for: request.path) {
+            if let body = file.body { return .respond(finish(StaticResponse.make(file, body: body, request: request), request)) }
+            return run(request, context, blocking: true, route: Route.unmatched) { r throws(Problem) in  // a large file: read on the pool
+                guard let body = StaticSite.read(file.diskPath) else { throw Problem(404, "no such resource: \(r.path)") }
+                return StaticResponse.make(file, body: body, request: r)
+            }
+        }
+        return .respond(finish(Problem(404, "no such resource: \(request.path)").response(requestID: request.requestID, path: request.path), request))
+    }
+
+    func openAPIDocument() throws(Problem) -> HTTPResponse {
+        guard let openAPI else { throw Problem(404, "the OpenAPI document is not installed") }
+        return HTTPResponse(status: 200, contentType: "application/json", body: openAPI)
+    }
+
+    func metricsText() -> HTTPResponse {
+        HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())
     }
 
     /// Before a body is read: the route must exist, the token must be valid, and the body must
@@ -108,16 +87,23 @@ final class App: HTTPHandler {
     /// connection closes (so `Expect: 100-continue` gets the refusal, never `100 Continue`).
     func admit(_ request: HTTPRequest) -> Admission {
         let refusal: Problem
+        var routeIndex = Route.unmatched
         do throws(Problem) {
-            if let route = try Route.match(request.path) {
-                if route.isGuarded, let denied = access.check(request) {
-                    refusal = denied
+            if let match = try Route.match(request.path) {
+                routeIndex = match.index
+                let route = match.route
+                if request.method == .options {
+                    refusal = Problem(413, "OPTIONS \(route.template) takes no request body")
+                } else if let endpoint = route.endpoint(request.method) {
+                    if endpoint.access == .token, let denied = access.check(request) {
+                        refusal = denied
+                    } else {
+                        let cap = endpoint.maxBodyBytes(maxDocumentBytes: maxDocumentBytes)
+                        if cap > 0 { return .proceed(maxBodyBytes: cap) }
+                        refusal = Problem(413, "\(request.method) \(route.template) takes no request body")
+                    }
                 } else {
-                    let cap = route.maxBodyBytes(request.method, maxDocumentBytes: maxDocumentBytes)
-                    if cap > 0 { return .proceed(maxBodyBytes: cap) }
-                    refusal = route.allow.split(separator: ", ").contains(Substring(request.method.description))
-                        ? Problem(413, "\(request.method) \(route.template) takes no request body")
-                        : Problem(405, "\(request.method) is not allowed on \(route.template)", headers: [("Allow", route.allow)])
+                    refusal = Problem(405, "\(request.method) is not allowed on \(route.template)", headers: [("Allow", route.allow)])
                 }
             } else {
                 refusal = Problem(404, "no such resource: \(request.path)")
@@ -126,45 +112,45 @@ final class App: HTTPHandler {
             refusal = error
         }
         metrics.requestStarted()
-        return .reject(finish(refusal.response(requestID: request.requestID, path: request.path), request))
+        return .reject(finish(refusal.response(requestID: request.requestID, path: request.path), request, route: routeIndex))
     }
 
     /// A request the HTTP layer refused (a bad head, or a body over its cap, badly framed or too
     /// slow): rendered and decorated like every other answer, so a browser can read the 413.
     func failed(_ error: HTTPParseError, request: HTTPRequest?, requestID: String) -> HTTPResponse {
         metrics.requestStarted()
-        metrics.requestFinished()
-        var response = Problem(error.status, error.reason).response(requestID: requestID, path: request?.path ?? "-")
-        cors.decorate(&response, origin: request?.headers["origin"])
-        return response
+        return finish(Problem(error.status, error.reason).response(requestID: requestID, path: request?.path ?? "-"), request)
     }
 
     /// Runs a route inline, or on the work pool when it may block. A full or slow queue answers 503.
-    private func run(_ request: HTTPRequest, _ context: ResponseContext, blocking: Bool,
+    private func run(_ request: HTTPRequest, _ context: ResponseContext, blocking: Bool, route: Int,
                      _ work: @escaping @Sendable (HTTPRequest) throws(Problem) -> HTTPResponse) -> HandlerResult {
-        guard blocking else { return .respond(execute(request, work)) }
+        guard blocking else { return .respond(execute(request, route: route, work)) }
         let busy = Problem(503, "the server is busy; try again shortly", headers: [("Retry-After", "1")])
         let accepted = pool.submit({
-            context.complete(self.execute(request, work))
+            context.complete(self.execute(request, route: route, work))
         }, expired: {
-            context.complete(self.finish(busy.response(requestID: request.requestID, path: request.path), request))
+            context.complete(self.finish(busy.response(requestID: request.requestID, path: request.path), request, route: route))
         })
-        return accepted ? .deferred : .respond(finish(busy.response(requestID: request.requestID, path: request.path), request))
+        return accepted ? .deferred : .respond(finish(busy.response(requestID: request.requestID, path: request.path), request, route: route))
     }
 
-    private func execute(_ request: HTTPRequest, _ work: (HTTPRequest) throws(Problem) -> HTTPResponse) -> HTTPResponse {
+    private func execute(_ request: HTTPRequest, route: Int, _ work: (HTTPRequest) throws(Problem) -> HTTPResponse) -> HTTPResponse {
         do throws(Problem) {
-            return finish(try work(request), request)
+            return finish(try work(request), request, route: route)
         } catch {
             if error.status >= 500 { log.error("request \(request.requestID) \(request.method) \(request.path): \(error.detail)") }
-            return finish(error.response(requestID: request.requestID, path: request.path), request)
+            return finish(error.response(requestID: request.requestID, path: request.path), request, route: route)
         }
     }
 
-    private func finish(_ response: HTTPResponse, _ request: HTTPRequest) -> HTTPResponse {
+    /// Every answer passes here: counted, decorated with CORS headers, and labelled with its route
+    /// for the metrics (so the path is never scanned again).
+    private func finish(_ response: HTTPResponse, _ request: HTTPRequest?, route: Int = Route.unmatched) -> HTTPResponse {
         metrics.requestFinished()
         var response = response
-        cors.decorate(&response, origin: request.headers["origin"])
+        response.routeIndex = route
+        cors.decorate(&response, origin: request?.headers["origin"])
         return response
     }
 }

@@ -5,17 +5,16 @@ import JSON
 /// /books and /books/{id}, compatible with the original Flask + pymongo app: the same query
 /// names (skip, limit, sortasc, sortdesc) and body shapes ({"Inserted": {"id": ...}} and friends).
 struct BookRoutes: Sendable {
-    let store: BookStore
+    let store: InstrumentedStore
     let validator: BookValidator
     let maxPageSize: Int
-    let calls: StoreCalls
 
     // MARK: GET /books
 
     func list(_ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let parameters = try QueryString(request.query)
         let query = try parseListQuery(parameters)
-        let page = try calls.run(.listBooks) { () throws(StoreError) in try store.listBooks(query) }
+        let page = try store.listBooks(query)
         var body: [UInt8] = []
         body.reserveCapacity(page.items.reduce(2) { $0 + $1.count + 1 })
         body.append(UInt8(ascii: "["))
@@ -64,7 +63,7 @@ struct BookRoutes: Sendable {
     // MARK: /books/{id}
 
     func get(_ request: HTTPRequest, id: String) throws(Problem) -> HTTPResponse {
-        guard let json = try calls.run(.getBook, { () throws(StoreError) in try store.book(id: id) }) else { throw Problem(404, "no book with id \(id)") }
+        guard let json = try store.book(id: id) else { throw Problem(404, "no book with id \(id)") }
         let etag = ETag.of(json)
         if let condition = request.headers["if-none-match"], !ETag.noneMatch(condition, current: etag) {
             var notModified = HTTPResponse(status: 304)
@@ -84,7 +83,7 @@ struct BookRoutes: Sendable {
         case .success(let b): book = b
         case .failure(let errors): throw .validation(errors.list)
         }
-        try calls.run(.insertBook) { () throws(StoreError) in try store.insertBook(book) }
+        try store.insertBook(book)
         var response = Self.envelope(201, "Inserted", id)
         response.addHeader("Location", "/books/" + id)
         return response
@@ -99,7 +98,7 @@ struct BookRoutes: Sendable {
         }
         let ifMatch = request.headers["if-match"]
         let precondition: (([UInt8]) -> Bool)? = ifMatch.map { header in { ETag.matches(header, current: ETag.of($0)) } }
-        let outcome = try calls.run(.updateBook) { () throws(StoreError) in try store.updateBook(id: id, patch: patch, precondition: precondition) }
+        let outcome = try store.updateBook(id: id, patch: patch, precondition: precondition)
         switch outcome {
         case .notFound: throw Problem(404, "no book with id \(id)")
         case .preconditionFailed: throw Problem(412, "the book has changed since the ETag in If-Match was issued")
@@ -111,7 +110,7 @@ struct BookRoutes: Sendable {
     }
 
     func delete(_ request: HTTPRequest, id: String) throws(Problem) -> HTTPResponse {
-        guard try calls.run(.deleteBook, { () throws(StoreError) in try store.deleteBook(id: id) }) else { throw Problem(404, "no book with id \(id)") }
+        guard try store.deleteBook(id: id) else { throw Problem(404, "no book with id \(id)") }
         return Self.envelope(200, "Deleted", id)
     }
 

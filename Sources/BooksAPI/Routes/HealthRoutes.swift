@@ -7,8 +7,8 @@ enum HealthRoutes {
         HTTPResponse(status: 200, contentType: "application/json", body: Array("{\"status\":\"ok\"}".utf8))
     }
 
-    static func readyz(_ store: BookStore) throws(Problem) -> HTTPResponse {
-        do throws(StoreError) {
+    static func readyz(_ store: InstrumentedStore) throws(Problem) -> HTTPResponse {
+        do throws(Problem) {
             try store.checkReady()
         } catch {
             throw Problem(503, "the store is not ready", headers: [("Retry-After", "5")])

@@ -4,10 +4,9 @@ import JSON
 
 /// /cars, /lorries and /trucks (every ResourceKind), their allocations, and the availability search.
 struct InventoryRoutes: Sendable {
-    let store: InventoryStore
+    let store: InstrumentedStore
     let parser: AllocationParser
     let maxPageSize: Int
-    let calls: StoreCalls
     static let maxNameLength = 200
 
     // MARK: resources
@@ -15,7 +14,7 @@ struct InventoryRoutes: Sendable {
     func list(_ kind: ResourceKind, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let parameters = try QueryString(request.query)
         let query = try parseListQuery(parameters, kind: kind)
-        let page = try calls.run(.listResources) { () throws(StoreError) in try store.listResources(kind, query) }
+        let page = try store.listResources(kind, query)
         var response = Self.json(200, .array(page.items.map { .object($0.json) }))
         response.addHeader("X-Total-Count", String(page.total))
         PageLinks.bytes(path: "/" + kind.collection, parameters: parameters, skip: query.skip, limit: query.limit, total: page.total)
@@ -38,7 +37,7 @@ struct InventoryRoutes: Sendable {
         let body = try RequestBody.json(request, mediaTypes: ["application/json"])
         let name = try Self.name(from: body, required: true)!
         let resource = Resource(id: BookRoutes.newID(), name: name, kind: kind, createdAt: Self.nowMillis())
-        try calls.run(.createResource) { () throws(StoreError) in try store.createResource(resource) }
+        try store.createResource(resource)
         var response = Self.json(201, .object(resource.json))
         response.addHeader("Location", "/\(kind.collection)/\(resource.id)")
         return response
@@ -51,14 +50,14 @@ struct InventoryRoutes: Sendable {
     func rename(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let body = try RequestBody.json(request, mediaTypes: ["application/merge-patch+json", "application/json"])
         guard let name = try Self.name(from: body, required: false) else { return try get(kind, id: id) }
-        guard let renamed = try calls.run(.renameResource, { () throws(StoreError) in try store.renameResource(kind, id: id, name: name) }) else {
+        guard let renamed = try store.renameResource(kind, id: id, name: name) else {
             throw Problem(404, "no \(kind.type) with id \(id)")
         }
         return Self.json(200, .object(renamed.json))
     }
 
     func delete(_ kind: ResourceKind, id: String) throws(Problem) -> HTTPResponse {
-        guard try calls.run(.deleteResource, { () throws(StoreError) in try store.deleteResource(kind, id: id) }) else { throw Problem(404, "no \(kind.type) with id \(id)") }
+        guard try store.deleteResource(kind, id: id) else { throw Problem(404, "no \(kind.type) with id \(id)") }
         return BookRoutes.envelope(200, "Deleted", id)
     }
 
@@ -71,7 +70,7 @@ struct InventoryRoutes: Sendable {
         case .success(let a): allocation = a
         case .failure(let errors): throw .validation(errors.list)
         }
-        switch try calls.run(.allocate, { () throws(StoreError) in try store.allocate(kind, resourceID: id, allocation) }) {
+        switch try store.allocate(kind, resourceID: id, allocation) {
         case .resourceNotFound:
             throw Problem(404, "no \(kind.type) with id \(id)")
         case .conflict(let conflicts):
@@ -108,7 +107,7 @@ struct InventoryRoutes: Sendable {
     }
 
     func deleteAllocation(_ kind: ResourceKind, id: String, allocationID: String) throws(Problem) -> HTTPResponse {
-        switch try calls.run(.deleteAllocation, { () throws(StoreError) in try store.deleteAllocation(kind, resourceID: id, allocationID: allocationID) }) {
+        switch try store.deleteAllocation(kind, resourceID: id, allocationID: allocationID) {
         case nil: throw Problem(404, "no \(kind.type) with id \(id)")
         case false?: throw Problem(404, "no allocation \(allocationID) on \(kind.type) \(id)")
         case true?: return BookRoutes.envelope(200, "Deleted", allocationID)
@@ -118,7 +117,7 @@ struct InventoryRoutes: Sendable {
     // MARK: helpers
 
     private func existing(_ kind: ResourceKind, _ id: String) throws(Problem) -> Resource {
-        guard let resource = try calls.run(.getResource, { () throws(StoreError) in try store.resource(kind, id: id) }) else { throw Problem(404, "no \(kind.type) with id \(id)") }
+        guard let resource = try store.resource(kind, id: id) else { throw Problem(404, "no \(kind.type) with id \(id)") }
         return resource
     }
 

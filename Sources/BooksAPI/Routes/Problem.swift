@@ -27,9 +27,10 @@ struct Problem: Error {
     }
 
     /// Store failures mapped to statuses: the store names what happened, this decides what HTTP says.
-    static func from(_ error: StoreError) -> Problem {
+    /// `duplicateOf` names what the id belongs to ("a book", "a car").
+    static func from(_ error: StoreError, duplicateOf what: String) -> Problem {
         switch error {
-        case .duplicateID(let id): return Problem(409, "a book with id \(id) already exists")
+        case .duplicateID(let id): return Problem(409, "\(what) with id \(id) already exists")
         case .documentTooLarge(let limit): return .validation([FieldError("(document)", "is larger than \(limit) bytes as JSON")])
         case .storageFull: return Problem(507, "the store is out of space; the write was not applied", headers: [("Retry-After", "30")])
         case .unavailable: return Problem(503, "the store is unavailable; try again shortly", headers: [("Retry-After", "5")])
