@@ -27,7 +27,7 @@ func feedConnection(_ data: UnsafePointer<UInt8>, _ size: Int, limits: HTTPLimit
     let raw = UnsafeRawBufferPointer(bytes)
     for range in [0..<cut, cut..<size] {
         connection.received(UnsafeRawBufferPointer(rebasing: raw[range]), now: loop.now)
-        connection.process(handler: handler, context: { _ in .detached }, env: loop)
+        _ = connection.process(handler: handler, context: { _ in .detached }, env: loop)
     }
-    _ = connection.timedOut(env: loop)
+    _ = connection.timedOut(now: .max, handler: handler, env: loop)
 }

@@ -1,17 +1,47 @@
-/// One client connection's HTTP state, without any socket code: bytes go in with `received`,
-/// responses come out in `output`. The event loop moves bytes; this decides what they mean.
+/// One client connection as a state machine, without any socket code. The event loop reports
+/// what happened (bytes arrived, the peer closed, bytes were written, a deadline passed, the server
+/// is stopping) and carries out the `Action` each event returns; everything about what the bytes
+/// mean, when to answer, linger or close, lives here (the shape of Hummingbird's
+/// HTTPConnectionStateHandler and SwiftNIO's state machines). Requests are read in
+/// Connection+Requests.swift.
 final class Connection {
-    enum Phase {
-        case head
-        case body(HTTPRequest, BodyState)
+    /// Where the connection is in its life. Each case carries the data that phase needs, and the
+    /// deadline of each phase follows from it (see `deadline`).
+    enum State {
+        /// Waiting for a request's first byte: a new connection, or between keep-alive requests.
+        case idle(since: UInt64)
+        /// Part of a head has arrived; `bytes` count towards the slow-client rate.
+        case head(started: UInt64, bytes: Int)
+        /// A head with a body was admitted; the body is arriving.
+        case body(HTTPRequest, BodyState, started: UInt64, bytes: Int)
+        /// The handler has the request; nothing more is read until it answers.
         case handling(InFlight)
+        /// The last response is queued; once it is written the connection lingers or closes.
         case closing
+        /// Our side is shut for writing; input is read and discarded until `until`, so unread
+        /// request bytes do not turn the close into a reset that destroys the response (RFC 9112 §9.6).
+        case lingering(until: UInt64)
+        /// Finished: the loop closes the socket.
+        case closed
     }
 
     enum BodyState {
         case length(remaining: Int)
         case chunked(ChunkedDecoder)
     }
+
+    /// What the loop does after an event.
+    enum Action: Equatable {
+        case none
+        /// Output is pending: write it.
+        case write
+        /// Shut the socket for writing and keep reading (the connection lingers).
+        case shutdownWrite
+        case close
+    }
+
+    /// Why the connection will end after its current request, if it will.
+    enum Ending { case no, serverStopping, peerClosed }
 
     /// What the connection remembers about the request its handler is working on.
     struct InFlight {
@@ -22,58 +52,81 @@ final class Connection {
         var startNanos: UInt64
     }
 
+    static let lingerTime: UInt64 = 2_000_000_000
+    /// Past this much unwritten output, no further pipelined request is read or answered.
+    static let outputHighWater = 256 * 1024
+
     let fd: Int32
     let limits: HTTPLimits
-    private(set) var phase = Phase.head
-    private(set) var input: [UInt8] = []
-    private var readIndex = 0
-    private var scanner = HeadScanner(start: 0)
-    private var body: [UInt8] = []
+    // Changed only by Connection.swift and Connection+Requests.swift; the loop only reads them.
+    var state: State
+    private(set) var ending = Ending.no
+    var input: [UInt8] = []
+    var readIndex = 0
+    var scanner = HeadScanner(start: 0)
+    var body: [UInt8] = []
     /// The largest body the current request may have: the handler's cap within MAX_BODY_BYTES.
-    private var bodyLimit = 0
-    private(set) var output: [UInt8] = []
-    var outputIndex = 0
-    /// Monotonic deadline for the current phase (idle, header, body); `.max` while a handler runs.
-    private(set) var deadline: UInt64
-    private(set) var deadlineKind = DeadlineKind.idle
-    private(set) var requestsServed = 0
-    /// Set when the server is shutting down or the client half-closed: finish the current request, then close.
-    var draining = false
-    var peerClosed = false
-    /// After the last response: our side is shut for writing and we discard input until this deadline.
-    var lingering = false
-    var lingerDeadline: UInt64 = .max
-    /// Set while output waits on a client that does not read.
-    var writeDeadline: UInt64 = .max
-    /// The epoll interest currently registered, so the loop only calls epoll_ctl on a change.
-    var registeredEvents: UInt32 = 0
+    var bodyLimit = 0
+    var output: [UInt8] = []
+    private(set) var outputIndex = 0
+    /// Armed while output waits on a client that does not read.
+    private(set) var writeDeadline: UInt64 = .max
+    var requestsServed = 0
     /// The client's address while it counts towards MAX_CONNECTIONS_PER_CLIENT.
     var peer: PeerAddress?
-    /// When the current head (from its first byte) or body began, and the bytes received since:
-    /// the average rate that tells a slow client from a busy one.
-    private var phaseStart: UInt64 = 0
-    private var phaseBytes = 0
-
-    enum DeadlineKind { case idle, header, body, none }
 
     init(fd: Int32, limits: HTTPLimits, now: UInt64) {
         self.fd = fd
         self.limits = limits
-        deadline = now + limits.idleTimeout.nanoseconds
+        state = .idle(since: now)
     }
 
+    // MARK: what the loop reads
+
     var pendingOutput: Int { output.count - outputIndex }
-    var hasBufferedInput: Bool { readIndex < input.count }
-    var isClosing: Bool { if case .closing = phase { return true } else { return false } }
-    var isHandling: Bool { if case .handling = phase { return true } else { return false } }
-    /// No partial request buffered, no handler running, nothing to write: safe to close on shutdown.
-    var isIdle: Bool {
-        if case .head = phase { return readIndex == input.count && pendingOutput == 0 }
-        return false
+
+    /// The unwritten output, for send(2).
+    func withPendingOutput<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
+        output.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[outputIndex...])) }
     }
-    /// Idle since its last request (or since it connected) and not closing: may give its place
-    /// to a waiting client at the connection limit. Its idle deadline orders the last activity.
-    var isReusable: Bool { isIdle && deadlineKind == .idle && !draining && !lingering }
+
+    /// The epoll interest: read while a request may arrive (and the client reads our answers) or
+    /// while lingering; write while output is pending.
+    var interest: (read: Bool, write: Bool) {
+        let read: Bool
+        switch state {
+        case .idle, .head, .body: read = ending != .peerClosed && pendingOutput < Self.outputHighWater
+        case .lingering: read = true
+        case .handling, .closing, .closed: read = false
+        }
+        return (read, pendingOutput > 0)
+    }
+
+    /// The earliest instant at which `timedOut` has something to do. While an answer is being
+    /// written only the write timeout applies: a client reading a large answer slowly but
+    /// steadily is neither idle nor late with its next request.
+    var deadline: UInt64 {
+        if pendingOutput > 0 { return writeDeadline }
+        let phase: UInt64
+        switch state {
+        case .idle(let since): phase = since &+ limits.idleTimeout.nanoseconds
+        case .head(let started, _): phase = started &+ limits.headerTimeout.nanoseconds
+        case .body(_, _, let started, _): phase = started &+ limits.bodyTimeout.nanoseconds
+        case .lingering(let until): phase = until
+        case .handling, .closing, .closed: phase = .max
+        }
+        return min(phase, writeDeadline)
+    }
+
+    var isHandling: Bool { if case .handling = state { return true } else { return false } }
+    var isClosing: Bool {
+        switch state {
+        case .closing, .lingering, .closed: return true
+        default: return false
+        }
+    }
+    /// Nothing half-received, no handler running, nothing to write.
+    var isIdle: Bool { if case .idle = state { return pendingOutput == 0 } else { return false } }
 
     /// Whether, and in which order, this connection may give its place to a waiting client at the
     /// connection limit: lingering ones first (fully answered, only discarding what the client
@@ -82,212 +135,135 @@ final class Connection {
     /// under `minReceiveRate` bytes a second; slowloris heads and bodies that never come are that,
     /// a real upload is not. Never one whose request is being handled or answered.
     func displacementOrder(now: UInt64) -> (rank: Int, since: UInt64)? {
-        if lingering { return (0, lingerDeadline) }
-        if isReusable { return (1, deadline) }
-        guard !draining, pendingOutput == 0 else { return nil }
-        switch phase {
-        case .head where deadlineKind == .header: break
-        case .body: break
-        default: return nil
+        let started: UInt64, bytes: Int
+        switch state {
+        case .lingering(let until): return (0, until)
+        case .idle(let since): return ending == .no && pendingOutput == 0 ? (1, since) : nil
+        case .head(let s, let b): (started, bytes) = (s, b)
+        case .body(_, _, let s, let b): (started, bytes) = (s, b)
+        case .handling, .closing, .closed: return nil
         }
-        let elapsed = now &- phaseStart
-        guard now > phaseStart, elapsed >= limits.slowGrace.nanoseconds,
-              Double(phaseBytes) * 1e9 < Double(limits.minReceiveRate) * Double(elapsed) else { return nil }
-        return (2, phaseStart)
-    }
-    /// Stop reading while a handler runs or while the client is not reading our answers.
-    var wantsRead: Bool {
-        switch phase {
-        case .head, .body: return pendingOutput < 256 * 1024
-        case .handling, .closing: return false
-        }
+        guard ending == .no, pendingOutput == 0, now > started else { return nil }
+        let elapsed = now - started
+        guard elapsed >= limits.slowGrace.nanoseconds, Double(bytes) * 1e9 < Double(limits.minReceiveRate) * Double(elapsed) else { return nil }
+        return (2, started)
     }
 
+    // MARK: events
+
+    /// Bytes arrived. They are only buffered here; `process` reads requests from them.
     func received(_ bytes: UnsafeRawBufferPointer, now: UInt64) {
-        if readIndex == input.count, case .head = phase, !scanner.hasStarted {
-            deadline = now + limits.headerTimeout.nanoseconds  // the first byte of a head starts its clock
-            deadlineKind = .header
-            phaseStart = now
-            phaseBytes = 0
+        switch state {
+        case .lingering, .closed:
+            return  // discarded: we are closing
+        case .idle:
+            state = .head(started: now, bytes: bytes.count)  // the first byte of a head starts its clock
+        case .head(let started, let count):
+            state = .head(started: started, bytes: count + bytes.count)
+        case .body(let request, let body, let started, let count):
+            state = .body(request, body, started: started, bytes: count + bytes.count)
+        case .handling, .closing:
+            break
         }
-        phaseBytes += bytes.count
         input.append(contentsOf: bytes)
     }
 
-    /// Parses and dispatches as many complete requests as the buffer holds (pipelining), in order.
-    func process(handler: HTTPHandler, context: (Connection) -> ResponseContext, env: LoopEnvironment) {
-        loop: while true {
-            switch phase {
-            case .handling, .closing:
-                break loop
-            case .head:
-                guard readIndex < input.count, pendingOutput < 256 * 1024 else { break loop }
-                let scan = input.withUnsafeBufferPointer { scanner.scan($0, limits: limits) }
-                switch scan {
-                case .needMore:
-                    break loop
-                case .failed(let error):
-                    fail(error, handler: handler, env: env)
-                case .complete(let start, let end):
-                    let parsed = input.withUnsafeBufferPointer { HeadParser.parse(UnsafeBufferPointer(rebasing: $0[start..<end]), limits: limits) }
-                    readIndex = end
-                    switch parsed {
-                    case .failure(let error):
-                        fail(error, handler: handler, env: env)
-                    case .success(let head):
-                        let request = makeRequest(head, env: env)
-                        // A request without a body goes straight to its handler: no body phase, no body timeout.
-                        if head.framing == .none { dispatch(request, handler: handler, context: context, env: env) }
-                        else { admitBody(head, request, handler: handler, env: env) }
-                    }
-                }
-            case .body(let head, var state):
-                guard readIndex < input.count else { break loop }
-                switch state {
-                case .length(let remaining):
-                    let take = min(remaining, input.count - readIndex)
-                    body.append(contentsOf: input[readIndex..<readIndex + take])
-                    readIndex += take
-                    if take == remaining { dispatch(head, handler: handler, context: context, env: env) }
-                    else { phase = .body(head, .length(remaining: remaining - take)) }
-                case .chunked(var decoder):
-                    var position = readIndex
-                    let result = input.withUnsafeBufferPointer { decoder.decode($0, position: &position, body: &body, maxBody: bodyLimit, limits: limits) }
-                    readIndex = position
-                    switch result {
-                    case .needMore:
-                        state = .chunked(decoder)
-                        phase = .body(head, state)
-                        break loop  // a partial line may remain buffered: wait for more bytes
-                    case .done:
-                        dispatch(head, handler: handler, context: context, env: env)
-                    case .failed(let error):
-                        fail(error, request: head, handler: handler, env: env)
-                    }
-                }
-            }
-        }
-        compactInput()
+    /// The client half-closed (read returned 0): answer what it sent, then close (RFC 9112 §9.6).
+    func readEOF(now: UInt64) -> Action {
+        if case .lingering = state { return finished() }
+        ending = .peerClosed
+        return next(now: now)
     }
 
-    /// Asks the handler about the body before reading any of it: a refusal (401, 404, ...) is
-    /// answered at once and the connection closes, so an unwanted body is never buffered.
-    private func admitBody(_ head: RequestHead, _ request: HTTPRequest, handler: HTTPHandler, env: LoopEnvironment) {
-        switch handler.admit(request) {
-        case .reject(var response):
-            response.closeConnection = true
-            requestsServed += 1
-            phase = .handling(InFlight(method: request.method, path: request.path, keepAlive: false,
-                                       requestID: request.requestID, startNanos: monotonicNanos()))
-            finish(response, env: env)
-        case .proceed(let cap):
-            bodyLimit = min(cap, limits.maxBodyBytes)
-            if case .length(let n) = head.framing, n > bodyLimit {
-                fail(HTTPParseError(413, "body larger than \(bodyLimit) bytes"), request: request, handler: handler, env: env)
-                return
-            }
-            startBody(head, request, env: env)
-        }
-    }
-
-    private func startBody(_ head: RequestHead, _ request: HTTPRequest, env: LoopEnvironment) {
-        body = []
-        switch head.framing {
-        case .none:
-            phase = .body(request, .length(remaining: 0))
-        case .length(let n):
-            // Grow as bytes arrive: a declared length is only a claim, and reserving it up front
-            // would let a thousand heads that never send a body hold a gigabyte.
-            body.reserveCapacity(min(n, 64 * 1024))
-            phase = .body(request, .length(remaining: n))
-        case .chunked:
-            phase = .body(request, .chunked(ChunkedDecoder()))
-        }
-        // RFC 9110 §10.1.1: tell a waiting client to send the body, unless it already has.
-        if head.expectContinue, readIndex == input.count {
-            ResponseEncoder.append("HTTP/1.1 100 Continue\r\n\r\n", to: &output)
-        }
-        deadline = env.now + limits.bodyTimeout.nanoseconds
-        deadlineKind = .body
-        phaseStart = env.now
-        phaseBytes = input.count - readIndex
-    }
-
-    private func makeRequest(_ head: RequestHead, env: LoopEnvironment) -> HTTPRequest {
-        let requestID = head.headers["x-request-id"].flatMap(Self.safeRequestID) ?? env.nextRequestID()
-        return HTTPRequest(method: head.method, path: head.path, query: head.query, version: head.version,
-                           headers: head.headers, body: [], requestID: requestID, keepAlive: head.keepAlive)
-    }
-
-    private func dispatch(_ request: HTTPRequest, handler: HTTPHandler, context: (Connection) -> ResponseContext, env: LoopEnvironment) {
-        var request = request
-        if !body.isEmpty { swap(&request.body, &body) }
-        requestsServed += 1
-        phase = .handling(InFlight(method: request.method, path: request.path, keepAlive: request.keepAlive && !draining,
-                                   requestID: request.requestID, startNanos: monotonicNanos()))
-        deadline = .max
-        deadlineKind = .none
-        switch handler.handle(request, context: context(self)) {
-        case .respond(let response): finish(response, env: env)
-        case .deferred: break
-        }
-    }
-
-    /// Writes the handler's response for the in-flight request and moves to the next one.
-    func finish(_ response: HTTPResponse, env: LoopEnvironment) {
-        guard case .handling(let inFlight) = phase else { return }
-        let keepAlive = inFlight.keepAlive && !response.closeConnection && !draining
-        let before = output.count
-        ResponseEncoder.encode(response, date: env.date, headOnly: inFlight.method == .head, keepAlive: keepAlive, into: &output)
-        env.log(inFlight.method, inFlight.path, response.status, output.count - before, inFlight.startNanos, inFlight.requestID, route: response.routeIndex)
-        if keepAlive {
-            phase = .head
-            scanner = HeadScanner(start: readIndex)
-            if readIndex < input.count {
-                deadline = env.now + limits.headerTimeout.nanoseconds
-                deadlineKind = .header
-                phaseStart = env.now
-                phaseBytes = input.count - readIndex
-            } else {
-                deadline = env.now + limits.idleTimeout.nanoseconds
-                deadlineKind = .idle
-            }
-        } else {
-            phase = .closing
-        }
-    }
-
-    /// Answers a framing error with 400-class problem+json, rendered by the handler, and closes
-    /// (RFC 9112 §11.2: no reuse after bad framing).
-    func fail(_ error: HTTPParseError, request: HTTPRequest? = nil, handler: HTTPHandler?, env: LoopEnvironment) {
-        let requestID = request?.requestID ?? env.nextRequestID()
-        var response = handler?.failed(error, request: request, requestID: requestID) ?? HTTPResponse.problem(error)
-        response.closeConnection = true
-        phase = .handling(InFlight(method: request?.method ?? .get, path: request?.path ?? "-", keepAlive: false,
-                                   requestID: requestID, startNanos: env.now))
-        finish(response, env: env)
-    }
-
-    /// Called by the loop when a deadline passes. Returns true if the connection should close now.
-    func timedOut(env: LoopEnvironment, handler: HTTPHandler? = nil) -> Bool {
-        switch deadlineKind {
-        case .idle, .none:
-            return true
-        case .header, .body:
-            // RFC 9110 §15.5.9: 408 tells the client the server gave up waiting.
-            let error = HTTPParseError(408, deadlineKind == .header ? "request head not received in time" : "request body not received in time")
-            if case .body(let request, _) = phase { fail(error, request: request, handler: handler, env: env) } else { fail(error, handler: handler, env: env) }
-            return false
-        }
-    }
-
-    func consumedOutput(_ count: Int) {
+    /// `count` bytes of output went to the socket.
+    func wrote(_ count: Int) {
         outputIndex += count
+        writeDeadline = .max  // progress: the client reads
         if outputIndex == output.count {
             output.removeAll(keepingCapacity: output.capacity <= 64 * 1024)
             outputIndex = 0
         }
     }
+
+    /// The socket took no more: the client has `writeTimeout` to read some.
+    func writeWouldBlock(now: UInt64) {
+        if writeDeadline == .max { writeDeadline = now &+ limits.writeTimeout.nanoseconds }
+    }
+
+    /// Everything pending was written: requests that waited on the output may proceed.
+    func flushed(handler: HTTPHandler, context: (Connection) -> ResponseContext, env: LoopEnvironment) -> Action {
+        if case .idle = state { state = .idle(since: env.now) }  // idle from the moment its answer is out
+        if interest.read, readIndex < input.count { return process(handler: handler, context: context, env: env) }
+        return next(now: env.now)
+    }
+
+    /// A deadline may have passed (the loop sweeps four times a second).
+    func timedOut(now: UInt64, handler: HTTPHandler? = nil, env: LoopEnvironment) -> Action {
+        guard now >= deadline else { return .none }
+        if now >= writeDeadline { return finished() }  // a client that stopped reading our answer
+        switch state {
+        case .idle, .lingering:
+            return finished()
+        case .head:
+            // RFC 9110 §15.5.9: 408 tells the client the server gave up waiting.
+            fail(HTTPParseError(408, "request head not received in time"), handler: handler, env: env)
+        case .body(let request, _, _, _):
+            fail(HTTPParseError(408, "request body not received in time"), request: request, handler: handler, env: env)
+        case .handling, .closing, .closed:
+            break
+        }
+        return next(now: now)
+    }
+
+    /// The server is stopping: finish the current request, then close; an idle connection closes now.
+    func shutdown(now: UInt64) -> Action {
+        if ending == .no { ending = .serverStopping }
+        return next(now: now)
+    }
+
+    /// Refused before any request (over MAX_CONNECTIONS_PER_CLIENT): answered at once, then the
+    /// connection lingers and closes.
+    func refuse(_ error: HTTPParseError, handler: HTTPHandler?, env: LoopEnvironment) -> Action {
+        fail(error, handler: handler, env: env)
+        return next(now: env.now)
+    }
+
+    /// A deferred handler's response, on the loop's thread. Stale answers (the connection moved
+    /// on or the client left) are dropped.
+    func deliver(_ response: HTTPResponse, serial: Int, handler: HTTPHandler, context: (Connection) -> ResponseContext, env: LoopEnvironment) -> Action {
+        guard requestsServed == serial, isHandling else { return .none }
+        finish(response, env: env)
+        return process(handler: handler, context: context, env: env)
+    }
+
+    // MARK: transitions
+
+    /// What the loop must do now that nothing else is happening.
+    func next(now: UInt64) -> Action {
+        if case .closed = state { return .close }
+        if pendingOutput > 0 { return .write }
+        switch state {
+        case .closing:
+            if ending == .peerClosed { return finished() }  // nothing more can arrive: no need to linger
+            state = .lingering(until: now &+ Self.lingerTime)
+            return .shutdownWrite
+        case .idle where ending != .no:
+            return finished()
+        case .head, .body:
+            // The peer is gone: a half-received request can never complete.
+            return ending == .peerClosed ? finished() : .none
+        default:
+            return .none
+        }
+    }
+
+    private func finished() -> Action {
+        state = .closed
+        return .close
+    }
+
+    /// The connection will not be reused after the current response.
+    var endsAfterCurrent: Bool { ending != .no }
 
     /// Gives memory back while idle, so that thousands of idle keep-alive connections stay cheap.
     func releaseBuffers() {
@@ -298,25 +274,6 @@ final class Connection {
         outputIndex = 0
         scanner = HeadScanner(start: 0)
     }
-
-    private func compactInput() {
-        if readIndex == input.count {
-            input.removeAll(keepingCapacity: input.capacity <= 64 * 1024)
-            scanner.shift(by: readIndex)
-            readIndex = 0
-        } else if readIndex > 16 * 1024 {
-            input.removeFirst(readIndex)
-            scanner.shift(by: readIndex)
-            readIndex = 0
-        }
-    }
-
-    private static func safeRequestID(_ value: String) -> String? {
-        guard (1...64).contains(value.utf8.count),
-              value.utf8.allSatisfy({ isTokenChar($0) && $0 != UInt8(ascii: "%") }) else { return nil }
-        return value
-    }
-
 }
 
 /// What a connection needs from its loop: the time, the Date header, request ids and the access log.

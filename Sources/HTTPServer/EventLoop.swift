@@ -12,6 +12,8 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
     private let shared: ServerShared
     var sharedState: ServerShared { shared }
     private var connections: [Connection?] = []
+    /// The epoll interest registered per descriptor, so epoll_ctl is called only on a change.
+    private var registeredEvents: [UInt32] = []
     private var connectionCount = 0
     private let inbox = Mutex<[@Sendable () -> Void]>([])
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
@@ -102,34 +104,56 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
             let perClient = shared.limits.maxConnectionsPerClient
             let peer = perClient > 0 ? PeerAddress(peerOf: fd) : nil
             if let peer, !shared.clientCounts.admit(peer, limit: perClient) {
-                if displaced != nil { displacementNext -= 1 }  // nobody new after all
-                refuse(fd)
+                shared.refusedConnections.add(1, ordering: .relaxed)
+                if displaced != nil {
+                    // At the limit no place is taken for a refusal: one write, then close.
+                    displacementNext -= 1
+                    refuse(fd)
+                } else if let connection = adopt(fd, peer: nil) {
+                    // The 503 is answered at once, then the connection lingers, so the client reads
+                    // it instead of a reset; a lingering connection is the first to give way.
+                    let error = HTTPParseError(503, "too many connections from this address (at most \(perClient)); close one and retry", retryAfter: 1)
+                    carryOut(connection.refuse(error, handler: shared.handler, env: self), connection)
+                }
                 continue
             }
             if let displaced {
                 closeConnection(displaced)
                 shared.displacedConnections.add(1, ordering: .relaxed)
             }
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))  // fails harmlessly on unix sockets
-            shared.openConnections.add(1, ordering: .relaxed)
-            let connection = Connection(fd: fd, limits: shared.limits, now: now)
-            connection.peer = peer
-            if Int(fd) >= connections.count { connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64)) }
-            connections[Int(fd)] = connection
-            connectionCount += 1
-            connection.registeredEvents = EPOLLIN.rawValue
-            // A connection epoll cannot watch would never be served or timed out: close it now.
-            if (try? register(fd, events: EPOLLIN.rawValue, op: EPOLL_CTL_ADD)) == nil { closeConnection(connection) }
+            adopt(fd, peer: peer)
         }
     }
 
-    /// A client over MAX_CONNECTIONS_PER_CLIENT gets the one prepared 503 and is closed at once:
-    /// it never takes a slot, a buffer or a place in epoll.
+    /// Watches a new connection; nil (and closed) if epoll cannot.
+    @discardableResult
+    private func adopt(_ fd: Int32, peer: PeerAddress?) -> Connection? {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))  // fails harmlessly on unix sockets
+        shared.openConnections.add(1, ordering: .relaxed)
+        let connection = Connection(fd: fd, limits: shared.limits, now: now)
+        connection.peer = peer
+        if Int(fd) >= connections.count {
+            let grow = Int(fd) + 1 - connections.count + 64
+            connections.append(contentsOf: repeatElement(nil, count: grow))
+            registeredEvents.append(contentsOf: repeatElement(0, count: grow))
+        }
+        connections[Int(fd)] = connection
+        connectionCount += 1
+        registeredEvents[Int(fd)] = EPOLLIN.rawValue
+        // A connection epoll cannot watch would never be served or timed out: close it now.
+        if (try? register(fd, events: EPOLLIN.rawValue, op: EPOLL_CTL_ADD)) == nil {
+            closeConnection(connection)
+            return nil
+        }
+        return connection
+    }
+
+    /// At MAX_CONNECTIONS, a client over MAX_CONNECTIONS_PER_CLIENT gets the one prepared 503 and
+    /// is closed at once: it takes no slot, no buffer and no place in epoll.
     private func refuse(_ fd: Int32) {
         _ = shared.perClientRefusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
         close(fd)
-        shared.refusedConnections.add(1, ordering: .relaxed)
     }
 
     /// The idle connection (see `acceptConnections`) whose last activity is oldest. Candidates
@@ -175,7 +199,7 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
         }
     }
 
-    // MARK: connection I/O
+    // MARK: connection I/O: report events to the connection, carry out the action it returns
 
     private func handleEvent(fd: Int32, flags: UInt32) {
         guard Int(fd) < connections.count, let connection = connections[Int(fd)] else { return }
@@ -185,103 +209,79 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
         }
         if flags & EPOLLIN.rawValue != 0 {
             readAvailable(connection)
-            guard connections[Int(fd)] === connection else { return }
+        } else if flags & EPOLLOUT.rawValue != 0 {
+            flush(connection)
         }
-        flush(connection)
     }
 
     private func readAvailable(_ connection: Connection) {
-        var total = 0
+        var total = 0, endOfFile = false
         while total < 256 * 1024 {
             let n = scratch.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
             if n > 0 {
                 total += n
-                if connection.lingering { continue }  // discarding what a closing client still sends
                 scratch.withUnsafeBytes { connection.received(UnsafeRawBufferPointer(rebasing: $0[0..<n]), now: now) }
                 if n < scratch.count { break }
                 continue
             }
-            if n == 0 {
-                // The client half-closed: answer what it sent, then close (RFC 9112 §9.6).
-                if connection.lingering { closeConnection(connection); return }
-                connection.draining = true
-                connection.peerClosed = true
-                break
-            }
+            if n == 0 { endOfFile = true; break }
             if errno == EINTR { continue }
             if errno == EAGAIN || errno == EWOULDBLOCK { break }
             closeConnection(connection)
             return
         }
-        if connection.lingering { return }
-        process(connection)
-        if connection.peerClosed, !connection.isHandling, connection.pendingOutput == 0 {
-            closeConnection(connection)
-        }
+        var action = connection.process(handler: shared.handler, context: context, env: self)
+        if endOfFile, action != .close { action = connection.readEOF(now: now) }
+        carryOut(action, connection)
     }
 
-    private func process(_ connection: Connection) {
-        connection.process(handler: shared.handler, context: { ResponseContext(loop: self, connection: $0, serial: $0.requestsServed) }, env: self)
+    private func context(_ connection: Connection) -> ResponseContext {
+        ResponseContext(loop: self, connection: connection, serial: connection.requestsServed)
     }
 
     /// Called on this loop's thread with a deferred handler's response.
     func deliver(_ response: HTTPResponse, to connection: Connection, serial: Int) {
-        guard Int(connection.fd) < connections.count, connections[Int(connection.fd)] === connection,
-              connection.requestsServed == serial, connection.isHandling else { return }
-        connection.finish(response, env: self)
-        process(connection)
-        flush(connection)
+        guard Int(connection.fd) < connections.count, connections[Int(connection.fd)] === connection else { return }
+        carryOut(connection.deliver(response, serial: serial, handler: shared.handler, context: context, env: self), connection)
     }
 
-    private func flush(_ connection: Connection) {
-        while connection.pendingOutput > 0 {
-            let n = connection.output.withUnsafeBytes { raw in
-                send(connection.fd, raw.baseAddress! + connection.outputIndex, connection.pendingOutput, Int32(MSG_NOSIGNAL))
-            }
-            if n > 0 {
-                connection.consumedOutput(n)
-                connection.writeDeadline = .max
-                continue
-            }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if connection.writeDeadline == .max { connection.writeDeadline = now + shared.limits.writeTimeout.nanoseconds }
-                break
-            }
-            closeConnection(connection)
-            return
+    private func carryOut(_ action: Connection.Action, _ connection: Connection) {
+        switch action {
+        case .none: updateInterest(connection)
+        case .write: flush(connection)
+        case .shutdownWrite:
+            shutdown(connection.fd, Int32(SHUT_WR))
+            updateInterest(connection)
+        case .close: closeConnection(connection)
         }
-        if connection.pendingOutput == 0 {
-            if connection.isClosing || (connection.peerClosed && !connection.isHandling) {
-                beginLingeringClose(connection)
+    }
+
+    /// Writes until the output is gone or the socket is full; pipelined requests that waited on
+    /// the output then proceed, and their answers are written in the same pass.
+    private func flush(_ connection: Connection) {
+        while true {
+            while connection.pendingOutput > 0 {
+                let n = connection.withPendingOutput { send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if n > 0 { connection.wrote(n); continue }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    connection.writeWouldBlock(now: now)
+                    updateInterest(connection)
+                    return
+                }
+                closeConnection(connection)
                 return
             }
-            // Requests that arrived while we were writing may now proceed.
-            if connection.wantsRead, connection.hasBufferedInput {
-                process(connection)
-                if connection.pendingOutput > 0 { flush(connection); return }
-            }
+            let action = connection.flushed(handler: shared.handler, context: context, env: self)
+            guard action == .write else { return carryOut(action, connection) }
         }
-        updateInterest(connection)
-    }
-
-    /// Close our side for writing, then read and discard for a moment, so that unread request bytes
-    /// do not turn the close into a reset that destroys the response in flight (RFC 9112 §9.6).
-    private func beginLingeringClose(_ connection: Connection) {
-        if connection.peerClosed { closeConnection(connection); return }
-        guard !connection.lingering else { return }
-        connection.lingering = true
-        shutdown(connection.fd, Int32(SHUT_WR))
-        connection.lingerDeadline = now + 2_000_000_000
-        updateInterest(connection)
     }
 
     private func updateInterest(_ connection: Connection) {
-        var events: UInt32 = 0
-        if connection.wantsRead || connection.lingering { events |= EPOLLIN.rawValue }
-        if connection.pendingOutput > 0 { events |= EPOLLOUT.rawValue }
-        guard events != connection.registeredEvents else { return }
-        connection.registeredEvents = events
+        let wanted = connection.interest
+        let events = (wanted.read ? EPOLLIN.rawValue : 0) | (wanted.write ? EPOLLOUT.rawValue : 0)
+        guard events != registeredEvents[Int(connection.fd)] else { return }
+        registeredEvents[Int(connection.fd)] = events
         if (try? register(connection.fd, events: events, op: EPOLL_CTL_MOD)) == nil { closeConnection(connection) }
     }
 
@@ -316,17 +316,9 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
         dateCache.refresh()
         var reusable = false
         for case let connection? in connections {
-            if connection.lingering {
-                if now >= connection.lingerDeadline { closeConnection(connection) }
-                continue
-            }
-            if now >= connection.writeDeadline || (shuttingDown && connection.isIdle) {
-                closeConnection(connection)
-                continue
-            }
             if now >= connection.deadline {
-                if connection.timedOut(env: self, handler: shared.handler) { closeConnection(connection) } else { flush(connection) }
-                continue
+                carryOut(connection.timedOut(now: now, handler: shared.handler, env: self), connection)
+                if connections[Int(connection.fd)] !== connection { continue }
             }
             if connection.isIdle { connection.releaseBuffers() }
             reusable = reusable || connection.displacementOrder(now: now) != nil
@@ -345,10 +337,7 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
         // Only the first listener is this loop's own; a unix socket is shared and closed by the server.
         if closeListeners, let own = listeners.first { close(own) }
         listeners = []
-        for case let connection? in connections {
-            connection.draining = true
-            if connection.isIdle { closeConnection(connection) }
-        }
+        for case let connection? in connections { carryOut(connection.shutdown(now: now), connection) }
         lastSweep = 0
     }
 

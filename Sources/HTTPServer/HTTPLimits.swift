@@ -24,8 +24,11 @@ public struct HTTPLimits: Sendable {
 public struct HTTPParseError: Error, Equatable, Sendable {
     public var status: Int
     public var reason: String
-    public init(_ status: Int, _ reason: String) {
+    /// Seconds for a Retry-After header (RFC 9110 §10.2.3), for refusals that pass.
+    public var retryAfter: Int?
+    public init(_ status: Int, _ reason: String, retryAfter: Int? = nil) {
         self.status = status
         self.reason = reason
+        self.retryAfter = retryAfter
     }
 }

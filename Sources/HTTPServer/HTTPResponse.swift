@@ -75,7 +75,9 @@ extension HTTPResponse {
     /// JSON escaping.
     public static func problem(_ error: HTTPParseError) -> HTTPResponse {
         let body = "{\"type\":\"about:blank\",\"title\":\"\(HTTPStatus.reason(error.status))\",\"status\":\(error.status),\"detail\":\"\(error.reason)\"}"
-        return HTTPResponse(status: error.status, contentType: "application/problem+json", body: Array(body.utf8))
+        var response = HTTPResponse(status: error.status, contentType: "application/problem+json", body: Array(body.utf8))
+        if let seconds = error.retryAfter { response.addHeader("Retry-After", String(seconds)) }
+        return response
     }
 }
 

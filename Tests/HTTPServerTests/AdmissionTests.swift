@@ -25,7 +25,7 @@ final class AdmissionTests: XCTestCase {
         let loop = FakeLoop()
         let c = Connection(fd: -1, limits: HTTPLimits(), now: loop.now)
         Array(text.utf8).withUnsafeBytes { c.received($0, now: loop.now) }
-        c.process(handler: handler, context: { _ in .detached }, env: loop)
+        _ = c.process(handler: handler, context: { _ in .detached }, env: loop)
         return (c, String(decoding: c.output, as: UTF8.self))
     }
 
@@ -72,13 +72,13 @@ final class AdmissionTests: XCTestCase {
         let slow = Connection(fd: -1, limits: HTTPLimits(), now: loop.now)
         let handler = GuardedHandler()
         Array((auth + "Content-Length: 5\r\n\r\nab").utf8).withUnsafeBytes { slow.received($0, now: loop.now) }
-        slow.process(handler: handler, context: { _ in .detached }, env: loop)
-        XCTAssertFalse(slow.timedOut(env: loop, handler: handler))
+        _ = slow.process(handler: handler, context: { _ in .detached }, env: loop)
+        XCTAssertEqual(slow.timedOut(now: slow.deadline, handler: handler, env: loop), .write)
         let out = String(decoding: slow.output, as: UTF8.self)
         XCTAssertTrue(out.hasPrefix("HTTP/1.1 408") && out.contains("X-Rendered-By: app"), out)
         let head = Connection(fd: -1, limits: HTTPLimits(), now: loop.now)
         Array("GET / HT".utf8).withUnsafeBytes { head.received($0, now: loop.now) }
-        XCTAssertFalse(head.timedOut(env: loop, handler: handler))
+        XCTAssertEqual(head.timedOut(now: head.deadline, handler: handler, env: loop), .write)
         let early = String(decoding: head.output, as: UTF8.self)
         XCTAssertTrue(early.hasPrefix("HTTP/1.1 408") && early.hasSuffix("for no request"), "before a head the handler renders it too, without a request: \(early)")
     }
@@ -88,75 +88,6 @@ final class AdmissionTests: XCTestCase {
         let (c, out) = connection(handler, "GET /r HTTP/1.1\r\nHost: a\r\n\r\nDELETE /d HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
         XCTAssertTrue(handler.admitted.isEmpty, "only a request with a body is asked about")
         XCTAssertEqual(out.components(separatedBy: "HTTP/1.1 200").count, 3, out)
-        XCTAssertEqual(c.deadlineKind, .idle, "no body timeout was started")
-    }
-}
-
-/// Which connections may give their place at MAX_CONNECTIONS (issue 12 §5), on a fake clock.
-final class DisplacementTests: XCTestCase {
-    private var limits: HTTPLimits {
-        var l = HTTPLimits()
-        l.minReceiveRate = 1000
-        l.slowGrace = .milliseconds(500)
-        return l
-    }
-    private let ms: UInt64 = 1_000_000
-
-    private func feed(_ c: Connection, _ text: String, at now: UInt64, loop: FakeLoop) {
-        loop.now = now
-        Array(text.utf8).withUnsafeBytes { c.received($0, now: now) }
-        c.process(handler: EchoHandler(), context: { _ in .detached }, env: loop)
-    }
-
-    func testIdleComesFirstThenTheSlowestHeadOrBody() {
-        let loop = FakeLoop()
-        let t0 = loop.now
-        let idle = Connection(fd: -1, limits: limits, now: t0)
-        XCTAssertEqual(idle.displacementOrder(now: t0)?.rank, 1, "a silent connection is idle")
-
-        let trickle = Connection(fd: -1, limits: limits, now: t0)
-        feed(trickle, "G", at: t0, loop: loop)
-        XCTAssertNil(trickle.displacementOrder(now: t0 + 499 * ms), "within the grace a head is not judged")
-        XCTAssertEqual(trickle.displacementOrder(now: t0 + 500 * ms)?.rank, 2, "one byte in half a second is slow")
-
-        let bodiless = Connection(fd: -1, limits: limits, now: t0)
-        feed(bodiless, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n", at: t0 + 100 * ms, loop: loop)
-        XCTAssertNil(bodiless.displacementOrder(now: t0 + 550 * ms))
-        XCTAssertEqual(bodiless.displacementOrder(now: t0 + 700 * ms)?.rank, 2, "a body that never comes is slow")
-        XCTAssertLessThan(trickle.displacementOrder(now: t0 + 700 * ms)!.since, bodiless.displacementOrder(now: t0 + 700 * ms)!.since,
-                          "the one in its phase longest goes first")
-    }
-
-    func testAnUploadAboveTheRateKeepsItsPlace() {
-        let loop = FakeLoop()
-        let t0 = loop.now
-        let upload = Connection(fd: -1, limits: limits, now: t0)
-        feed(upload, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", at: t0, loop: loop)
-        for step in 1...10 {  // 2,000 bytes every 100 ms: 20 kB/s against a 1 kB/s floor
-            feed(upload, String(repeating: "x", count: 2000), at: t0 + UInt64(step) * 100 * ms, loop: loop)
-        }
-        XCTAssertNil(upload.displacementOrder(now: t0 + 1000 * ms), "a real upload is never displaced")
-        XCTAssertNil(upload.displacementOrder(now: t0 + 20_000 * ms) , "20 kB over 20 s is still the floor's rate")
-        XCTAssertEqual(upload.displacementOrder(now: t0 + 21_000 * ms)?.rank, 2, "below the floor on average it is slow")
-    }
-
-    func testALingeringConnectionGoesFirst() {
-        let loop = FakeLoop()
-        let c = Connection(fd: -1, limits: limits, now: loop.now)
-        c.lingering = true  // answered and closed for writing; the loop discards what still comes
-        c.lingerDeadline = loop.now + 2_000 * ms
-        XCTAssertEqual(c.displacementOrder(now: loop.now)?.rank, 0)
-    }
-
-    func testARequestBeingHandledIsNeverDisplaced() {
-        let loop = FakeLoop()
-        final class Holding: HTTPHandler, @unchecked Sendable {
-            func handle(_ request: HTTPRequest, context: ResponseContext) -> HandlerResult { .deferred }
-        }
-        let c = Connection(fd: -1, limits: limits, now: loop.now)
-        Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8).withUnsafeBytes { c.received($0, now: loop.now) }
-        c.process(handler: Holding(), context: { _ in .detached }, env: loop)
-        XCTAssertTrue(c.isHandling)
-        XCTAssertNil(c.displacementOrder(now: loop.now + 60_000 * ms))
+        guard case .idle = c.state else { return XCTFail("no body phase, so no body timeout: \(c.state)") }
     }
 }

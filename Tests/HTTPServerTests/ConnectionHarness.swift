@@ -29,7 +29,7 @@ struct Harness {
 
     func feed(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { connection.received($0, now: loop.now) }
-        connection.process(handler: handler, context: { _ in .detached }, env: loop)
+        _ = connection.process(handler: handler, context: { _ in .detached }, env: loop)
     }
 
     func feed(_ text: String) { feed(Array(text.utf8)) }

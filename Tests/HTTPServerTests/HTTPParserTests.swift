@@ -194,13 +194,13 @@ final class HTTPParserTests: XCTestCase {
     func testTimeoutsGive408ThenClose() {
         let h = Harness()
         h.feed("GET / HTT")
-        XCTAssertEqual(h.connection.deadlineKind, .header)
-        XCTAssertFalse(h.connection.timedOut(env: h.loop))
+        XCTAssertEqual(h.connection.deadline, h.loop.now + HTTPLimits().headerTimeout.nanoseconds, "a started head has the header timeout")
+        XCTAssertEqual(h.connection.timedOut(now: h.connection.deadline, env: h.loop), .write)
         XCTAssertEqual(h.statuses, [408])
         XCTAssertTrue(h.connection.isClosing)
         let idle = Harness()
-        XCTAssertEqual(idle.connection.deadlineKind, .idle)
-        XCTAssertTrue(idle.connection.timedOut(env: idle.loop), "an idle connection closes silently")
+        XCTAssertEqual(idle.connection.deadline, idle.loop.now + HTTPLimits().idleTimeout.nanoseconds)
+        XCTAssertEqual(idle.connection.timedOut(now: idle.connection.deadline, env: idle.loop), .close, "an idle connection closes silently")
         XCTAssertEqual(idle.output, "")
     }
 

@@ -119,7 +119,8 @@ final class App: HTTPHandler {
     /// slow): rendered and decorated like every other answer, so a browser can read the 413.
     func failed(_ error: HTTPParseError, request: HTTPRequest?, requestID: String) -> HTTPResponse {
         metrics.requestStarted()
-        return finish(Problem(error.status, error.reason).response(requestID: requestID, path: request?.path ?? "-"), request)
+        let headers = error.retryAfter.map { [("Retry-After", String($0))] } ?? []
+        return finish(Problem(error.status, error.reason, headers: headers).response(requestID: requestID, path: request?.path ?? "-"), request)
     }
 
     /// Runs a route inline, or on the work pool when it may block. A full or slow queue answers 503.
