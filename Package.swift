@@ -28,7 +28,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "ASCIIText", "TestSupport"]),
         .testTarget(name: "MongoBridgeTests", dependencies: ["MongoBridge", "CMongoC", "JSON", "TestSupport"]),
-        .testTarget(name: "BooksAPITests", dependencies: ["BooksAPI", "JSON", "HTTPServer", "TestSupport"]),
+        .testTarget(name: "BooksAPITests", dependencies: ["BooksAPI", "JSON", "HTTPServer", "MongoBridge", "TestSupport"]),
         // Starts the real binary and talks to it over sockets.
         // Depends on BooksAPI so that `swift test` builds the binary it starts.
         .testTarget(name: "EndToEndTests", dependencies: ["BooksAPI", "JSON", "MongoBridge", "TestSupport"]),

@@ -18,8 +18,8 @@ public struct MongoCollection {
     public func insertOne(_ document: Document) throws(MongoError) {
         let doc = try BSONHandle(document)
         var error = bson_error_t()
-        let (ok, _) = withReply { mongoc_collection_insert_one(handle, doc.pointer, nil, $0, &error) }
-        if !ok { throw MongoError(error) }
+        let (ok, reply) = withReply { mongoc_collection_insert_one(handle, doc.pointer, nil, $0, &error) }
+        if !ok { throw MongoError(error, reply: reply) }
     }
 
     /// Streams matching documents to `each` batch by batch through a cursor, never holding the
@@ -43,7 +43,8 @@ public struct MongoCollection {
             if try !each(document) { return }
         }
         var error = bson_error_t()
-        if mongoc_cursor_error(cursor, &error) { throw MongoError(error) }
+        var reply: OpaquePointer?
+        if mongoc_cursor_error_document(cursor, &error, &reply) { throw MongoError(error, reply: reply.flatMap(decode)) }
     }
 
     public func findOne(_ filter: Document, projection: Document? = nil) throws(MongoError) -> Document? {
@@ -55,8 +56,8 @@ public struct MongoCollection {
     public func countDocuments(_ filter: Document) throws(MongoError) -> Int {
         let filterHandle = try BSONHandle(filter)
         var error = bson_error_t()
-        let (count, _) = withReply { mongoc_collection_count_documents(handle, filterHandle.pointer, nil, nil, $0, &error) }
-        if count < 0 { throw MongoError(error) }
+        let (count, reply) = withReply { mongoc_collection_count_documents(handle, filterHandle.pointer, nil, nil, $0, &error) }
+        if count < 0 { throw MongoError(error, reply: reply) }
         return Int(count)
     }
 
@@ -67,7 +68,7 @@ public struct MongoCollection {
         let optionsHandle = try BSONHandle(upsert ? ["upsert": .bool(true)] : [:])
         var error = bson_error_t()
         let (ok, reply) = withReply { mongoc_collection_update_one(handle, filterHandle.pointer, updateHandle.pointer, optionsHandle.pointer, $0, &error) }
-        if !ok { throw MongoError(error) }
+        if !ok { throw MongoError(error, reply: reply) }
         return (reply?["matchedCount"].flatMap(Self.int) ?? 0, reply?["modifiedCount"].flatMap(Self.int) ?? 0)
     }
 
@@ -88,7 +89,7 @@ public struct MongoCollection {
         if let projectionHandle { mongoc_find_and_modify_opts_set_fields(options, projectionHandle.pointer) }
         var error = bson_error_t()
         let (ok, reply) = withReply { mongoc_collection_find_and_modify_with_opts(handle, filterHandle.pointer, options, $0, &error) }
-        if !ok { throw MongoError(error) }
+        if !ok { throw MongoError(error, reply: reply) }
         if case .document(let value)? = reply?["value"] { return value }
         return nil
     }
@@ -99,7 +100,7 @@ public struct MongoCollection {
         let filterHandle = try BSONHandle(filter)
         var error = bson_error_t()
         let (ok, reply) = withReply { mongoc_collection_delete_one(handle, filterHandle.pointer, nil, $0, &error) }
-        if !ok { throw MongoError(error) }
+        if !ok { throw MongoError(error, reply: reply) }
         return reply?["deletedCount"].flatMap(Self.int) ?? 0
     }
 
@@ -123,8 +124,8 @@ public struct MongoCollection {
         }
         let command = try BSONHandle(["createIndexes": .string(name), "indexes": .array(specs)])
         var error = bson_error_t()
-        let (ok, _) = withReply { mongoc_collection_write_command_with_opts(handle, command.pointer, nil, $0, &error) }
-        if !ok { throw MongoError(error) }
+        let (ok, reply) = withReply { mongoc_collection_write_command_with_opts(handle, command.pointer, nil, $0, &error) }
+        if !ok { throw MongoError(error, reply: reply) }
     }
 
     /// Drops the collection; a collection that does not exist is already dropped.

@@ -8,8 +8,10 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     case unreachable(String)
     /// A server was reached but did not answer in time (socket timeout).
     case timeout(String)
-    /// The server answered with an error.
+    /// The server answered with an error that will not go away by retrying.
     case server(code: Int, message: String)
+    /// The server answered with an error of a moment (a failover, a write conflict): retry soon.
+    case transient(code: Int, message: String)
     /// A document libbson or the server could not accept.
     case invalidDocument(String)
     /// A bad connection string or option.
@@ -23,7 +25,7 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String {
         switch self {
         case .duplicateKey(let m), .unreachable(let m), .timeout(let m), .invalidDocument(let m), .configuration(let m),
-             .poolExhausted(let m), .driver(let m), .server(_, let m): return m
+             .poolExhausted(let m), .driver(let m), .server(_, let m), .transient(_, let m): return m
         }
     }
 
@@ -33,6 +35,7 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreachable(let m): return "MongoDB unreachable: \(m)"
         case .timeout(let m): return "MongoDB timed out: \(m)"
         case .server(let code, let m): return "MongoDB error \(code): \(m)"
+        case .transient(let code, let m): return "MongoDB error \(code) (transient): \(m)"
         case .invalidDocument(let m): return "invalid document: \(m)"
         case .configuration(let m): return "invalid MongoDB configuration: \(m)"
         case .poolExhausted(let m): return "no MongoDB connection free: \(m)"
@@ -40,31 +43,52 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Error API version 2 (set on the pool): server errors carry MONGOC_ERROR_SERVER, write
-    /// concern errors MONGOC_ERROR_WRITE_CONCERN, and transport failures their own domains.
-    init(_ error: bson_error_t) {
+    /// The one classification of libmongoc's failures, by domain, server code and error label,
+    /// as the official drivers classify theirs. Error API version 2 (set on the pool): server
+    /// errors carry MONGOC_ERROR_SERVER, write concern errors MONGOC_ERROR_WRITE_CONCERN, and
+    /// transport failures their own domains. `reply` is the server's reply, when there is one:
+    /// its `errorLabels` mark an error that is safe and useful to retry.
+    init(_ error: bson_error_t, reply: Document? = nil) {
         var e = error
         let message = withUnsafeBytes(of: &e.message) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
-        let domain = e.domain, code = e.code
-        switch (domain, code) {
-        case (_, 11000), (_, 11001), (_, 12582):
+        let domain = e.domain, code = Int(e.code)
+        switch domain {
+        case _ where Self.duplicateKeyCodes.contains(code):
             self = .duplicateKey(message)
-        case (MONGOC_ERROR_SERVER_SELECTION.rawValue, _):
+        case MONGOC_ERROR_SERVER_SELECTION.rawValue, MONGOC_ERROR_CLIENT.rawValue:
             self = .unreachable(message)
-        case (MONGOC_ERROR_STREAM.rawValue, MONGOC_ERROR_STREAM_SOCKET.rawValue):
-            self = message.contains("timed out") || message.contains("timeout") ? .timeout(message) : .unreachable(message)
-        case (MONGOC_ERROR_STREAM.rawValue, _):
-            self = .unreachable(message)
-        case (MONGOC_ERROR_BSON.rawValue, _), (MONGOC_ERROR_COMMAND.rawValue, MONGOC_ERROR_COMMAND_INVALID_ARG.rawValue):
+        case MONGOC_ERROR_STREAM.rawValue:
+            // libmongoc says "socket error or timeout" of both; only its text tells them apart.
+            self = code == Int(MONGOC_ERROR_STREAM_SOCKET.rawValue) && message.contains("time") ? .timeout(message) : .unreachable(message)
+        case MONGOC_ERROR_BSON.rawValue:
             self = .invalidDocument(message)
-        case (MONGOC_ERROR_CLIENT.rawValue, _):
-            self = .unreachable(message)
-        case (MONGOC_ERROR_SERVER.rawValue, 50), (MONGOC_ERROR_SERVER.rawValue, 262):  // MaxTimeMSExpired, ExceededTimeLimit
+        case MONGOC_ERROR_COMMAND.rawValue where code == Int(MONGOC_ERROR_COMMAND_INVALID_ARG.rawValue):
+            self = .invalidDocument(message)
+        case _ where Self.timeoutCodes.contains(code):
             self = .timeout(message)
+        case _ where Self.transientCodes.contains(code) || Self.transientLabels.contains(where: { Self.labels(reply).contains($0) }):
+            self = .transient(code: code, message: message)
         default:
-            self = .server(code: Int(code), message: message)
+            self = .server(code: code, message: message)
         }
+    }
+
+    /// E11000 and its older forms.
+    static let duplicateKeyCodes: Set<Int> = [11000, 11001, 12582]
+    /// MaxTimeMSExpired, ExceededTimeLimit, NetworkTimeout.
+    static let timeoutCodes: Set<Int> = [50, 262, 89]
+    /// Errors of a moment: HostUnreachable, HostNotFound, ShutdownInProgress, InterruptedAtShutdown,
+    /// InterruptedDueToReplStateChange, NotWritablePrimary, NotPrimaryNoSecondaryOk,
+    /// NotPrimaryOrSecondary, PrimarySteppedDown, WriteConflict, FailedToSatisfyReadPreference,
+    /// SocketException (the MongoDB server's error codes, src/mongo/base/error_codes.yml).
+    static let transientCodes: Set<Int> = [6, 7, 91, 11600, 11602, 10107, 13435, 13436, 189, 112, 133, 9001]
+    /// Labels the server puts on errors a driver may retry (the retryable writes and transactions specs).
+    static let transientLabels = ["RetryableWriteError", "TransientTransactionError"]
+
+    static func labels(_ reply: Document?) -> [String] {
+        guard case .array(let labels)? = reply?["errorLabels"] else { return [] }
+        return labels.compactMap { if case .string(let s) = $0 { s } else { nil } }
     }
 }

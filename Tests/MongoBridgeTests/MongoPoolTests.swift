@@ -102,6 +102,27 @@ final class MongoPoolTests: XCTestCase {
         XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_SERVER.rawValue, code: 2, "bad value")), .server(code: 2, message: "bad value"))
     }
 
+    /// The one table: failovers and write conflicts are transient by code, any error the server
+    /// labels retryable is transient, time limits are timeouts, the rest is permanent.
+    func testTheClassificationTable() {
+        let server = MONGOC_ERROR_SERVER.rawValue
+        for (code, name) in [(10107, "NotWritablePrimary"), (189, "PrimarySteppedDown"), (91, "ShutdownInProgress"), (11602, "InterruptedDueToReplStateChange"),
+                             (13435, "NotPrimaryNoSecondaryOk"), (112, "WriteConflict"), (133, "FailedToSatisfyReadPreference"), (6, "HostUnreachable")] {
+            XCTAssertEqual(MongoError(Self.error(domain: server, code: UInt32(code), name)), .transient(code: code, message: name), name)
+        }
+        for code in [50, 262, 89] {
+            XCTAssertEqual(MongoError(Self.error(domain: server, code: UInt32(code), "slow")), .timeout("slow"), "\(code)")
+        }
+        let labelled: Document = ["errorLabels": .array([.string("RetryableWriteError")])]
+        XCTAssertEqual(MongoError(Self.error(domain: server, code: 2, "x"), reply: labelled), .transient(code: 2, message: "x"), "a retryable label makes any error transient")
+        XCTAssertEqual(MongoError(Self.error(domain: server, code: 2, "x"), reply: ["errorLabels": .array([.string("NoWritesPerformed")])]),
+                       .server(code: 2, message: "x"), "other labels change nothing")
+        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_STREAM.rawValue, code: MONGOC_ERROR_STREAM_SOCKET.rawValue, "socket error or timeout")), .timeout("socket error or timeout"))
+        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_STREAM.rawValue, code: MONGOC_ERROR_STREAM_CONNECT.rawValue, "connection refused")), .unreachable("connection refused"))
+        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_BSON.rawValue, code: 1, "bad bson")), .invalidDocument("bad bson"))
+        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_CLIENT.rawValue, code: 1, "no client")), .unreachable("no client"))
+    }
+
     func testCursorsSpanSeveralBatchesAndStopEarly() throws {
         let p = try pool()
         try p.collection("batches") { (c) throws(MongoError) in

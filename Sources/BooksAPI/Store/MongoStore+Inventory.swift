@@ -73,22 +73,23 @@ extension MongoStore: InventoryStore {
     }
 
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome {
-        try call { () throws(MongoError) -> AllocationOutcome in
-            try pool.collection(kind.collection) { (c) throws(MongoError) -> AllocationOutcome in
+        let attempt = try call { () throws(MongoError) -> CompareAndSwap<AllocationOutcome> in
+            try pool.collection(kind.collection) { (c) throws(MongoError) -> CompareAndSwap<AllocationOutcome> in
                 var filter = Self.byID(resourceID)
                 filter["allocations"] = Self.noOverlap(allocation.interval)
                 let push: Document = ["$push": .document(["allocations": .document(Document(json: allocation.stored))])]
                 for _ in 0..<8 {
-                    if try c.findOneAndUpdate(filter, update: push, projection: ["_id": .int32(0), "id": .int32(1)]) != nil { return .created }
+                    if try c.findOneAndUpdate(filter, update: push, projection: ["_id": .int32(0), "id": .int32(1)]) != nil { return .done(.created) }
                     // Refused: explain why. If the conflict vanished meanwhile, try the atomic update again.
                     guard let current = try c.findOne(Self.byID(resourceID), projection: ["_id": .int32(0)]),
-                          let resource = Resource(stored: current.json, kind: kind) else { return .resourceNotFound }
+                          let resource = Resource(stored: current.json, kind: kind) else { return .done(.resourceNotFound) }
                     let conflicts = resource.conflicts(with: allocation.interval)
-                    if !conflicts.isEmpty { return .conflict(conflicts) }
+                    if !conflicts.isEmpty { return .done(.conflict(conflicts)) }
                 }
-                throw .server(code: 112, message: "allocations kept changing under concurrent updates")  // WriteConflict: 503
+                return .contended
             }
         }
+        return try attempt.outcome(maxDocumentBytes: maxDocumentBytes, what: "the \(kind.type)'s allocations")
     }
 
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? {

@@ -9,7 +9,7 @@ final class MongoStore: BookStore, Sendable {
     let readsAreNonBlocking = false
     static let collection = "books"
     let pool: MongoPool
-    private let maxDocumentBytes: Int
+    let maxDocumentBytes: Int
     private let indexesReady = Atomic<Bool>(false)
     private static let withoutID: Document = ["_id": .int32(0)]
 
@@ -88,26 +88,27 @@ final class MongoStore: BookStore, Sendable {
     /// back with findAndModify matching the exact document read: a compare-and-swap. If another
     /// writer got there first, try again (and an If-Match then fails, as it should).
     func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome {
-        try call { () throws(MongoError) -> UpdateOutcome in
-            try pool.collection(Self.collection) { (c) throws(MongoError) -> UpdateOutcome in
+        let attempt = try call { () throws(MongoError) -> CompareAndSwap<UpdateOutcome> in
+            try pool.collection(Self.collection) { (c) throws(MongoError) -> CompareAndSwap<UpdateOutcome> in
                 for _ in 0..<8 {
-                    guard let current = try c.findOne(Self.byID(id)) else { return .notFound }
+                    guard let current = try c.findOne(Self.byID(id)) else { return .done(.notFound) }
                     let currentBook = BookValidator.normalizeStored(current.json)
                     var currentJSON: [UInt8] = []
                     JSONWriter.writeObject(currentBook, into: &currentJSON)
-                    if let precondition, !precondition(currentJSON) { return .preconditionFailed }
+                    if let precondition, !precondition(currentJSON) { return .done(.preconditionFailed) }
                     var updated = currentBook
                     patch.apply(to: &updated)
                     var updatedJSON: [UInt8] = []
                     JSONWriter.writeObject(updated, into: &updatedJSON)
-                    guard updatedJSON.count <= maxDocumentBytes else { throw .invalidDocument("too large") }
+                    guard updatedJSON.count <= maxDocumentBytes else { return .tooLarge }
                     if try c.findOneAndUpdate(current, update: Document(json: updated), projection: Self.withoutID) != nil {
-                        return .updated(updatedJSON)
+                        return .done(.updated(updatedJSON))
                     }
                 }
-                throw .server(code: 112, message: "the book kept changing under concurrent updates")  // WriteConflict
+                return .contended
             }
         }
+        return try attempt.outcome(maxDocumentBytes: maxDocumentBytes, what: "the book")
     }
 
     func deleteBook(id: String) throws(StoreError) -> Bool {
@@ -185,20 +186,31 @@ final class MongoStore: BookStore, Sendable {
         do throws(MongoError) {
             return try body()
         } catch {
-            // libmongoc's messages can quote the connection string: no secret reaches a log line.
+            // MongoBridge has classified it; this only names it for the routes. libmongoc's
+            // messages can quote the connection string: no secret reaches a log line.
             let m = Redaction.mongoURL(error.message)
             switch error {
             case .duplicateKey: throw .duplicateID(m)
-            case .unreachable, .poolExhausted: throw .unavailable(m)
+            case .unreachable, .poolExhausted, .transient: throw .unavailable(m)
             case .timeout: throw .timeout(m)
-            case .invalidDocument where m == "too large": throw .documentTooLarge(limit: maxDocumentBytes)
-            case .server(let code, _) where Self.transientCodes.contains(code): throw .unavailable(m)
-            case .server(50, _), .server(262, _), .server(89, _): throw .timeout(m)
             case .server, .invalidDocument, .configuration, .driver: throw .invalid(m)
             }
         }
     }
+}
 
-    /// Server errors that mean "try again soon": not primary, shutting down, host unreachable, write conflict.
-    private static let transientCodes: Set<Int> = [6, 7, 11600, 11602, 10107, 13435, 13436, 189, 91, 112, 9001]
+/// The result of a read-check-write loop that ends in a compare-and-swap: done, a document that
+/// would grow past MAX_DOCUMENT_BYTES, or other writers winning every round.
+enum CompareAndSwap<Outcome> {
+    case done(Outcome)
+    case tooLarge
+    case contended
+
+    func outcome(maxDocumentBytes: Int, what: String) throws(StoreError) -> Outcome {
+        switch self {
+        case .done(let outcome): return outcome
+        case .tooLarge: throw .documentTooLarge(limit: maxDocumentBytes)
+        case .contended: throw .unavailable("\(what) kept changing under concurrent writes; try again")
+        }
+    }
 }
