@@ -20,7 +20,7 @@ let package = Package(
         // The MongoDB C driver's headers (Debian: libmongoc-dev), for MongoBridge only.
         .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
         // The only module that touches libmongoc or libbson.
-        .target(name: "MongoBridge", dependencies: ["CMongoC", "JSON"]),
+        .target(name: "MongoBridge", dependencies: ["CMongoC", "ASCIIText", "JSON"]),
         .executableTarget(name: "BooksAPI", dependencies: ["ASCIIText", "JSON", "HTTPServer", "MongoBridge"]),
         // A raw-socket HTTP client and a fixture that runs the real binary, for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -38,4 +38,11 @@ public enum ASCIIDecimal {
     public static func int(_ text: String, allowMinus: Bool = false) -> Int? {
         int(text.utf8, allowMinus: allowMinus)
     }
+
+    /// Appends a non-negative value's digits, without a String on the way (Content-Length, Link).
+    public static func append(_ value: Int, to out: inout [UInt8]) {
+        if value < 10 { out.append(UInt8(truncatingIfNeeded: 48 + max(0, value))); return }
+        append(value / 10, to: &out)
+        out.append(UInt8(truncatingIfNeeded: 48 + value % 10))
+    }
 }

@@ -1,3 +1,5 @@
+import ASCIIText
+
 /// Decodes the chunked transfer coding (RFC 9112 §7.1) incrementally, straight into the body.
 /// Strict: CRLF only, hex sizes without overflow, bounded extension and trailer lines.
 struct ChunkedDecoder {
@@ -32,11 +34,11 @@ struct ChunkedDecoder {
                 if end - position > limits.maxChunkLine { return .failed(.init(400, "chunk size line too long")) }
                 var size = 0
                 var p = position
-                while p < end, let digit = hexValue(buffer[p]) {
+                while p < end, let digit = ASCIIHex.value(buffer[p]) {
                     // Checked: leading zeros are fine, a size past Int64 is refused, never wrapped.
                     let (times16, overflow) = size.multipliedReportingOverflow(by: 16)
                     guard !overflow else { return .failed(.init(400, "chunk size overflow")) }
-                    size = times16 | digit
+                    size = times16 | Int(digit)
                     p += 1
                 }
                 guard p > position else { return .failed(.init(400, "invalid chunk size")) }
@@ -108,14 +110,5 @@ struct ChunkedDecoder {
             i += 1
         }
         return nil
-    }
-
-    private func hexValue(_ b: UInt8) -> Int? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(b - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(b - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(b - UInt8(ascii: "A") + 10)
-        default: return nil
-        }
     }
 }

@@ -1,3 +1,5 @@
+import ASCIIText
+
 /// Writes a response's status line and headers into the connection's output buffer.
 enum ResponseEncoder {
     static let serverName = "BooksAPI"
@@ -18,7 +20,7 @@ enum ResponseEncoder {
         // RFC 9110 §8.6: no Content-Length in 1xx or 204; 304 would describe the selected representation, so omit it.
         if status >= 200, status != 204, status != 304 {
             append("Content-Length: ", to: &out)
-            appendDecimal(response.body.count, to: &out)
+            ASCIIDecimal.append(response.body.count, to: &out)
             append("\r\n", to: &out)
         }
         append(keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n", to: &out)
@@ -29,11 +31,5 @@ enum ResponseEncoder {
 
     @inline(__always) static func append(_ s: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        if value < 10 { out.append(UInt8(48 + value)); return }
-        appendDecimal(value / 10, to: &out)
-        out.append(UInt8(48 + value % 10))
     }
 }

@@ -1,3 +1,5 @@
+import ASCIIText
+
 /// A strict RFC 8259 parser over bytes.
 ///
 /// It rejects what a lenient parser would guess at: trailing commas, leading zeros,
@@ -233,15 +235,8 @@ public struct JSONParser {
         guard bytes.count - position >= 4 else { throw fail("truncated \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            let c = bytes[position]
-            let digit: UInt32
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(c - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(c - UInt8(ascii: "A") + 10)
-            default: throw fail("invalid hex digit in \\u escape")
-            }
-            value = value << 4 | digit
+            guard let digit = ASCIIHex.value(bytes[position]) else { throw fail("invalid hex digit in \\u escape") }
+            value = value << 4 | UInt32(digit)
             position += 1
         }
         return value

@@ -1,3 +1,5 @@
+import ASCIIText
+
 /// Serialises JSON into a byte buffer, compactly and without allocating per value.
 public enum JSONWriter {
     public static func encode(_ value: JSONValue) -> [UInt8] {
@@ -64,7 +66,6 @@ public enum JSONWriter {
         out.append(contentsOf: value.description.utf8)  // shortest round-trip form, valid JSON
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public static func writeString(_ string: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
@@ -87,8 +88,8 @@ public enum JSONWriter {
                 case 0x0C: out.append(UInt8(ascii: "f"))
                 default:
                     append("u00", to: &out)
-                    out.append(hexDigits[Int(byte >> 4)])
-                    out.append(hexDigits[Int(byte & 0xF)])
+                    out.append(ASCIIHex.lowercase[Int(byte >> 4)])
+                    out.append(ASCIIHex.lowercase[Int(byte & 0xF)])
                 }
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))

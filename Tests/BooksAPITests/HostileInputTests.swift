@@ -9,7 +9,7 @@ final class HostileInputTests: XCTestCase {
 
     private func outcome(_ q: String) -> String {
         do throws(Problem) {
-            let query = try routes.parseListQuery(QueryString(q))
+            let query = try routes.parseListQuery(QueryString(q)).1
             return "skip=\(query.skip) limit=\(query.limit) years=\(query.yearFrom.map(String.init) ?? "-")...\(query.yearTo.map(String.init) ?? "-")"
         } catch {
             return "\(error.status) \(error.detail)"

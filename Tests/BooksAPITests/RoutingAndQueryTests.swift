@@ -28,7 +28,7 @@ final class RoutingAndQueryTests: XCTestCase {
         XCTAssertThrowsError(try Route.match("/books/%ff"), "invalid UTF-8 after decoding")
     }
 
-    private func query(_ q: String) throws -> BookQuery { try routes.parseListQuery(QueryString(q)) }
+    private func query(_ q: String) throws -> BookQuery { try routes.parseListQuery(QueryString(q)).1 }
 
     private func problem(_ q: String) -> String? {
         do { _ = try query(q); return nil } catch let p as Problem { return "\(p.status) \(p.detail)" } catch { return "\(error)" }

@@ -1,5 +1,6 @@
 @testable import BooksAPI
 import Glibc
+import HTTPServer
 import JSON
 
 /// A fresh temporary directory per call, under /tmp.
@@ -20,17 +21,7 @@ func ids(_ page: BookPage) -> [String] {
     page.items.map { (try? JSONParser.parse($0))?.objectValue?["id"]?.stringValue ?? "?" }
 }
 
-func readFile(_ path: String) -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { return out }
-        out += buffer[0..<n]
-    }
-}
+func readFile(_ path: String) -> [UInt8] { (try? FileBytes.read(path: path)) ?? [] }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

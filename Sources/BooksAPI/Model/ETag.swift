@@ -1,3 +1,5 @@
+import ASCIIText
+
 /// Strong entity tags from the representation's bytes (FNV-1a, 64 bits): equal bytes, equal tag,
 /// whichever store produced them.
 enum ETag {
@@ -9,9 +11,8 @@ enum ETag {
         }
         // `"` + 16 hex digits + `"`, written straight into the string's storage.
         return String(unsafeUninitializedCapacity: 18) { buffer in
-            let digits: StaticString = "0123456789abcdef"
             buffer[0] = UInt8(ascii: "\"")
-            for i in 0..<16 { buffer[16 - i] = digits.utf8Start[Int((hash >> (4 * UInt64(i))) & 0xF)] }
+            for i in 0..<16 { buffer[16 - i] = ASCIIHex.lowercase[Int((hash >> (4 * UInt64(i))) & 0xF)] }
             buffer[17] = UInt8(ascii: "\"")
             return 18
         }

@@ -116,7 +116,7 @@ struct Resource: Equatable, Sendable {
 struct ResourceQuery: Sendable, Equatable {
     var skip = 0
     var limit = 1000
-    /// Sort keys, most significant first (see SortKeys).
+    /// Sort keys, most significant first (see ListQuery).
     var sort: [(field: ResourceSortField, ascending: Bool)] = []
     var available: Interval?
 

@@ -13,7 +13,7 @@ struct BookRoutes: Sendable {
 
     func list(_ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let parameters = try QueryString(request.query)
-        let query = try parseListQuery(parameters)
+        let (list, query) = try parseListQuery(parameters)
         let page = try store.listBooks(query)
         var body: [UInt8] = []
         body.reserveCapacity(page.items.reduce(2) { $0 + $1.count + 1 })
@@ -23,20 +23,16 @@ struct BookRoutes: Sendable {
             body.append(contentsOf: item)
         }
         body.append(UInt8(ascii: "]"))
-        var response = HTTPResponse(status: 200, contentType: "application/json", body: body)
-        response.addHeader("X-Total-Count", String(page.total))
-        PageLinks.bytes(path: "/books", parameters: parameters, skip: query.skip, limit: query.limit, total: page.total)
-            .withUnsafeBufferPointer { response.addHeader("Link", bytes: $0) }
-        return response
+        return list.respond(body, total: page.total, path: "/books", parameters: parameters)
     }
 
-    static let listParameters = ["skip", "limit", "sortasc", "sortdesc", "author", "read", "q", "year_gte", "year_lte"]
+    static let listParameters = ListQuery<BookSortField>.names + ["author", "read", "q", "year_gte", "year_lte"]
 
-    func parseListQuery(_ p: QueryString) throws(Problem) -> BookQuery {
+    func parseListQuery(_ p: QueryString) throws(Problem) -> (ListQuery<BookSortField>, BookQuery) {
         try p.requireOnly(Self.listParameters, endpoint: "GET /books")
-        let page = try PageParameters.parse(p, maxPageSize: maxPageSize)
-        var query = BookQuery(skip: page.skip, limit: page.limit)
-        query.sort = try SortKeys.parse(p, BookSortField.self).map { BookSort(field: $0.field, ascending: $0.ascending) }
+        let list = try ListQuery<BookSortField>(p, maxPageSize: maxPageSize)
+        var query = BookQuery(skip: list.skip, limit: list.limit)
+        query.sort = list.sort.map { BookSort(field: $0.field, ascending: $0.ascending) }
         query.author = try p.value("author")
         if let read = try p.value("read") {
             switch read {
@@ -51,7 +47,7 @@ struct BookRoutes: Sendable {
         }
         query.yearFrom = try year(p, "year_gte")
         query.yearTo = try year(p, "year_lte")
-        return query
+        return (list, query)
     }
 
     private func year(_ p: QueryString, _ name: String) throws(Problem) -> Int64? {
@@ -125,12 +121,11 @@ struct BookRoutes: Sendable {
     /// 32 lowercase hex digits from the system's CSPRNG, like the original's uuid4().hex.
     static func newID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let hex = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(32)
         for _ in 0..<2 {
             var word = generator.next()
-            for _ in 0..<16 { out.append(hex[Int(word & 0xF)]); word >>= 4 }
+            for _ in 0..<16 { out.append(ASCIIHex.lowercase[Int(word & 0xF)]); word >>= 4 }
         }
         return String(decoding: out, as: UTF8.self)
     }

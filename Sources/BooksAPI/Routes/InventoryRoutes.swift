@@ -13,24 +13,20 @@ struct InventoryRoutes: Sendable {
 
     func list(_ kind: ResourceKind, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let parameters = try QueryString(request.query)
-        let query = try parseListQuery(parameters, kind: kind)
+        let (list, query) = try parseListQuery(parameters, kind: kind)
         let page = try store.listResources(kind, query)
-        var response = Self.json(200, .array(page.items.map { .object($0.json) }))
-        response.addHeader("X-Total-Count", String(page.total))
-        PageLinks.bytes(path: "/" + kind.collection, parameters: parameters, skip: query.skip, limit: query.limit, total: page.total)
-            .withUnsafeBufferPointer { response.addHeader("Link", bytes: $0) }
-        return response
+        return list.respond(JSONWriter.encode(.array(page.items.map { .object($0.json) })), total: page.total, path: "/" + kind.collection, parameters: parameters)
     }
 
-    static let listParameters = ["skip", "limit", "sortasc", "sortdesc", "available_from", "available_to"]
+    static let listParameters = ListQuery<ResourceSortField>.names + ["available_from", "available_to"]
 
-    func parseListQuery(_ p: QueryString, kind: ResourceKind) throws(Problem) -> ResourceQuery {
+    func parseListQuery(_ p: QueryString, kind: ResourceKind) throws(Problem) -> (ListQuery<ResourceSortField>, ResourceQuery) {
         try p.requireOnly(Self.listParameters, endpoint: "GET /\(kind.collection)")
-        let page = try PageParameters.parse(p, maxPageSize: maxPageSize)
-        var query = ResourceQuery(skip: page.skip, limit: page.limit)
-        query.sort = try SortKeys.parse(p, ResourceSortField.self)
+        let list = try ListQuery<ResourceSortField>(p, maxPageSize: maxPageSize)
+        var query = ResourceQuery(skip: list.skip, limit: list.limit)
+        query.sort = list.sort
         query.available = try window(p, "available_from", "available_to")
-        return query
+        return (list, query)
     }
 
     func create(_ kind: ResourceKind, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {

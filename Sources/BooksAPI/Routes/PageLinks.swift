@@ -1,3 +1,4 @@
+import ASCIIText
 import HTTPServer
 
 /// The RFC 8288 Link header for a page: first, prev, next and last, keeping the client's other
@@ -20,9 +21,9 @@ enum PageLinks {
             out.append(UInt8(ascii: "<"))
             out.append(contentsOf: prefix)
             out.append(contentsOf: "skip=".utf8)
-            appendDecimal(skip, &out)
+            ASCIIDecimal.append(skip, to: &out)
             out.append(contentsOf: "&limit=".utf8)
-            appendDecimal(limit, &out)
+            ASCIIDecimal.append(limit, to: &out)
             out.append(contentsOf: ">; rel=\"".utf8)
             out.append(contentsOf: UnsafeBufferPointer(start: rel.utf8Start, count: rel.utf8CodeUnitCount))
             out.append(UInt8(ascii: "\""))
@@ -35,9 +36,4 @@ enum PageLinks {
     }
 
     private static let paging = ["skip", "limit"]
-
-    static func appendDecimal(_ value: Int, _ out: inout [UInt8]) {
-        if value >= 10 { appendDecimal(value / 10, &out) }
-        out.append(UInt8(ascii: "0") + UInt8(value % 10))
-    }
 }

@@ -1,3 +1,5 @@
+import ASCIIText
+
 /// A parsed query string, kept as byte ranges into the query: a name or value becomes a String only
 /// when a route asks for it, and Link headers copy the client's pairs as they came.
 struct QueryString {
@@ -87,8 +89,8 @@ struct QueryString {
             for byte in bytes[pair.raw] {
                 if Self.linkUnsafe[Int(byte)] {
                     out.append(UInt8(ascii: "%"))
-                    out.append(Self.hexDigits[Int(byte >> 4)])
-                    out.append(Self.hexDigits[Int(byte & 0xF)])
+                    out.append(ASCIIHex.uppercase[Int(byte >> 4)])
+                    out.append(ASCIIHex.uppercase[Int(byte & 0xF)])
                 } else {
                     out.append(byte)
                 }
@@ -97,7 +99,6 @@ struct QueryString {
         }
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
     private static let linkUnsafe: [Bool] = (0..<256).map { b in
         b <= 0x20 || b >= 0x7F || "<>\";,\\^`{|}".utf8.contains(UInt8(b))
     }
@@ -117,9 +118,9 @@ struct QueryString {
             let b = utf8[i]
             if b == UInt8(ascii: "%") {
                 let h1 = utf8.index(after: i)
-                guard h1 != utf8.endIndex, let high = hex(utf8[h1]) else { throw Problem(400, "\(what) has an invalid percent-encoding") }
+                guard h1 != utf8.endIndex, let high = ASCIIHex.value(utf8[h1]) else { throw Problem(400, "\(what) has an invalid percent-encoding") }
                 let h2 = utf8.index(after: h1)
-                guard h2 != utf8.endIndex, let low = hex(utf8[h2]) else { throw Problem(400, "\(what) has an invalid percent-encoding") }
+                guard h2 != utf8.endIndex, let low = ASCIIHex.value(utf8[h2]) else { throw Problem(400, "\(what) has an invalid percent-encoding") }
                 bytes.append(high << 4 | low)
                 i = utf8.index(after: h2)
                 continue
@@ -130,14 +131,5 @@ struct QueryString {
         guard let decoded = String(validating: bytes, as: UTF8.self) else { throw Problem(400, "\(what) is not valid UTF-8 once decoded") }
         if decoded.utf8.contains(0) { throw Problem(400, "\(what) contains a NUL byte") }
         return decoded
-    }
-
-    private static func hex(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }

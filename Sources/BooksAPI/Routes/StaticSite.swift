@@ -100,20 +100,7 @@ final class StaticSite: Sendable {
         return fingerprinted ? "public, max-age=31536000, immutable" : "no-cache"
     }
 
-    static func read(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-        }
-    }
+    static func read(_ path: String) -> [UInt8]? { try? FileBytes.read(path: path) }
 
     static func contentType(_ path: String) -> String {
         let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""

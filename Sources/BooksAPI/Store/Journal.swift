@@ -158,15 +158,11 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
     // MARK: file helpers
 
     static func readAll(_ fd: Int32, path: String) throws(StoreError) -> [UInt8] {
-        var contents: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        var offset: off_t = 0
-        while true {
-            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
-            if n < 0 { if errno == EINTR { continue }; throw ioError("read", path) }
-            if n == 0 { return contents }
-            contents.append(contentsOf: chunk[0..<n])
-            offset += off_t(n)
+        do throws(SystemError) {
+            return try FileBytes.read(fd: fd)
+        } catch {
+            errno = error.errno
+            throw ioError("read", path)
         }
     }
 
