@@ -36,7 +36,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     switch mode {
     case 0:
         if let seconds = HTTPDate.parse(bytes: bytes) {
-            precondition((-62_135_596_800...253_402_300_799).contains(seconds), "a date outside the four-digit years")
+            // 0000-01-01 to 9999-12-31: IMF-fixdate's year is 4DIGIT, so 0000 is a date too.
+            precondition((-62_167_219_200...253_402_300_799).contains(seconds), "a date outside the four-digit years")
             let again = HTTPDate.format(epochSeconds: seconds).withUnsafeBufferPointer { HTTPDate.parse(bytes: $0) }
             precondition(again == seconds, "a parsed date does not format back to itself")
         }

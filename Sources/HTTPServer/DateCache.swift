@@ -17,8 +17,10 @@ struct DateCache {
         bytes = Self.format(epochSeconds: now.tv_sec)
     }
 
+    /// Any Int formats (a file's mtime can be anything): clamped to the years 0000 to 9999 that
+    /// IMF-fixdate's 4DIGIT year can say, so the digit arithmetic below cannot trap.
     static func format(epochSeconds: Int) -> [UInt8] {
-        var t = time_t(epochSeconds)
+        var t = time_t(min(max(epochSeconds, -62_167_219_200), 253_402_300_799))
         var parts = tm()
         gmtime_r(&t, &parts)
         var out: [UInt8] = []

@@ -33,6 +33,13 @@ final class HTTPDateTests: XCTestCase {
         for text in hostile { XCTAssertNil(HTTPDate.parse(text), text) }
     }
 
+    func testAnyInstantFormatsWithinTheFourDigitYears() {
+        XCTAssertEqual(String(decoding: HTTPDate.format(epochSeconds: .max), as: UTF8.self), "Fri, 31 Dec 9999 23:59:59 GMT")
+        XCTAssertEqual(String(decoding: HTTPDate.format(epochSeconds: .min), as: UTF8.self), "Sat, 01 Jan 0000 00:00:00 GMT")
+        XCTAssertEqual(HTTPDate.parse("Sat, 01 Jan 0000 00:00:00 GMT"), -62_167_219_200, "year 0000 is a 4DIGIT year too (a fuzzing seed)")
+        XCTAssertEqual(HTTPDate.parse("Sun, 05 Nov 0000 08:49:37 GMT"), -62_140_489_823, "computed independently from Python's calendar")
+    }
+
     /// Whatever the server formats, it parses back to the same second (seeded).
     func testFormatThenParseRoundTrips() {
         var state: UInt64 = 0xDA7E
