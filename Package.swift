@@ -7,6 +7,12 @@ let package = Package(
     name: "BooksAPI",
     products: [
         .executable(name: "BooksAPI", targets: ["BooksAPI"]),
+        // For the fuzzing package in fuzz/, which builds against the modules themselves.
+        .library(name: "BooksApp", targets: ["BooksApp"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "MongoBridge", targets: ["MongoBridge"]),
+        .library(name: "JSON", targets: ["JSON"]),
+        .library(name: "ASCIIText", targets: ["ASCIIText"]),
     ],
     targets: [
         // Byte-level JSON: shared by the HTTP routes and (later) MongoBridge.
@@ -21,14 +27,18 @@ let package = Package(
         .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
         // The only module that touches libmongoc or libbson.
         .target(name: "MongoBridge", dependencies: ["CMongoC", "ASCIIText", "JSON"]),
-        .executableTarget(name: "BooksAPI", dependencies: ["ASCIIText", "JSON", "HTTPServer", "MongoBridge"]),
+        // The application: configuration, the route table, routes, models and validation, the
+        // Store protocol and both stores, the commands.
+        .target(name: "BooksApp", dependencies: ["ASCIIText", "JSON", "HTTPServer", "MongoBridge"]),
+        // The executable: only main.
+        .executableTarget(name: "BooksAPI", dependencies: ["BooksApp"]),
         // A raw-socket HTTP client and a fixture that runs the real binary, for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ASCIITextTests", dependencies: ["ASCIIText"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "ASCIIText", "TestSupport"]),
         .testTarget(name: "MongoBridgeTests", dependencies: ["MongoBridge", "CMongoC", "JSON", "TestSupport"]),
-        .testTarget(name: "BooksAPITests", dependencies: ["BooksAPI", "JSON", "HTTPServer", "MongoBridge", "TestSupport"]),
+        .testTarget(name: "BooksAppTests", dependencies: ["BooksApp", "JSON", "HTTPServer", "MongoBridge", "TestSupport"]),
         // Starts the real binary and talks to it over sockets.
         // Depends on BooksAPI so that `swift test` builds the binary it starts.
         .testTarget(name: "EndToEndTests", dependencies: ["BooksAPI", "JSON", "MongoBridge", "TestSupport"]),

@@ -41,3 +41,14 @@ func decode(_ bson: OpaquePointer) -> Document? {
     guard length >= 5 else { return nil }
     return try? BSONCodec.decode(UnsafeRawBufferPointer(start: data, count: length))
 }
+
+/// Whether libbson accepts `bytes` as libmongoc validates an insert: valid UTF-8, a NUL inside a
+/// string allowed. The BSON fuzz target's oracle for the Swift codec.
+func libbsonAcceptsForInsert(_ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBufferPointer { buffer -> Bool in
+        guard let document = bson_new_from_data(buffer.baseAddress, buffer.count) else { return false }
+        defer { bson_destroy(document) }
+        var offset = 0
+        return bson_validate(document, bson_validate_flags_t(BSON_VALIDATE_UTF8.rawValue | BSON_VALIDATE_UTF8_ALLOW_NULL.rawValue), &offset)
+    }
+}

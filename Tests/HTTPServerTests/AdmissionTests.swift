@@ -22,7 +22,7 @@ final class GuardedHandler: HTTPHandler, @unchecked Sendable {
 
 final class AdmissionTests: XCTestCase {
     private func connection(_ handler: GuardedHandler, _ text: String) -> (Connection, String) {
-        let loop = FakeLoop()
+        let loop = ManualLoop()
         let c = Connection(fd: -1, limits: HTTPLimits(), now: loop.now)
         Array(text.utf8).withUnsafeBytes { c.received($0, now: loop.now) }
         _ = c.process(handler: handler, context: { _ in .detached }, env: loop)
@@ -68,7 +68,7 @@ final class AdmissionTests: XCTestCase {
             XCTAssertTrue(out.hasPrefix("HTTP/1.1 \(status)") && out.contains("X-Rendered-By: app") && out.hasSuffix("for /w"), out)
             XCTAssertTrue(c.isClosing)
         }
-        let loop = FakeLoop()
+        let loop = ManualLoop()
         let slow = Connection(fd: -1, limits: HTTPLimits(), now: loop.now)
         let handler = GuardedHandler()
         Array((auth + "Content-Length: 5\r\n\r\nab").utf8).withUnsafeBytes { slow.received($0, now: loop.now) }

@@ -10,18 +10,10 @@ final class EchoHandler: HTTPHandler, @unchecked Sendable {
     }
 }
 
-final class FakeLoop: LoopEnvironment {
-    var now: UInt64 = 1_000_000_000
-    var date: [UInt8] = Array("Thu, 01 Jan 1970 00:00:00 GMT".utf8)
-    var counter = 0
-    func nextRequestID() -> String { counter += 1; return "r\(counter)" }
-    func log(_ method: HTTPMethod, _ path: String, _ status: Int, _ bytes: Int, _ startNanos: UInt64, _ requestID: String, route: Int) {}
-}
-
 struct Harness {
     let connection: Connection
     let handler = EchoHandler()
-    let loop = FakeLoop()
+    let loop = ManualLoop()
 
     init(limits: HTTPLimits = HTTPLimits()) {
         connection = Connection(fd: -1, limits: limits, now: loop.now)

@@ -5,7 +5,7 @@ import XCTest
 /// with no socket, no sleep and no wall clock (issue 13 §1).
 final class ConnectionLifecycleTests: XCTestCase {
     private let second: UInt64 = 1_000_000_000
-    private let loop = FakeLoop()
+    private let loop = ManualLoop()
     private let handler = EchoHandler()
 
     private func connection(_ limits: HTTPLimits = HTTPLimits()) -> Connection { Connection(fd: -1, limits: limits, now: loop.now) }
@@ -152,14 +152,14 @@ final class DisplacementTests: XCTestCase {
     }
     private let ms: UInt64 = 1_000_000
 
-    private func feed(_ c: Connection, _ text: String, at now: UInt64, loop: FakeLoop) {
+    private func feed(_ c: Connection, _ text: String, at now: UInt64, loop: ManualLoop) {
         loop.now = now
         Array(text.utf8).withUnsafeBytes { c.received($0, now: now) }
         _ = c.process(handler: EchoHandler(), context: { _ in .detached }, env: loop)
     }
 
     func testIdleComesFirstThenTheSlowestHeadOrBody() {
-        let loop = FakeLoop()
+        let loop = ManualLoop()
         let t0 = loop.now
         let idle = Connection(fd: -1, limits: limits, now: t0)
         XCTAssertEqual(idle.displacementOrder(now: t0)?.rank, 1, "a silent connection is idle")
@@ -178,7 +178,7 @@ final class DisplacementTests: XCTestCase {
     }
 
     func testAnUploadAboveTheRateKeepsItsPlace() {
-        let loop = FakeLoop()
+        let loop = ManualLoop()
         let t0 = loop.now
         let upload = Connection(fd: -1, limits: limits, now: t0)
         feed(upload, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", at: t0, loop: loop)
@@ -191,14 +191,14 @@ final class DisplacementTests: XCTestCase {
     }
 
     func testALingeringConnectionGoesFirst() {
-        let loop = FakeLoop()
+        let loop = ManualLoop()
         let c = Connection(fd: -1, limits: limits, now: loop.now)
         c.state = .lingering(until: loop.now + 2_000 * ms)  // answered and closed for writing; what still comes is discarded
         XCTAssertEqual(c.displacementOrder(now: loop.now)?.rank, 0)
     }
 
     func testARequestBeingHandledIsNeverDisplaced() {
-        let loop = FakeLoop()
+        let loop = ManualLoop()
         final class Holding: HTTPHandler, @unchecked Sendable {
             func handle(_ request: HTTPRequest, context: ResponseContext) -> HandlerResult { .deferred }
         }

@@ -1,4 +1,9 @@
+import ASCIIText
+@testable import BooksApp
 import Glibc
+@testable import HTTPServer
+import JSON
+import FuzzSupport
 
 // libFuzzer target: header and parameter values straight into their parsers, where a signed
 // 18-digit hour once crashed the server behind 300 M inputs of the connection-level targets.
@@ -25,8 +30,7 @@ nonisolated(unsafe) let reported: Void = {
     }
 }()
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     _ = reported
     guard size > 0 else { return 0 }
     let mode = Int(data[0] % 8)
@@ -74,3 +78,5 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     return 0
 }
+
+runLibFuzzer(fuzz)

@@ -1,19 +1,20 @@
-import CMongoC
+import JSON
+@testable import MongoBridge
+import FuzzSupport
 
 // libFuzzer target for MongoBridge's BSON codec, two ways in (the first byte picks):
 // - even: bytes → JSON → Document → BSON. libbson itself must accept the BSON as valid (UTF-8
 //   included), and decoding it must give back the same document;
 // - odd: bytes straight into the BSON decoder, as a hostile server reply would arrive. What decodes
 //   must re-encode to bytes that decode and encode to themselves again.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard size > 0 else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
     if data[0] & 1 == 0 {
         guard case .object(let object)? = try? JSONParser.parse(bytes, maxDepth: 32) else { return 0 }
         let document = Document(json: object)
         let encoded = BSONCodec.encode(document)
-        precondition(libbsonAccepts(encoded), "libbson rejects what the codec wrote")
+        precondition(libbsonAcceptsForInsert(encoded), "libbson rejects what the codec wrote")
         let decoded = try! BSONCodec.decode(encoded)
         if !hasNULInKeys(document) {  // the codec drops NULs in keys; the API refuses such keys first
             precondition(BSONCodec.encode(decoded) == encoded, "JSON → BSON → Document changed the document")
@@ -29,16 +30,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 
-private func libbsonAccepts(_ bytes: [UInt8]) -> Bool {
-    bytes.withUnsafeBufferPointer { buffer -> Bool in
-        guard let document = bson_new_from_data(buffer.baseAddress, buffer.count) else { return false }
-        defer { bson_destroy(document) }
-        var offset = 0
-        // As libmongoc validates inserts: UTF-8 must be valid, a NUL inside a string is allowed.
-        return bson_validate(document, bson_validate_flags_t(BSON_VALIDATE_UTF8.rawValue | BSON_VALIDATE_UTF8_ALLOW_NULL.rawValue), &offset)
-    }
-}
-
 private func hasNULInKeys(_ document: Document) -> Bool {
     document.contains { field in field.key.utf8.contains(0) || hasNULInKeys(field.value) }
 }
@@ -50,3 +41,5 @@ private func hasNULInKeys(_ value: BSON) -> Bool {
     default: return false
     }
 }
+
+runLibFuzzer(fuzz)

@@ -1,3 +1,6 @@
+import FuzzSupport
+@testable import HTTPServer
+
 // libFuzzer target: arbitrary bytes into a connection (head scanner, head parser, chunked
 // decoder, pipelining), fed whole and then split in two at a point the input chooses.
 final class FuzzHandler: HTTPHandler, @unchecked Sendable {
@@ -10,8 +13,9 @@ nonisolated(unsafe) let handler = FuzzHandler()
 
 let limits = fuzzLimits(body: 4096, headerBytes: 2048, requestLine: 512, headerCount: 20)
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     feedConnection(data, size, limits: limits, handler: handler)
     return 0
 }
+
+runLibFuzzer(fuzz)

@@ -1,4 +1,8 @@
+@testable import BooksApp
+import FuzzSupport
 import Glibc
+@testable import HTTPServer
+import JSON
 
 // libFuzzer target: arbitrary bytes through a connection into the whole application (router,
 // query parsing, conditional and range headers, static files, CORS, the token check, validation
@@ -32,8 +36,9 @@ nonisolated(unsafe) let app: App = {
 
 let limits = fuzzLimits(body: 4096, headerBytes: 4096, requestLine: 1024, headerCount: 30)
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     feedConnection(data, size, limits: limits, handler: app)
     return 0
 }
+
+runLibFuzzer(fuzz)

@@ -1,7 +1,10 @@
+@testable import BooksApp
+import JSON
+import FuzzSupport
+
 // libFuzzer target: bytes → JSON → the allocation body parser, in both body formats. Whatever it
 // accepts must be a non-empty interval whose JSON view parses back to the same allocation.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let body = try? JSONParser.parse(bytes, maxDepth: 32) else { return 0 }
     let parser = AllocationParser(maxDataBytes: 16384)
@@ -13,3 +16,5 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     precondition(again.interval == allocation.interval, "the interval changed on a round trip: \(allocation.interval) vs \(again.interval)")
     return 0
 }
+
+runLibFuzzer(fuzz)

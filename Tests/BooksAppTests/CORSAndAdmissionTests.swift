@@ -1,4 +1,4 @@
-@testable import BooksAPI
+@testable import BooksApp
 import HTTPServer
 import JSON
 import XCTest

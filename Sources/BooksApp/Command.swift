@@ -4,10 +4,10 @@ import HTTPServer
 import JSON
 import MongoBridge
 
-/// Entry point: `BooksAPI [serve | seed [--replace] | repair | healthcheck | --help]`.
-@main
-enum BooksAPIMain {
-    static func main() {
+/// The commands of the BooksAPI executable: `BooksAPI [serve | seed [--replace] | repair |
+/// healthcheck | --help]`. The executable's `main` only calls `run`.
+public enum Command {
+    public static func run(_ arguments: [String]) -> Never {
         // Block the shutdown signals before any thread starts, so every thread inherits the mask
         // and only `sigwait` below sees them.
         var signals = sigset_t()
@@ -17,7 +17,6 @@ enum BooksAPIMain {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
 
-        let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.contains("--help") || arguments.contains("-h") {
             print(Settings.helpText, terminator: "")
             exit(0)
@@ -38,7 +37,7 @@ enum BooksAPIMain {
         }
     }
 
-    static func serve(_ settings: Settings) {
+    static func serve(_ settings: Settings) -> Never {
         raiseFileLimit()
         let sink = LogSink()
         let log = AppLog(sink: sink, level: settings.logLevel)
@@ -139,7 +138,7 @@ enum BooksAPIMain {
         return try store.seedBooks(books, replace: replace)
     }
 
-    static func seed(_ settings: Settings, replace: Bool) {
+    static func seed(_ settings: Settings, replace: Bool) -> Never {
         let log = AppLog(sink: nil, level: .off)
         let store = openStore(settings, log: log)
         do {
@@ -151,7 +150,7 @@ enum BooksAPIMain {
         }
     }
 
-    static func repair(_ settings: Settings) {
+    static func repair(_ settings: Settings) -> Never {
         do {
             print(try EmbeddedStore.repair(directory: settings.dataDir))
             exit(0)
