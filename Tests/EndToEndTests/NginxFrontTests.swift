@@ -7,10 +7,8 @@ import XCTest
 /// directory are changed for the test; nginx's workers run as another user, hence UNIX_SOCKET_MODE.
 final class NginxFrontTests: XCTestCase {
     func testNginxSpreadsRequestsOverStatelessInstances() throws {
+        RequiredTool.nginx.require()
         let nginxBinary = "/usr/sbin/nginx"
-        guard FileManager.default.isExecutableFile(atPath: nginxBinary) else {
-            return XCTFail("nginx is not installed; ./scripts/test installs it (Debian: nginx-light)")
-        }
         let dir = ServerProcess.temporaryDirectory()
         let mongo = try MongoTestServer()
         defer { mongo.stop() }

@@ -15,6 +15,7 @@ public final class MongoTestServer: @unchecked Sendable {  // set once in init; 
 
     /// Starts it; `port` reuses a port (to restart after a stop), `delayMS` makes every command slow.
     public init(port: Int = 0, delayMS: Int = 0) throws {
+        RequiredTool.testVenv.require()
         process.executableURL = URL(fileURLWithPath: Self.python)
         process.arguments = [ServerProcess.packageRoot + "/Tests/MongoTestServer/mongo_test_server.py", "--port", String(port), "--delay-ms", String(delayMS)]
         output = OutputCapture(process)
