@@ -161,8 +161,13 @@ class SinglePageAppTest(unittest.TestCase):
             window.heldBack = false;
             window.fetch = (url, init) => {
               if (!String(url).includes('skip=8&')) return original(url, init);
-              return new Promise((resolve) => setTimeout(resolve, 500)).then(() => original(url, init))
-                .finally(() => setTimeout(() => { window.heldBack = true; }, 300));
+              // Held back 500 ms; once the page has read its body, a task queued after that read
+              // runs only after the page's own continuation (microtasks) has handled the answer.
+              return new Promise((resolve) => setTimeout(resolve, 500)).then(() => original(url, init)).then((response) => {
+                const text = response.text.bind(response);
+                response.text = () => text().then((body) => { setTimeout(() => { window.heldBack = true; }, 0); return body; });
+                return response;
+              });
             };""")
         next_page = self.driver.find_element(By.XPATH, "//button[text()='Next']")
         next_page.click()

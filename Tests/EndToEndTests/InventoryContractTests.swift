@@ -34,6 +34,13 @@ final class InventoryContractTests: XCTestCase {
 
     private static func at(_ hhmm: String?) -> String { hhmm.map { "\"2026-05-01T\($0):00Z\"" } ?? "null" }
 
+    /// The kinds the server has, for clients such as the SPA's tabs: the same as its routes.
+    func testTheServerNamesItsResourceKinds() throws {
+        let r = try Self.fixture.server.client().request("GET", "/resource-kinds")
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual(r.text, #"[{"collection":"cars","type":"car"},{"collection":"lorries","type":"lorry"},{"collection":"trucks","type":"truck"}]"#)
+    }
+
     func testResourceLifecycleOnEveryType() throws {
         for (type, singular) in [("cars", "car"), ("lorries", "lorry"), ("trucks", "truck")] {
             let r = try post("/\(type)", #"{"name":"One"}"#)

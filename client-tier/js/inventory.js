@@ -4,17 +4,38 @@ import { api, ApiError, newestOnly, toInstant } from './api.js';
 import { field, h, showFieldErrors } from './dom.js';
 import { timeline } from './timeline.js';
 
-const kinds = [['cars', 'Cars'], ['lorries', 'Lorries'], ['trucks', 'Trucks']];
 const when = (t) => (t ? new Date(t).toLocaleString() : null);
 
-export function renderInventory(root, kind) {
-  if (!kinds.some(([k]) => k === kind)) kind = 'cars';
+// The kinds of resource come from the server (GET /resource-kinds), asked once: the tabs follow
+// the server's routes instead of a list of their own. A failed request is asked again next time.
+let kindsRequest = null;
+function resourceKinds() {
+  kindsRequest ??= api('GET', '/resource-kinds').then(({ data }) =>
+    data.map(({ collection, type }) => ({ collection, type, label: collection[0].toUpperCase() + collection.slice(1) })));
+  kindsRequest.catch(() => { kindsRequest = null; });
+  return kindsRequest;
+}
+const startRender = newestOnly();
+
+export async function renderInventory(root, requested) {
+  const isNewest = startRender();
+  let kinds;
+  try {
+    kinds = await resourceKinds();
+  } catch (error) {
+    if (isNewest()) root.replaceChildren(h('h2', {}, 'Inventory'), h('p', { class: 'error', role: 'status' }, `Could not load the kinds of resource: ${error.message}`));
+    return;
+  }
+  // The user may have gone elsewhere while the kinds were on their way.
+  if (!isNewest() || !location.pathname.startsWith('/inventory')) return;
+  const current = kinds.find((k) => k.collection === requested) ?? kinds[0];
+  const kind = current.collection;
   const message = h('p', { class: 'muted', role: 'status' });
   const list = h('div', { class: 'cards' });
-  let window = null;
+  let availability = null;  // the availability search's window, when one is set
   const startLoad = newestOnly();
 
-  const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Resource type' }, kinds.map(([k, label]) =>
+  const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Resource type' }, kinds.map(({ collection: k, label }) =>
     h('button', { role: 'tab', 'aria-selected': k === kind ? 'true' : 'false', onclick: () => {
       history.pushState(null, '', `/inventory/${k}`);
       renderInventory(root, k);
@@ -31,17 +52,17 @@ export function renderInventory(root, kind) {
     } catch (error) {
       if (error instanceof ApiError && error.status === 422) showFieldErrors(addForm, error.problem); else alert(error.message);
     }
-  } }, field('Name', name, 'name'), h('button', { type: 'submit', class: 'primary' }, `Add ${kind.replace(/ies$/, 'y').replace(/s$/, '')}`));
+  } }, field('Name', name, 'name'), h('button', { type: 'submit', class: 'primary' }, `Add ${current.type}`));
 
   const availableFrom = h('input', { type: 'datetime-local' });
   const availableTo = h('input', { type: 'datetime-local' });
   const searchForm = h('form', { class: 'toolbar', 'aria-label': 'Availability', onsubmit: (event) => {
     event.preventDefault();
-    window = { from: toInstant(availableFrom.value), to: toInstant(availableTo.value) };
+    availability = { from: toInstant(availableFrom.value), to: toInstant(availableTo.value) };
     load();
   } }, h('label', {}, 'Available from', availableFrom), h('label', {}, 'to', availableTo),
   h('button', { type: 'submit' }, 'Search'),
-  h('button', { type: 'button', onclick: () => { window = null; availableFrom.value = availableTo.value = ''; load(); } }, 'Clear'));
+  h('button', { type: 'button', onclick: () => { availability = null; availableFrom.value = availableTo.value = ''; load(); } }, 'Clear'));
 
   root.replaceChildren(h('h2', {}, 'Inventory'), tabs, addForm, searchForm, message, list);
 
@@ -50,13 +71,13 @@ export function renderInventory(root, kind) {
     message.className = 'muted';
     message.textContent = 'Loading…';
     const params = new URLSearchParams({ sortasc: 'created_at', limit: 1000 });
-    if (window?.from) params.set('available_from', window.from);
-    if (window?.to) params.set('available_to', window.to);
+    if (availability?.from) params.set('available_from', availability.from);
+    if (availability?.to) params.set('available_to', availability.to);
     try {
       const { data } = await api('GET', `/${kind}?${params}`);
       if (!isNewest()) return;
-      message.textContent = data.length === 0 ? (window ? 'Nothing is free for the whole of that window.' : `No ${kind} yet: add one.`)
-        : window ? `${data.length} free for the whole window.` : '';
+      message.textContent = data.length === 0 ? (availability ? 'Nothing is free for the whole of that window.' : `No ${kind} yet: add one.`)
+        : availability ? `${data.length} free for the whole window.` : '';
       list.replaceChildren(...data.map((resource) => card(resource)));
     } catch (error) {
       if (!isNewest()) return;

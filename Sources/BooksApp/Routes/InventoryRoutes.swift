@@ -148,6 +148,14 @@ struct InventoryRoutes: Sendable {
         return name
     }
 
+    /// GET /resource-kinds: the kinds of resource this server has, so clients (the SPA's tabs)
+    /// follow the server instead of keeping a list of their own.
+    static func kinds() -> HTTPResponse {
+        json(200, .array(ResourceKind.all.map { kind in
+            .object(JSONObject([JSONField("collection", .string(kind.collection)), JSONField("type", .string(kind.type))]))
+        }))
+    }
+
     static func json(_ status: Int, _ value: JSONValue) -> HTTPResponse {
         HTTPResponse(status: status, contentType: "application/json", body: JSONWriter.encode(value))
     }

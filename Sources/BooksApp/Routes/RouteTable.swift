@@ -20,6 +20,7 @@ extension Route {
         Route("/readyz", [Endpoint(.get, .storeRead, access: .open) { app, _, _ throws(Problem) in try HealthRoutes.readyz(app.store) }]),
         Route("/openapi.json", [Endpoint(.get, .inline, access: .open) { app, _, _ throws(Problem) in try app.openAPIDocument() }]),
         Route("/metrics", [Endpoint(.get, .inline) { app, _, _ throws(Problem) in app.metricsText() }]),
+        Route("/resource-kinds", [Endpoint(.get, .inline) { _, _, _ throws(Problem) in InventoryRoutes.kinds() }]),
     ] + ResourceKind.all.flatMap { kind in [
         Route("/\(kind.collection)", [
             Endpoint(.get, .storeRead) { app, request, _ throws(Problem) in try app.inventory.list(kind, request) },
