@@ -2,7 +2,7 @@
 
 Starts, on loopback: BooksAPI (release) on the embedded store and on the MongoDB test server; the
 original stack (bench/original: Flask + pymongo under gunicorn, 4 workers x 2 threads) on the same
-MongoDB test server and data; Debian's nginx serving client-tier/; and ../shared/bench/ceiling.c,
+MongoDB test server and data; Debian's nginx serving client-tier/; and bench/ceiling.c (the HTTP ceiling),
 the least any HTTP server can do per request here, answering with the same bytes as each scenario.
 Then it runs every scenario with wrk (or h2load --h1 for pipelining) against each system that has
 it, and measures req/s, p50/p99, the server's CPU seconds per 1,000 requests (its whole process
@@ -180,11 +180,10 @@ http {
 
 def start_ceiling(body_file):
     port = free_port()
-    # ceiling.c does not ignore SIGPIPE; inheriting Python's SIG_IGN keeps a client's close from killing it.
     process = subprocess.Popen([CEILING, str(port), "2", body_file], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                restore_signals=False)
     wait_for(port)
-    return System("ceiling", port, process, "../shared/bench/ceiling.c, 2 threads")
+    return System("ceiling", port, process, "bench/ceiling.c, 2 threads")
 
 
 def start_mongo():
