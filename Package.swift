@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(name: "BooksAPI", dependencies: ["BooksApp"]),
         // A raw-socket HTTP client and a fixture that runs the real binary, for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "ASCIITextTests", dependencies: ["ASCIIText"]),
+        .testTarget(name: "ASCIITextTests", dependencies: ["ASCIIText", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "ASCIIText", "TestSupport"]),
         .testTarget(name: "MongoBridgeTests", dependencies: ["MongoBridge", "CMongoC", "JSON", "TestSupport"]),

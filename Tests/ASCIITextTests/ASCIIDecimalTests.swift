@@ -1,4 +1,5 @@
 import ASCIIText
+import TestSupport
 import XCTest
 
 final class ASCIIDecimalTests: XCTestCase {
@@ -36,7 +37,7 @@ final class ASCIIDecimalTests: XCTestCase {
     /// Every digit string agrees with Swift's own parser wherever both accept it (seeded).
     func testAgreesWithTheStandardLibraryOnRandomDigitStrings() {
         let seed: UInt64 = 0x5EED_1234
-        var random = SplitMix(seed)
+        var random = SeededGenerator(seed: seed)
         for _ in 0..<20_000 {
             let length = Int(random.next() % 25) + 1
             var text = (random.next() % 3 == 0) ? "-" : ""
@@ -56,18 +57,5 @@ final class CivilDateTests: XCTestCase {
         XCTAssertEqual(CivilDate.daysFromCivil(year: 1970, month: 1, day: 1), 0)
         XCTAssertEqual(CivilDate.daysIn(month: 2, year: 2000), 29)
         XCTAssertEqual(CivilDate.daysIn(month: 2, year: 1900), 28)
-    }
-}
-
-/// A small seeded generator (SplitMix64), so random tests repeat exactly.
-struct SplitMix: RandomNumberGenerator {
-    private var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 @testable import BooksApp
 import JSON
 import XCTest
+import TestSupport
 
 final class BookTableTests: XCTestCase {
     private func table() -> BookTable {
@@ -69,7 +70,7 @@ final class SortedBlocksTests: XCTestCase {
     final class Box { let value: Int; init(_ v: Int) { value = v } }
 
     func testMatchesASortedArrayThroughSplitsAndRemovals() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 0xB10C)
         var blocks = SortedBlocks<Box>()
         var reference: [Box] = []
         let precedes = { (a: Box, b: Box) in a.value != b.value ? a.value < b.value : ObjectIdentifier(a) < ObjectIdentifier(b) }
@@ -96,10 +97,10 @@ final class SortedBlocksTests: XCTestCase {
             let end = min(reference.count, start + Int.random(in: 0...700, using: &rng))
             var page: [Box] = []
             blocks.forEach(in: start..<end, reversed: false) { page.append($0) }
-            XCTAssertTrue(page.elementsEqual(reference[start..<end], by: ===), "\(start)..<\(end)")
+            XCTAssertTrue(page.elementsEqual(reference[start..<end], by: ===), "\(start)..<\(end) (seed \(rng.seed))")
             var descending: [Box] = []
             blocks.forEach(in: start..<end, reversed: true) { descending.append($0) }
-            XCTAssertTrue(descending.elementsEqual(Array(reference.reversed())[start..<end], by: ===), "reversed \(start)..<\(end)")
+            XCTAssertTrue(descending.elementsEqual(Array(reference.reversed())[start..<end], by: ===), "reversed \(start)..<\(end) (seed \(rng.seed))")
         }
     }
 }

@@ -35,3 +35,14 @@ final class MongoStoreQueryTests: XCTestCase {
         XCTAssertEqual(MongoStore.sortDocument([("id", false)]), ["id": .int32(-1)])
     }
 }
+
+final class MongoPageTotalTests: XCTestCase {
+    func testAShortPageProvesTheTotalAndAFullOneDoesNot() {
+        XCTAssertEqual(MongoStore.total(afterPage: 3, 0, 8), 3)
+        XCTAssertEqual(MongoStore.total(afterPage: 2, 40, 8), 42, "the last, short page")
+        XCTAssertEqual(MongoStore.total(afterPage: 0, 0, 8), 0, "nothing matches at all")
+        XCTAssertNil(MongoStore.total(afterPage: 8, 0, 8), "a full page may have more behind it")
+        XCTAssertNil(MongoStore.total(afterPage: 0, 50, 8), "past the end: how far is unknown")
+        XCTAssertNil(MongoStore.total(afterPage: 0, 0, 0), "limit 0 reads nothing")
+    }
+}

@@ -28,3 +28,49 @@ func writeFile(_ path: String, _ bytes: [UInt8]) {
     _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     close(fd)
 }
+
+/// A store whose every call fails with `error`: for tests that stop at parsing, and for the
+/// instrumented store's mapping.
+final class NoStore: BookStore, InventoryStore, @unchecked Sendable {
+    static let instrumented = InstrumentedStore(NoStore(), metrics: StoreMetrics())
+    let error: StoreError
+    init(error: StoreError = .unavailable("no store")) { self.error = error }
+    let readsAreNonBlocking = true
+    func listBooks(_ query: BookQuery) throws(StoreError) -> BookPage { throw error }
+    func book(id: String) throws(StoreError) -> [UInt8]? { throw error }
+    func insertBook(_ book: JSONObject) throws(StoreError) { throw error }
+    func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome { throw error }
+    func deleteBook(id: String) throws(StoreError) -> Bool { throw error }
+    func checkReady() throws(StoreError) { throw error }
+    func seedBooks(_ books: [JSONObject], replace: Bool) throws(StoreError) -> Int { throw error }
+    func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]) { throw error }
+    func resource(_ kind: ResourceKind, id: String) throws(StoreError) -> Resource? { throw error }
+    func createResource(_ resource: Resource) throws(StoreError) { throw error }
+    func renameResource(_ kind: ResourceKind, id: String, name: String) throws(StoreError) -> Resource? { throw error }
+    func deleteResource(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool { throw error }
+    func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome { throw error }
+    func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? { throw error }
+}
+
+/// The package root, found from this file's path.
+enum URLPath {
+    static var packageRoot: String {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }
+}
+
+/// A tiny mutex for tests, without Foundation.
+final class NSLockish: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    func with<T>(_ body: () -> T) -> T { pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }; return body() }
+}
+
+final class Counter: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLockish()
+    private var count = 0
+    func increment() { lock.with { count += 1 } }
+    var value: Int { lock.with { count } }
+}

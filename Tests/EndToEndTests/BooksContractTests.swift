@@ -6,19 +6,17 @@ import XCTest
 /// The /books contract, end to end over real sockets against the real binary, on whichever store
 /// `StoreUnderTest` selects: ./scripts/test runs it on the embedded store and again on MongoDB.
 final class BooksContractTests: XCTestCase {
-    nonisolated(unsafe) static var fixture: StoreUnderTest!  // set in class setUp, before any test runs
+    static let shared = SharedFixture { try StoreUnderTest(environment: ["CORS_ORIGINS": "http://spa.example"]) }
+    var fixture: StoreUnderTest!
 
-    override class func setUp() {
-        super.setUp()
-        do { fixture = try StoreUnderTest(environment: ["CORS_ORIGINS": "http://spa.example"]) } catch { fatalError("cannot start: \(error)") }
-    }
+    override func setUpWithError() throws { fixture = try Self.shared.get() }
 
     override class func tearDown() {
-        XCTAssertEqual(fixture.stop(), 0, "SIGTERM must exit 0")
+        if let fixture = shared.started { XCTAssertEqual(fixture.stop(), 0, "SIGTERM must exit 0") }
         super.tearDown()
     }
 
-    var server: ServerProcess { Self.fixture.server }
+    var server: ServerProcess { fixture.server }
 
     private func client() throws -> RawHTTPClient { try server.client() }
 

@@ -6,22 +6,19 @@ import XCTest
 /// Malformed and hostile requests over real sockets against the real binary: each gets a 4xx
 /// problem (or a clean close), never reaches a store, and the server keeps serving.
 final class HostileRequestTests: XCTestCase {
-    nonisolated(unsafe) static var server: ServerProcess!  // set in class setUp, before any test runs
+    static let shared = SharedFixture { try ServerProcess(environment: ["STATIC_DIR": ServerProcess.packageRoot + "/client-tier"]) }
+    var server: ServerProcess!
 
-    override class func setUp() {
-        super.setUp()
-        let site = ServerProcess.packageRoot + "/client-tier"
-        do { server = try ServerProcess(environment: ["STATIC_DIR": site]) } catch { fatalError("cannot start: \(error)") }
-    }
+    override func setUpWithError() throws { server = try Self.shared.get() }
 
     override class func tearDown() {
-        XCTAssertEqual(server.stop(), 0, "still able to shut down cleanly")
+        if let server = shared.started { XCTAssertEqual(server.stop(), 0, "still able to shut down cleanly") }
         super.tearDown()
     }
 
     /// Sends raw bytes on a fresh connection; the status of the answer, or nil for a close without one.
     private func exchange(_ bytes: [UInt8]) throws -> RawHTTPClient.Response? {
-        let c = try Self.server.client(timeoutSeconds: 15)
+        let c = try server.client(timeoutSeconds: 15)
         c.send(bytes)
         return try? c.readResponse()
     }
@@ -32,7 +29,7 @@ final class HostileRequestTests: XCTestCase {
             XCTAssertTrue(expected.contains(r.status), "\(what): \(r.status) \(r.text.prefix(200))", file: file, line: line)
             XCTAssertEqual(r.header("Content-Type"), "application/problem+json", what, file: file, line: line)
         }
-        let health = try Self.server.client().request("GET", "/healthz")
+        let health = try server.client().request("GET", "/healthz")
         XCTAssertEqual(health.status, 200, "the server still serves after \(what)", file: file, line: line)
     }
 
@@ -77,7 +74,7 @@ final class HostileRequestTests: XCTestCase {
         XCTAssertEqual(absolute.status, 200)
         XCTAssertTrue(absolute.text.contains("The Last Man"), absolute.text)
         // The smuggled GET after the CL+TE request must never be answered as a second request.
-        let c = try Self.server.client(timeoutSeconds: 5)
+        let c = try server.client(timeoutSeconds: 5)
         c.send(cases[0].1)
         let first = try c.readResponse()
         XCTAssertEqual(first.status, 400)
@@ -127,7 +124,7 @@ final class HostileRequestTests: XCTestCase {
             try assertRefused(post("/cars", body), 400...422, "\(name) as a resource")
         }
         try assertRefused(post("/books", Array(#"{"title":"t","author":"a"}"#.utf8), contentType: "text/plain"), 415...415, "not JSON")
-        let count = try Self.server.client().request("GET", "/books?limit=1").header("X-Total-Count")
+        let count = try server.client().request("GET", "/books?limit=1").header("X-Total-Count")
         XCTAssertEqual(count, "42", "no hostile body was stored")
     }
 
@@ -150,6 +147,6 @@ final class HostileRequestTests: XCTestCase {
             // A path that normalises to the site's index (history fallback) is fine; nothing outside it is.
             XCTAssertTrue((400...404).contains(r.status) || r.text.contains("<!doctype html>"), "\(target): \(r.status)")
         }
-        XCTAssertEqual(try Self.server.client().request("GET", "/healthz").status, 200)
+        XCTAssertEqual(try server.client().request("GET", "/healthz").status, 200)
     }
 }

@@ -7,19 +7,17 @@ import XCTest
 /// Cars, lorries and trucks with allocations, end to end on whichever store `StoreUnderTest`
 /// selects (./scripts/test runs it on the embedded store and again on MongoDB).
 final class InventoryContractTests: XCTestCase {
-    nonisolated(unsafe) static var fixture: StoreUnderTest!  // set in class setUp, before any test runs
+    static let shared = SharedFixture { try StoreUnderTest() }
+    var fixture: StoreUnderTest!
 
-    override class func setUp() {
-        super.setUp()
-        do { fixture = try StoreUnderTest() } catch { fatalError("cannot start: \(error)") }
-    }
+    override func setUpWithError() throws { fixture = try Self.shared.get() }
 
     override class func tearDown() {
-        fixture.stop()
+        shared.started?.stop()
         super.tearDown()
     }
 
-    private func client() throws -> RawHTTPClient { try Self.fixture.server.client() }
+    private func client() throws -> RawHTTPClient { try fixture.server.client() }
     private func json(_ r: RawHTTPClient.Response) throws -> JSONValue { try JSONParser.parse(r.body) }
 
     private func post(_ path: String, _ body: String, client c: RawHTTPClient? = nil) throws -> RawHTTPClient.Response {
@@ -36,7 +34,7 @@ final class InventoryContractTests: XCTestCase {
 
     /// The kinds the server has, for clients such as the SPA's tabs: the same as its routes.
     func testTheServerNamesItsResourceKinds() throws {
-        let r = try Self.fixture.server.client().request("GET", "/resource-kinds")
+        let r = try fixture.server.client().request("GET", "/resource-kinds")
         XCTAssertEqual(r.status, 200, r.text)
         XCTAssertEqual(r.text, #"[{"collection":"cars","type":"car"},{"collection":"lorries","type":"lorry"},{"collection":"trucks","type":"truck"}]"#)
     }
@@ -164,7 +162,7 @@ final class InventoryContractTests: XCTestCase {
     /// overlap, every 201 is stored, and every 409 names allocations that really conflict.
     func testConcurrentBookingsNeverOverlap() throws {
         let cars = try (0..<3).map { _ in try createResource() }
-        let outcomes = try InventoryRace.run(ports: [Self.fixture.server.port], cars: cars, workers: 12, attempts: 25)
-        try InventoryRace.verify(outcomes, cars: cars, port: Self.fixture.server.port)
+        let outcomes = try InventoryRace.run(ports: [fixture.server.port], cars: cars, workers: 12, attempts: 25)
+        try InventoryRace.verify(outcomes, cars: cars, port: fixture.server.port)
     }
 }

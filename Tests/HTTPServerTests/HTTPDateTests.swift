@@ -51,3 +51,18 @@ final class HTTPDateTests: XCTestCase {
         }
     }
 }
+
+extension HTTPDateTests {
+    func testHTTPDateParsingRefusesWhatCouldOverflow() {
+        XCTAssertEqual(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT"), 784_111_777)
+        for hostile in ["Sun, 06 Nov 9223372036854775807 08:49:37 GMT", "Sun, 06 Nov -9223372036854775807 08:49:37 GMT",
+                        "Sun, 9223372036854775807 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 99999999999999999999:49:37 GMT",
+                        "Sunday, 06-Nov-94 08:49:37 GMT", ""] {
+            XCTAssertNil(HTTPDate.parse(hostile), hostile)
+        }
+    }
+
+    func testDateFormat() {
+        XCTAssertEqual(String(decoding: DateCache.format(epochSeconds: 784_111_777), as: UTF8.self), "Sun, 06 Nov 1994 08:49:37 GMT")
+    }
+}

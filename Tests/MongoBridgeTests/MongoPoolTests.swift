@@ -8,32 +8,30 @@ import XCTest
 
 /// MongoBridge against the wire-protocol test server, through libmongoc.
 final class MongoPoolTests: XCTestCase {
-    nonisolated(unsafe) static var server: MongoTestServer!  // set in class setUp, before any test runs
+    static let shared = SharedFixture { try MongoTestServer() }
+    var server: MongoTestServer!
 
-    override class func setUp() {
-        super.setUp()
-        server = try! MongoTestServer()
-    }
+    override func setUpWithError() throws { server = try Self.shared.get() }
 
     override class func tearDown() {
-        server.stop()
+        shared.started?.stop()
         super.tearDown()
     }
 
     private func pool(size: Int = 4, url: String? = nil) throws -> MongoPool {
-        try MongoPool(url: url ?? Self.server.url, defaultDatabase: "unused", maxSize: size)
+        try MongoPool(url: url ?? server.url, defaultDatabase: "unused", maxSize: size)
     }
 
     func testDatabaseComesFromTheURLPathElseTheDefault() throws {
         XCTAssertEqual(try pool().databaseName, "bookdata")
-        XCTAssertEqual(try pool(url: "mongodb://127.0.0.1:\(Self.server.port)").databaseName, "unused")
+        XCTAssertEqual(try pool(url: "mongodb://127.0.0.1:\(server.port)").databaseName, "unused")
         XCTAssertThrowsError(try pool(url: "mongodb://")) { XCTAssertTrue(($0 as? MongoError).map { if case .configuration = $0 { true } else { false } } ?? false) }
     }
 
     /// With waitQueueTimeoutMS, mongoc_client_pool_pop returns NULL once the wait is over:
     /// that must be an error to answer, not a force-unwrap that kills the process.
     func testAnExhaustedPoolThrowsInsteadOfCrashing() throws {
-        let p = try pool(size: 8, url: Self.server.url + "?waitQueueTimeoutMS=50&maxPoolSize=1")
+        let p = try pool(size: 8, url: server.url + "?waitQueueTimeoutMS=50&maxPoolSize=1")
         XCTAssertEqual(p.maxSize, 1, "maxPoolSize in the URL wins over the setting")
         try p.ping()
         let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
@@ -56,7 +54,7 @@ final class MongoPoolTests: XCTestCase {
 
     func testPoolSizeComesFromTheSettingWithoutMaxPoolSize() throws {
         XCTAssertEqual(try pool(size: 3).maxSize, 3)
-        XCTAssertEqual(try pool(size: 3, url: Self.server.url + "?maxPoolSize=7").maxSize, 7)
+        XCTAssertEqual(try pool(size: 3, url: server.url + "?maxPoolSize=7").maxSize, 7)
     }
 
     func testCRUDOperations() throws {

@@ -1,7 +1,8 @@
 @testable import HTTPServer
 import XCTest
 
-final class HTTPParserTests: XCTestCase {
+/// Heads, valid and not, whole and split at every byte (HeadScanner.swift, HeadParser.swift).
+final class HeadParserTests: XCTestCase {
     /// Valid requests and what the handler must see: method, path?query and body length.
     static let valid: [(request: String, seen: String)] = [
         ("GET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET /? body=0"),
@@ -27,13 +28,6 @@ final class HTTPParserTests: XCTestCase {
                 XCTAssertTrue(h.output.hasSuffix(seen), "\(request.debugDescription) split at \(cut) gave \(h.output)")
             }
         }
-    }
-
-    func testByteAtATime() {
-        let h = Harness()
-        for byte in Array("POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".utf8) { h.feed([byte]) }
-        XCTAssertEqual(h.statuses, [200])
-        XCTAssertEqual(h.handler.requests.first?.body, Array("hello".utf8))
     }
 
     /// Invalid shapes and the status each must get. Every one also closes the connection.
@@ -145,81 +139,5 @@ final class HTTPParserTests: XCTestCase {
         let ok = Harness(limits: limits)
         ok.feed("GET / HTTP/1.1\r\nHost: a\r\n" + String(repeating: "X: y\r\n", count: 4) + "\r\n")
         XCTAssertEqual(ok.statuses, [200])
-    }
-
-    func testPipelinedRequestsAnsweredInOrder() {
-        let h = Harness()
-        h.feed("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhiGET /3 HTTP/1.1\r\nHost: a\r\n\r\n")
-        XCTAssertEqual(h.handler.requests.map(\.path), ["/1", "/2", "/3"])
-        let order = ["GET /1?", "POST /2?", "GET /3?"].map { h.output.firstRange(of: $0)!.lowerBound }
-        XCTAssertEqual(order, order.sorted())
-    }
-
-    func testKeepAliveRules() {
-        let h10 = Harness()
-        h10.feed("GET / HTTP/1.0\r\n\r\n")
-        XCTAssertTrue(h10.output.contains("Connection: close"))
-        let h10ka = Harness()
-        h10ka.feed("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\n\r\n")
-        XCTAssertEqual(h10ka.statuses, [200, 200])
-        XCTAssertTrue(h10ka.output.hasPrefix("HTTP/1.1 200 OK") && h10ka.output.contains("Connection: keep-alive"))
-        let close = Harness()
-        close.feed("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /ignored HTTP/1.1\r\nHost: a\r\n\r\n")
-        XCTAssertEqual(close.statuses, [200])
-        XCTAssertTrue(close.connection.isClosing)
-    }
-
-    func testHeadOmitsBodyButKeepsLength() {
-        let h = Harness()
-        h.feed("HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n")
-        XCTAssertTrue(h.output.contains("Content-Length: 15\r\n"), h.output)
-        XCTAssertTrue(h.output.hasSuffix("\r\n\r\n"))
-    }
-
-    func testExpectContinue() {
-        let h = Harness()
-        h.feed("POST /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
-        XCTAssertEqual(h.output, "HTTP/1.1 100 Continue\r\n\r\n")
-        h.feed("abc")
-        XCTAssertEqual(h.statuses, [100, 200])
-        let tooBig = Harness()
-        var limits = HTTPLimits()
-        limits.maxBodyBytes = 2
-        let small = Harness(limits: limits)
-        small.feed("POST /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
-        XCTAssertEqual(small.statuses, [413], "an oversized body must be refused before 100 Continue")
-        _ = tooBig
-    }
-
-    func testTimeoutsGive408ThenClose() {
-        let h = Harness()
-        h.feed("GET / HTT")
-        XCTAssertEqual(h.connection.deadline, h.loop.now + HTTPLimits().headerTimeout.nanoseconds, "a started head has the header timeout")
-        XCTAssertEqual(h.connection.timedOut(now: h.connection.deadline, env: h.loop), .write)
-        XCTAssertEqual(h.statuses, [408])
-        XCTAssertTrue(h.connection.isClosing)
-        let idle = Harness()
-        XCTAssertEqual(idle.connection.deadline, idle.loop.now + HTTPLimits().idleTimeout.nanoseconds)
-        XCTAssertEqual(idle.connection.timedOut(now: idle.connection.deadline, env: idle.loop), .close, "an idle connection closes silently")
-        XCTAssertEqual(idle.output, "")
-    }
-
-    func testResponseHeaderValuesCannotSplitResponses() {
-        var response = HTTPResponse(status: 200)
-        response.addHeader("X-Test", "a\r\nInjected: yes")
-        XCTAssertEqual(String(decoding: response.headerBytes, as: UTF8.self), "X-Test: aInjected: yes\r\n")
-    }
-
-    func testHTTPDateParsingRefusesWhatCouldOverflow() {
-        XCTAssertEqual(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT"), 784_111_777)
-        for hostile in ["Sun, 06 Nov 9223372036854775807 08:49:37 GMT", "Sun, 06 Nov -9223372036854775807 08:49:37 GMT",
-                        "Sun, 9223372036854775807 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 99999999999999999999:49:37 GMT",
-                        "Sunday, 06-Nov-94 08:49:37 GMT", ""] {
-            XCTAssertNil(HTTPDate.parse(hostile), hostile)
-        }
-    }
-
-    func testDateFormat() {
-        XCTAssertEqual(String(decoding: DateCache.format(epochSeconds: 784_111_777), as: UTF8.self), "Sun, 06 Nov 1994 08:49:37 GMT")
     }
 }

@@ -1,0 +1,58 @@
+@testable import BooksApp
+import HTTPServer
+import JSON
+import XCTest
+
+/// The list parameters every list endpoint shares, and their Link header (ListQuery.swift, PageLinks.swift).
+final class ListQueryTests: XCTestCase {
+    let routes = BookRoutes(store: NoStore.instrumented, validator: BookValidator(maxDocumentBytes: 16384), maxPageSize: 100)
+
+    private func query(_ q: String) throws -> BookQuery { try routes.parseListQuery(QueryString(q)).1 }
+
+    private func problem(_ q: String) -> String? {
+        do { _ = try query(q); return nil } catch let p as Problem { return "\(p.status) \(p.detail)" } catch { return "\(error)" }
+    }
+
+    func testListParameters() throws {
+        let q = try query("skip=8&limit=8&sortasc=author&author=Hugh+Howey&read=true&q=w%C3%B6rld&year_gte=1900&year_lte=2000")
+        XCTAssertEqual(q.skip, 8)
+        XCTAssertEqual(q.limit, 8)
+        XCTAssertEqual(q.sort, [BookSort(field: .author, ascending: true)])
+        XCTAssertEqual(q.author, "Hugh Howey")
+        XCTAssertEqual(q.read, true)
+        XCTAssertEqual(q.text, "wörld")
+        XCTAssertEqual(q.yearFrom, 1900)
+        XCTAssertEqual(q.yearTo, 2000)
+        XCTAssertEqual(try query("").limit, 100, "default limit is the maximum page")
+        XCTAssertEqual(try query("limit=0").limit, 100, "pymongo's limit(0)")
+        XCTAssertEqual(try query("sortdesc=year").sort, [BookSort(field: .year, ascending: false)])
+        XCTAssertEqual(try query("sortdesc=year&sortasc=author").sort, [BookSort(field: .author, ascending: true), BookSort(field: .year, ascending: false)],
+                       "sortasc is the primary key, sortdesc the secondary")
+        XCTAssertEqual(try query("sortasc=id&sortdesc=id").sort, [BookSort(field: .id, ascending: true)])
+    }
+
+    func testInvalidParametersNameThemselves() {
+        let cases: [(String, String)] = [
+            ("skip=-1", "400 query parameter skip"), ("skip=abc", "400 query parameter skip"),
+            ("limit=101", "400 query parameter limit must be at most 100"), ("limit=x", "400 query parameter limit"),
+            ("sortasc=color", "400 query parameter sortasc names an unknown field"),
+            ("sortdesc=%24where", "400 query parameter sortdesc names an unknown field"),
+            ("read=maybe", "400 query parameter read"), ("year_gte=old", "400 query parameter year_gte"),
+            ("limit=1&limit=2", "400 query parameter limit is given more than once"),
+            ("author=%E0%A4", "400 query parameter author is not valid UTF-8"),
+            ("q=%2", "400 query parameter q has an invalid percent-encoding"),
+            ("author=a%00b", "400 query parameter author contains a NUL byte"),
+        ]
+        for (q, expected) in cases {
+            let got = problem(q) ?? "accepted"
+            XCTAssertTrue(got.hasPrefix(expected), "\(q): \(got)")
+        }
+    }
+
+    func testLinkHeader() throws {
+        let header = PageLinks.header(path: "/books", parameters: try QueryString("sortasc=author&skip=8&limit=8"), skip: 8, limit: 8, total: 42)
+        XCTAssertEqual(header, #"</books?sortasc=author&skip=0&limit=8>; rel="first", </books?sortasc=author&skip=0&limit=8>; rel="prev", </books?sortasc=author&skip=16&limit=8>; rel="next", </books?sortasc=author&skip=40&limit=8>; rel="last""#)
+        let lastPage = PageLinks.header(path: "/books", parameters: try QueryString(nil), skip: 40, limit: 8, total: 42)
+        XCTAssertFalse(lastPage.contains("rel=\"next\""))
+    }
+}
