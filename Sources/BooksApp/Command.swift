@@ -23,8 +23,9 @@ public enum Command {
         }
         let settings: Settings
         do {
-            settings = try Settings.load(environment: ProcessInfo.processInfo.environment, dotEnv: DotEnv.load(path: ".env"),
-                                         cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            settings = try Settings.load(
+                environment: ProcessInfo.processInfo.environment, dotEnv: DotEnv.load(path: ".env"),
+                cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         } catch {
             fail("\(error)", code: 2)
         }
@@ -44,13 +45,17 @@ public enum Command {
         let store = openStore(settings, log: log)
         let pool = WorkPool(threads: settings.workerThreads, maxQueued: settings.workQueueLimit, queueTimeout: settings.workQueueTimeout)
         let staticSite = StaticSite(directory: settings.staticDir)
-        if let staticSite { log.info("serving \(staticSite.files.count) files from STATIC_DIR \(staticSite.root) (read at start)") }
-        else { log.info("STATIC_DIR \(settings.staticDir) does not exist: serving the API only") }
+        if let staticSite {
+            log.info("serving \(staticSite.files.count) files from STATIC_DIR \(staticSite.root) (read at start)")
+        } else {
+            log.info("STATIC_DIR \(settings.staticDir) does not exist: serving the API only")
+        }
         let openAPI = FileManager.default.contents(atPath: settings.openAPIFile).map { [UInt8]($0) }
         if openAPI == nil { log.warn("OPENAPI_FILE \(settings.openAPIFile) not found: /openapi.json answers 404") }
         if settings.apiToken == nil, !isLoopback(settings.host) {
-            log.warn("WARNING: anyone who can reach \(settings.host):\(settings.port) can create, change and delete every book and booking: "
-                + "no API_TOKEN is set. Set API_TOKEN (or API_TOKEN_FILE), or HOST=127.0.0.1 to serve this machine only")
+            log.warn(
+                "WARNING: anyone who can reach \(settings.host):\(settings.port) can create, change and delete every book and booking: "
+                    + "no API_TOKEN is set. Set API_TOKEN (or API_TOKEN_FILE), or HOST=127.0.0.1 to serve this machine only")
         }
         if settings.apiToken != nil {
             log.info("writes need a bearer token (API_TOKEN\(settings.apiTokenFile == nil ? "" : "_FILE")); reads \(settings.readsRequireToken ? "do too" : "are open")")
@@ -78,7 +83,9 @@ public enum Command {
         metrics.displacedConnections = { [unowned server] in server.displacedConnections }
         metrics.refusedConnections = { [unowned server] in server.refusedConnections }
         server.start()
-        log.info("listening on http://\(settings.host):\(server.port)\(settings.unixSocket.map { " and unix:\($0)" } ?? "") with \(settings.ioThreads) I/O threads, \(settings.workerThreads) workers, store: \(settings.mongodbURL.map { "MongoDB \(Redaction.mongoURL($0))" } ?? "embedded (\(settings.dataDir))")")
+        log.info(
+            "listening on http://\(settings.host):\(server.port)\(settings.unixSocket.map { " and unix:\($0)" } ?? "") with \(settings.ioThreads) I/O threads, \(settings.workerThreads) workers, store: \(settings.mongodbURL.map { "MongoDB \(Redaction.mongoURL($0))" } ?? "embedded (\(settings.dataDir))")"
+        )
 
         var signals = sigset_t()
         sigemptyset(&signals)

@@ -19,8 +19,10 @@ struct PeerAddress: Hashable, Sendable {
             (high, low) = (0, 0xFFFF_0000_0000 | UInt64(UInt32(bigEndian: v4)))
         case AF_INET6:
             (high, low) = withUnsafeBytes(of: &storage) {  // sin6_addr, at offset 8
-                (UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                 UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+                (
+                    UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                    UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+                )
             }
         default:
             return nil

@@ -25,8 +25,7 @@ extension Connection {
                     case .success(let head):
                         let request = makeRequest(head, env: env)
                         // A request without a body goes straight to its handler: no body phase, no body timeout.
-                        if head.framing == .none { dispatch(request, handler: handler, context: context, env: env) }
-                        else { admitBody(head, request, handler: handler, env: env) }
+                        if head.framing == .none { dispatch(request, handler: handler, context: context, env: env) } else { admitBody(head, request, handler: handler, env: env) }
                     }
                 }
             case .body(let request, let progress, let started, let bytes):
@@ -36,8 +35,11 @@ extension Connection {
                     let take = min(remaining, input.count - readIndex)
                     body.append(contentsOf: input[readIndex..<readIndex + take])
                     readIndex += take
-                    if take == remaining { dispatch(request, handler: handler, context: context, env: env) }
-                    else { state = .body(request, .length(remaining: remaining - take), started: started, bytes: bytes) }
+                    if take == remaining {
+                        dispatch(request, handler: handler, context: context, env: env)
+                    } else {
+                        state = .body(request, .length(remaining: remaining - take), started: started, bytes: bytes)
+                    }
                 case .chunked(var decoder):
                     var position = readIndex
                     let result = input.withUnsafeBufferPointer { decoder.decode($0, position: &position, body: &body, maxBody: bodyLimit, limits: limits) }
@@ -65,8 +67,10 @@ extension Connection {
         case .reject(var response):
             response.closeConnection = true
             requestsServed += 1
-            state = .handling(InFlight(method: request.method, path: request.path, keepAlive: false,
-                                       requestID: request.requestID, startNanos: monotonicNanos()))
+            state = .handling(
+                InFlight(
+                    method: request.method, path: request.path, keepAlive: false,
+                    requestID: request.requestID, startNanos: monotonicNanos()))
             finish(response, env: env)
         case .proceed(let cap):
             bodyLimit = min(cap, limits.maxBodyBytes)
@@ -100,16 +104,19 @@ extension Connection {
 
     private func makeRequest(_ head: RequestHead, env: LoopEnvironment) -> HTTPRequest {
         let requestID = head.headers["x-request-id"].flatMap(Self.safeRequestID) ?? env.nextRequestID()
-        return HTTPRequest(method: head.method, path: head.path, query: head.query, version: head.version,
-                           headers: head.headers, body: [], requestID: requestID, keepAlive: head.keepAlive)
+        return HTTPRequest(
+            method: head.method, path: head.path, query: head.query, version: head.version,
+            headers: head.headers, body: [], requestID: requestID, keepAlive: head.keepAlive)
     }
 
     private func dispatch(_ request: HTTPRequest, handler: HTTPHandler, context: (Connection) -> ResponseContext, env: LoopEnvironment) {
         var request = request
         if !body.isEmpty { swap(&request.body, &body) }
         requestsServed += 1
-        state = .handling(InFlight(method: request.method, path: request.path, keepAlive: request.keepAlive && !endsAfterCurrent,
-                                   requestID: request.requestID, startNanos: monotonicNanos()))
+        state = .handling(
+            InFlight(
+                method: request.method, path: request.path, keepAlive: request.keepAlive && !endsAfterCurrent,
+                requestID: request.requestID, startNanos: monotonicNanos()))
         switch handler.handle(request, context: context(self)) {
         case .respond(let response): finish(response, env: env)
         case .deferred: break
@@ -138,8 +145,10 @@ extension Connection {
         let requestID = request?.requestID ?? env.nextRequestID()
         var response = handler?.failed(error, request: request, requestID: requestID) ?? HTTPResponse.problem(error)
         response.closeConnection = true
-        state = .handling(InFlight(method: request?.method ?? .get, path: request?.path ?? "-", keepAlive: false,
-                                   requestID: requestID, startNanos: env.now))
+        state = .handling(
+            InFlight(
+                method: request?.method ?? .get, path: request?.path ?? "-", keepAlive: false,
+                requestID: requestID, startNanos: env.now))
         finish(response, env: env)
     }
 
@@ -157,7 +166,8 @@ extension Connection {
 
     private static func safeRequestID(_ value: String) -> String? {
         guard (1...64).contains(value.utf8.count),
-              value.utf8.allSatisfy({ isTokenChar($0) && $0 != UInt8(ascii: "%") }) else { return nil }
+            value.utf8.allSatisfy({ isTokenChar($0) && $0 != UInt8(ascii: "%") })
+        else { return nil }
         return value
     }
 }

@@ -58,9 +58,7 @@ final class EventLoop: LoopEnvironment, @unchecked Sendable {  // loop state is 
             for i in 0..<max(0, Int(n)) {
                 let fd = events[i].data.fd
                 let flags = events[i].events
-                if fd == wakeFD { drainInbox() }
-                else if listeners.contains(fd) { acceptConnections(fd) }
-                else { handleEvent(fd: fd, flags: flags) }
+                if fd == wakeFD { drainInbox() } else if listeners.contains(fd) { acceptConnections(fd) } else { handleEvent(fd: fd, flags: flags) }
             }
             if now &- lastSweep >= 250_000_000 { sweep() }
             flushLog()

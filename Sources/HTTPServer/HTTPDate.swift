@@ -19,12 +19,12 @@ public enum HTTPDate {
 
     public static func parse(bytes b: UnsafeBufferPointer<UInt8>) -> Int? {
         guard b.count == 29, b[3] == UInt8(ascii: ","), b[4] == 0x20, b[7] == 0x20, b[11] == 0x20, b[16] == 0x20,
-              b[19] == UInt8(ascii: ":"), b[22] == UInt8(ascii: ":"), b[25] == 0x20,
-              b[26] == UInt8(ascii: "G"), b[27] == UInt8(ascii: "M"), b[28] == UInt8(ascii: "T"),
-              let weekday = index(of: b, at: 0, in: days), let month0 = index(of: b, at: 8, in: months),
-              let day = digits(b, 5, 2), let year = digits(b, 12, 4),
-              let hour = digits(b, 17, 2), let minute = digits(b, 20, 2), let second = digits(b, 23, 2),
-              day >= 1, day <= CivilDate.daysIn(month: month0 + 1, year: year), hour < 24, minute < 60, second < 61
+            b[19] == UInt8(ascii: ":"), b[22] == UInt8(ascii: ":"), b[25] == 0x20,
+            b[26] == UInt8(ascii: "G"), b[27] == UInt8(ascii: "M"), b[28] == UInt8(ascii: "T"),
+            let weekday = index(of: b, at: 0, in: days), let month0 = index(of: b, at: 8, in: months),
+            let day = digits(b, 5, 2), let year = digits(b, 12, 4),
+            let hour = digits(b, 17, 2), let minute = digits(b, 20, 2), let second = digits(b, 23, 2),
+            day >= 1, day <= CivilDate.daysIn(month: month0 + 1, year: year), hour < 24, minute < 60, second < 61
         else { return nil }
         let daysSinceEpoch = CivilDate.daysFromCivil(year: year, month: month0 + 1, day: day)
         // 1970-01-01 was a Thursday (index 3); a date whose weekday is wrong is not this date.

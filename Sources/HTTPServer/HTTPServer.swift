@@ -33,9 +33,11 @@ final class ServerShared: Sendable {
         var seed = UInt32(truncatingIfNeeded: monotonicNanos()) ^ UInt32(truncatingIfNeeded: getpid())
         seed = seed &* 2_654_435_761
         idPrefix = String(seed % 46_656, radix: 36) + "-"  // distinguishes restarts in the log
-        let body = "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"too many connections from this address (at most \(limits.maxConnectionsPerClient)); close one and retry\"}"
-        perClientRefusal = Array(("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\n"
-            + "Connection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
+        let body =
+            "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"too many connections from this address (at most \(limits.maxConnectionsPerClient)); close one and retry\"}"
+        perClientRefusal = Array(
+            ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\n"
+                + "Connection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
     }
 }
 

@@ -102,8 +102,10 @@ public struct HTTPRequest: Sendable {
     public var requestID: String
     public var keepAlive: Bool
 
-    init(method: HTTPMethod, path: String, query: String?, version: HTTPVersion, headers: HTTPHeaders,
-         body: [UInt8], requestID: String, keepAlive: Bool) {
+    init(
+        method: HTTPMethod, path: String, query: String?, version: HTTPVersion, headers: HTTPHeaders,
+        body: [UInt8], requestID: String, keepAlive: Bool
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -115,8 +117,10 @@ public struct HTTPRequest: Sendable {
     }
 
     /// Builds a request by hand, for tests and internal dispatch.
-    public init(method: HTTPMethod, path: String, query: String? = nil, version: HTTPVersion = .http11,
-                headers: [(String, String)] = [], body: [UInt8] = [], requestID: String = "test") {
+    public init(
+        method: HTTPMethod, path: String, query: String? = nil, version: HTTPVersion = .http11,
+        headers: [(String, String)] = [], body: [UInt8] = [], requestID: String = "test"
+    ) {
         var storage: [UInt8] = []
         var fields: [HTTPHeaders.Field] = []
         for (name, value) in headers {

@@ -39,10 +39,10 @@ enum HeadParser {
         let targetEnd = p
         p += 1
         guard n - p >= 10,
-              head[p] == UInt8(ascii: "H"), head[p + 1] == UInt8(ascii: "T"), head[p + 2] == UInt8(ascii: "T"),
-              head[p + 3] == UInt8(ascii: "P"), head[p + 4] == UInt8(ascii: "/"),
-              isDigit(head[p + 5]), head[p + 6] == UInt8(ascii: "."), isDigit(head[p + 7]),
-              head[p + 8] == 0x0D, head[p + 9] == 0x0A
+            head[p] == UInt8(ascii: "H"), head[p + 1] == UInt8(ascii: "T"), head[p + 2] == UInt8(ascii: "T"),
+            head[p + 3] == UInt8(ascii: "P"), head[p + 4] == UInt8(ascii: "/"),
+            isDigit(head[p + 5]), head[p + 6] == UInt8(ascii: "."), isDigit(head[p + 7]),
+            head[p + 8] == 0x0D, head[p + 9] == 0x0A
         else { return fail("malformed HTTP version") }
         guard head[p + 5] == UInt8(ascii: "1") else { return fail("only HTTP/1.x is supported", 505) }
         let version: HTTPVersion = head[p + 7] == UInt8(ascii: "0") ? .http10 : .http11
@@ -84,8 +84,9 @@ enum HeadParser {
             }
             guard p + 1 < n, head[p + 1] == 0x0A else { return fail("bare CR in header") }
             p += 2
-            let field = HTTPHeaders.Field(nameStart: Int32(nameStart - storageStart), nameEnd: Int32(nameEnd - storageStart),
-                                          valueStart: Int32(valueStart - storageStart), valueEnd: Int32(valueEnd - storageStart))
+            let field = HTTPHeaders.Field(
+                nameStart: Int32(nameStart - storageStart), nameEnd: Int32(nameEnd - storageStart),
+                valueStart: Int32(valueStart - storageStart), valueEnd: Int32(valueEnd - storageStart))
             fields.append(field)
             let name = UnsafeBufferPointer(rebasing: head[nameStart..<nameEnd])
             let value = UnsafeBufferPointer(rebasing: head[valueStart..<valueEnd])
@@ -130,8 +131,10 @@ enum HeadParser {
 
         let keepAlive = version == .http11 ? !connectionClose : (connectionKeepAlive && !connectionClose)
         let headers = HTTPHeaders(storage: Array(head[storageStart..<n]), fields: fields)
-        return .success(RequestHead(method: method, path: path, query: query, version: version, headers: headers,
-                                    framing: framing, keepAlive: keepAlive, expectContinue: expectContinue && framing != .none))
+        return .success(
+            RequestHead(
+                method: method, path: path, query: query, version: version, headers: headers,
+                framing: framing, keepAlive: keepAlive, expectContinue: expectContinue && framing != .none))
     }
 
     /// origin-form, absolute-form (authority dropped, RFC 9112 §3.2.2) or "*" for OPTIONS.

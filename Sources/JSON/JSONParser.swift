@@ -111,8 +111,9 @@ public struct JSONParser {
             let keyStart = position
             let key = try parseString()
             let duplicate: Bool
-            if keys != nil { duplicate = !keys!.insert(key).inserted }
-            else {
+            if keys != nil {
+                duplicate = !keys!.insert(key).inserted
+            } else {
                 duplicate = object.contains(key)
                 if object.count == Self.hashFrom - 1 { keys = Set(object.fields.lazy.map(\.key)); keys!.insert(key) }
             }

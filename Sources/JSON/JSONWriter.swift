@@ -66,7 +66,6 @@ public enum JSONWriter {
         out.append(contentsOf: value.description.utf8)  // shortest round-trip form, valid JSON
     }
 
-
     public static func writeString(_ string: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = string

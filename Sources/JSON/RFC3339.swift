@@ -8,13 +8,14 @@ public enum RFC3339 {
     public static func parse(_ text: String, offsetOptional: Bool = false) -> Int64? {
         let b = Array(text.utf8)
         guard b.count >= 19, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
-              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
-              let year = digits(b, 0, 4), let month = digits(b, 5, 2), let day = digits(b, 8, 2),
-              let hour = digits(b, 11, 2), let minute = digits(b, 14, 2), let second = digits(b, 17, 2)
+            b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
+            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+            let year = digits(b, 0, 4), let month = digits(b, 5, 2), let day = digits(b, 8, 2),
+            let hour = digits(b, 11, 2), let minute = digits(b, 14, 2), let second = digits(b, 17, 2)
         else { return nil }
         guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year),
-              hour < 24, minute < 60, second < 61 else { return nil }  // 60: a leap second, folded into :59 below
+            hour < 24, minute < 60, second < 61
+        else { return nil }  // 60: a leap second, folded into :59 below
         var i = 19
         var millis: Int64 = 0
         if i < b.count, b[i] == UInt8(ascii: ".") {
@@ -59,7 +60,6 @@ public enum RFC3339 {
         if ms != 0 { out += "." + pad(ms, 3) }
         return out + "Z"
     }
-
 
     private static func digits(_ b: [UInt8], _ start: Int, _ count: Int) -> Int? {
         var v = 0

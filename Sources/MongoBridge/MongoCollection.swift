@@ -24,8 +24,10 @@ public struct MongoCollection {
 
     /// Streams matching documents to `each` batch by batch through a cursor, never holding the
     /// whole result. `each` returns false to stop early (the cursor is then killed).
-    public func find(_ filter: Document, sort: Document? = nil, skip: Int = 0, limit: Int = 0, projection: Document? = nil,
-                     batchSize: Int32? = nil, _ each: (Document) throws(MongoError) -> Bool) throws(MongoError) {
+    public func find(
+        _ filter: Document, sort: Document? = nil, skip: Int = 0, limit: Int = 0, projection: Document? = nil,
+        batchSize: Int32? = nil, _ each: (Document) throws(MongoError) -> Bool
+    ) throws(MongoError) {
         var options = Document()
         if let sort { options["sort"] = .document(sort) }
         if skip > 0 { options["skip"] = .int64(Int64(skip)) }
@@ -49,7 +51,9 @@ public struct MongoCollection {
 
     public func findOne(_ filter: Document, projection: Document? = nil) throws(MongoError) -> Document? {
         var found: Document?
-        try find(filter, limit: 1, projection: projection) { (doc) throws(MongoError) -> Bool in found = doc; return false }
+        try find(filter, limit: 1, projection: projection) { (doc) throws(MongoError) -> Bool in
+            found = doc; return false
+        }
         return found
     }
 
@@ -75,8 +79,10 @@ public struct MongoCollection {
     /// findAndModify: applies `update` (operators, or a whole replacement document) to the first
     /// match and returns the document after the change (or before, with `returnNew: false`), or nil.
     /// With a filter that pins the current state, this is a compare-and-swap.
-    public func findOneAndUpdate(_ filter: Document, update: Document, returnNew: Bool = true, projection: Document? = nil,
-                                 upsert: Bool = false) throws(MongoError) -> Document? {
+    public func findOneAndUpdate(
+        _ filter: Document, update: Document, returnNew: Bool = true, projection: Document? = nil,
+        upsert: Bool = false
+    ) throws(MongoError) -> Document? {
         let filterHandle = try BSONHandle(filter), updateHandle = try BSONHandle(update)
         let projectionHandle = try projection.map { (p) throws(MongoError) -> BSONHandle in try BSONHandle(p) }
         guard let options = mongoc_find_and_modify_opts_new() else { throw .driver("mongoc_find_and_modify_opts_new returned NULL") }

@@ -25,7 +25,8 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String {
         switch self {
         case .duplicateKey(let m), .unreachable(let m), .timeout(let m), .invalidDocument(let m), .configuration(let m),
-             .poolExhausted(let m), .driver(let m), .server(_, let m), .transient(_, let m): return m
+            .poolExhausted(let m), .driver(let m), .server(_, let m), .transient(_, let m):
+            return m
         }
     }
 

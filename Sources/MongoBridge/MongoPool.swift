@@ -8,11 +8,12 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
     /// mongoc_init runs once per process; libmongoc's own log keeps warnings and worse, on stderr.
     private static let initialised: Void = {
         mongoc_init()
-        mongoc_log_set_handler({ level, domain, message, _ in
-            guard level.rawValue <= MONGOC_LOG_LEVEL_WARNING.rawValue, let message else { return }
-            let line = Array("libmongoc \(domain.map { String(cString: $0) } ?? ""): \(String(cString: message))\n".utf8)
-            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-        }, nil)
+        mongoc_log_set_handler(
+            { level, domain, message, _ in
+                guard level.rawValue <= MONGOC_LOG_LEVEL_WARNING.rawValue, let message else { return }
+                let line = Array("libmongoc \(domain.map { String(cString: $0) } ?? ""): \(String(cString: message))\n".utf8)
+                _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            }, nil)
     }()
 
     private let uri: OpaquePointer
@@ -35,8 +36,10 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
         _ = Self.initialised
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(url, &error) else { throw .configuration(MongoError(error).description) }
-        for (option, value) in [(MONGOC_URI_CONNECTTIMEOUTMS, timeouts.connectMS), (MONGOC_URI_SERVERSELECTIONTIMEOUTMS, timeouts.serverSelectionMS),
-                                (MONGOC_URI_SOCKETTIMEOUTMS, timeouts.socketMS)] where !mongoc_uri_has_option(uri, option) {
+        for (option, value) in [
+            (MONGOC_URI_CONNECTTIMEOUTMS, timeouts.connectMS), (MONGOC_URI_SERVERSELECTIONTIMEOUTMS, timeouts.serverSelectionMS),
+            (MONGOC_URI_SOCKETTIMEOUTMS, timeouts.socketMS),
+        ] where !mongoc_uri_has_option(uri, option) {
             mongoc_uri_set_option_as_int32(uri, option, value)
         }
         if !mongoc_uri_has_option(uri, MONGOC_URI_APPNAME) { mongoc_uri_set_appname(uri, appName) }

@@ -1,7 +1,8 @@
-@testable import BooksApp
 import JSON
-import XCTest
 import TestSupport
+import XCTest
+
+@testable import BooksApp
 
 final class BookTableTests: XCTestCase {
     private func table() -> BookTable {
@@ -54,7 +55,9 @@ final class BookTableTests: XCTestCase {
         // Author ascending, then year descending: Hugh Howey's newest first.
         let page = t.page(BookQuery(sort: [BookSort(field: .author, ascending: true), BookSort(field: .year, ascending: false)]))
         XCTAssertEqual(ids(page), ["2", "3", "1", "4"])
-        XCTAssertEqual(ids(t.page(BookQuery(skip: 1, limit: 2, sort: [BookSort(field: .read, ascending: true), BookSort(field: .score, ascending: false)]))), ["4", "2"], "unread (3, 4) first, then 2 (score 10) before 1 (9)")
+        XCTAssertEqual(
+            ids(t.page(BookQuery(skip: 1, limit: 2, sort: [BookSort(field: .read, ascending: true), BookSort(field: .score, ascending: false)]))), ["4", "2"],
+            "unread (3, 4) first, then 2 (score 10) before 1 (9)")
     }
 
     func testStringsSortByUTF8BytesLikeMongoDB() {

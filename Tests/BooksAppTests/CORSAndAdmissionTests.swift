@@ -1,7 +1,8 @@
-@testable import BooksApp
 import HTTPServer
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 final class CORSPolicyTests: XCTestCase {
     private func count(_ response: HTTPResponse, _ name: String) -> Int {
@@ -56,8 +57,9 @@ final class AppAdmissionTests: XCTestCase {
         settings.apiToken = "the-token"
         settings.maxDocumentBytes = 1024
         settings.corsOrigins = ["https://spa.example"]
-        app = App(store: store, pool: WorkPool(threads: 1, maxQueued: 4, queueTimeout: .seconds(1)), settings: settings,
-                  log: AppLog(sink: nil, level: .off), metrics: Metrics(), staticSite: nil, openAPI: nil)
+        app = App(
+            store: store, pool: WorkPool(threads: 1, maxQueued: 4, queueTimeout: .seconds(1)), settings: settings,
+            log: AppLog(sink: nil, level: .off), metrics: Metrics(), staticSite: nil, openAPI: nil)
     }
 
     private func admit(_ method: HTTPMethod, _ path: String, token: Bool = true) -> String {
@@ -102,7 +104,8 @@ extension AppAdmissionTests {
         XCTAssertEqual(problem["title"], .string("Request Header Fields Too Large"))
         XCTAssertEqual(problem["request_id"], .string("r-1"))
         XCTAssertEqual(problem["detail"], .string("header section too large"))
-        let late = app.failed(HTTPParseError(413, "body larger than 4096 bytes"), request: HTTPRequest(method: .post, path: "/books", headers: [("Origin", "https://spa.example")]), requestID: "r-2")
+        let late = app.failed(
+            HTTPParseError(413, "body larger than 4096 bytes"), request: HTTPRequest(method: .post, path: "/books", headers: [("Origin", "https://spa.example")]), requestID: "r-2")
         XCTAssertEqual(late.header("Access-Control-Allow-Origin"), "https://spa.example", "a browser can read why its write was refused")
         XCTAssertEqual(try JSONParser.parse(late.body).objectValue?["instance"], .string("/books"))
     }
@@ -113,8 +116,11 @@ final class RedactionTests: XCTestCase {
         let url = "mongodb://app:s3cr%40t@db1:27017,db2/books?replicaSet=rs0&tlsCertificateKeyFilePassword=hunter2&authMechanismProperties=AWS_SESSION_TOKEN:abc&w=majority"
         let redacted = Redaction.mongoURL("cannot connect to \(url): timed out")
         for secret in ["s3cr", "hunter2", "AWS_SESSION_TOKEN:abc", "app:"] { XCTAssertFalse(redacted.contains(secret), redacted) }
-        XCTAssertEqual(redacted, "cannot connect to mongodb://***@db1:27017,db2/books?replicaSet=rs0&tlsCertificateKeyFilePassword=***&authMechanismProperties=***&w=majority: timed out")
-        XCTAssertEqual(Redaction.mongoURL("mongodb+srv://u:p@cluster.example/?sslClientCertificateKeyPassword=x"), "mongodb+srv://***@cluster.example/?sslClientCertificateKeyPassword=***")
-        XCTAssertEqual(Redaction.mongoURL("mongodb://localhost:27017/bookdata?maxPoolSize=4"), "mongodb://localhost:27017/bookdata?maxPoolSize=4", "nothing secret, nothing changed")
+        XCTAssertEqual(
+            redacted, "cannot connect to mongodb://***@db1:27017,db2/books?replicaSet=rs0&tlsCertificateKeyFilePassword=***&authMechanismProperties=***&w=majority: timed out")
+        XCTAssertEqual(
+            Redaction.mongoURL("mongodb+srv://u:p@cluster.example/?sslClientCertificateKeyPassword=x"), "mongodb+srv://***@cluster.example/?sslClientCertificateKeyPassword=***")
+        XCTAssertEqual(
+            Redaction.mongoURL("mongodb://localhost:27017/bookdata?maxPoolSize=4"), "mongodb://localhost:27017/bookdata?maxPoolSize=4", "nothing secret, nothing changed")
     }
 }

@@ -1,8 +1,9 @@
-@testable import BooksApp
 import Dispatch
 import Glibc
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 final class DataDirectoryTests: XCTestCase {
     func testSecondProcessOnSameDirectoryIsRefused() throws {

@@ -1,8 +1,9 @@
-@testable import BooksApp
 import Dispatch
 import Glibc
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 /// Bookings in the embedded store: small journal records (EmbeddedStore+Inventory.swift).
 final class EmbeddedStoreInventoryTests: XCTestCase {

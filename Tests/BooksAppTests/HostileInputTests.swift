@@ -1,7 +1,8 @@
-@testable import BooksApp
 import HTTPServer
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 /// Every integer and header value a client controls at the application level (issue 12 §1, §6).
 final class HostileInputTests: XCTestCase {
@@ -18,9 +19,11 @@ final class HostileInputTests: XCTestCase {
 
     func testPagingIntegersAreStrictDigits() {
         let thirty = String(repeating: "9", count: 30)
-        for refused in ["skip=%2B5", "skip=+5", "skip=-0", "skip=-1", "skip=%205", "skip=5%20", "skip=\(thirty)", "skip=9223372036854775807",
-                        "skip=1000000001", "limit=%2B5", "limit=-0", "limit=\(thirty)", "limit=9223372036854775807", "limit=9223372036854775808",
-                        "limit=-9223372036854775808", "skip=0x10", "skip=1e3"] {
+        for refused in [
+            "skip=%2B5", "skip=+5", "skip=-0", "skip=-1", "skip=%205", "skip=5%20", "skip=\(thirty)", "skip=9223372036854775807",
+            "skip=1000000001", "limit=%2B5", "limit=-0", "limit=\(thirty)", "limit=9223372036854775807", "limit=9223372036854775808",
+            "limit=-9223372036854775808", "skip=0x10", "skip=1e3",
+        ] {
             XCTAssertTrue(outcome(refused).hasPrefix("400 query parameter"), "\(refused): \(outcome(refused))")
         }
         XCTAssertEqual(outcome("skip=007&limit=08"), "skip=7 limit=8 years=-...-", "leading zeros are digits")
@@ -30,15 +33,19 @@ final class HostileInputTests: XCTestCase {
     func testYearBoundsTakeAMinusAndNothingElse() {
         XCTAssertEqual(outcome("year_gte=-9223372036854775808&year_lte=9223372036854775807"), "skip=0 limit=100 years=-9223372036854775808...9223372036854775807")
         XCTAssertEqual(outcome("year_gte=-0500&year_lte=0"), "skip=0 limit=100 years=-500...0")
-        for refused in ["year_gte=-9223372036854775809", "year_lte=9223372036854775808", "year_gte=%2B1900", "year_gte=--1", "year_gte=-",
-                        "year_gte=\(String(repeating: "1", count: 30))", "year_gte=1900.0", "year_gte=%201900"] {
+        for refused in [
+            "year_gte=-9223372036854775809", "year_lte=9223372036854775808", "year_gte=%2B1900", "year_gte=--1", "year_gte=-",
+            "year_gte=\(String(repeating: "1", count: 30))", "year_gte=1900.0", "year_gte=%201900",
+        ] {
             XCTAssertTrue(outcome(refused).hasPrefix("400 query parameter year_"), "\(refused): \(outcome(refused))")
         }
     }
 
     func testUnknownParametersAreNamedWithTheAcceptedOnes() {
-        for (q, name) in [("author[$ne]=x", "author[$ne]"), ("author%5B%24ne%5D=x", "author[$ne]"), ("sortAsc=author", "sortAsc"),
-                          ("skip=0&Limit=5", "Limit"), ("title=Dune", "title")] {
+        for (q, name) in [
+            ("author[$ne]=x", "author[$ne]"), ("author%5B%24ne%5D=x", "author[$ne]"), ("sortAsc=author", "sortAsc"),
+            ("skip=0&Limit=5", "Limit"), ("title=Dune", "title"),
+        ] {
             let got = outcome(q)
             XCTAssertTrue(got.hasPrefix("400 unknown query parameter \"\(name)\""), "\(q): \(got)")
             XCTAssertTrue(got.contains("GET /books accepts skip, limit, sortasc, sortdesc, author, read, q, year_gte, year_lte"), got)
@@ -46,7 +53,9 @@ final class HostileInputTests: XCTestCase {
         // What the SPA and the original Vue client send is all accepted.
         XCTAssertEqual(outcome("skip=8&limit=8&sortasc=title&q=dune&read=true"), "skip=8 limit=8 years=-...-")
         let inventory = InventoryRoutes(store: NoStore.instrumented, parser: AllocationParser(maxDataBytes: 1024), maxPageSize: 1000)
-        XCTAssertNoThrow(try inventory.parseListQuery(QueryString("sortasc=created_at&limit=1000&available_from=2030-01-01T00:00:00Z&available_to=2030-01-02T00:00:00Z"), kind: ResourceKind.all[0]))
+        XCTAssertNoThrow(
+            try inventory.parseListQuery(
+                QueryString("sortasc=created_at&limit=1000&available_from=2030-01-01T00:00:00Z&available_to=2030-01-02T00:00:00Z"), kind: ResourceKind.all[0]))
         XCTAssertThrowsError(try inventory.parseListQuery(QueryString("available_since=2030-01-01T00:00:00Z"), kind: ResourceKind.all[0])) { error in
             XCTAssertTrue((error as? Problem)?.detail.contains("\"available_since\"; GET /cars accepts") == true, "\(error)")
         }
@@ -81,8 +90,10 @@ final class HostileInputTests: XCTestCase {
 
     func testEntityTagsAreOpaqueStrings() {
         let current = ETag.of(Array("x".utf8))
-        for hostile in ["\"-1\"", "\"+1\"", "\"\(String(repeating: "0", count: 30))1\"", "\"9223372036854775807\"", "\"-9223372036854775808\"",
-                        "W/", "\"", ",,,", String(repeating: "\"a\",", count: 1000), "W/\"\(current.dropFirst())"] {
+        for hostile in [
+            "\"-1\"", "\"+1\"", "\"\(String(repeating: "0", count: 30))1\"", "\"9223372036854775807\"", "\"-9223372036854775808\"",
+            "W/", "\"", ",,,", String(repeating: "\"a\",", count: 1000), "W/\"\(current.dropFirst())",
+        ] {
             XCTAssertFalse(ETag.matches(hostile, current: current), hostile)
             XCTAssertTrue(ETag.noneMatch(hostile, current: current) || hostile.hasPrefix("W/"), hostile)
         }
@@ -105,11 +116,13 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(AllocationParser.instant("2030-01-01T00:00:00.5" + String(repeating: "0", count: 30) + "Z", offsetOptional: false), 1_893_456_000_500)
         XCTAssertEqual(AllocationParser.instant("9999-12-31T23:59:59.999Z", offsetOptional: false), Timestamp.latest)
         XCTAssertEqual(AllocationParser.instant("0001-01-01T00:00:00Z", offsetOptional: false), Timestamp.earliest)
-        for hostile in ["+2030-01-01T00:00:00Z", "-2030-01-01T00:00:00Z", "02030-01-01T00:00:00Z", "2030-+1-01T00:00:00Z",
-                        "2030-01-01T-1:00:00Z", "2030-01-01T00:-0:00Z", "2030-01-01T00:00:+0Z", "9223372036854775807-01-01T00:00:00Z",
-                        String(repeating: "9", count: 30) + "-01-01T00:00:00Z", "2030-01-01T00:00:00+99:00", "2030-01-01T00:00:00+01:60",
-                        "2030-01-01T00:00:00+1:00", "2030-01-01T00:00:00.Z", "2030-01-01T00:00:00", "0000-01-01T00:00:00Z",
-                        "2030-01-01T00:00:00+" + String(repeating: "0", count: 30), "2030-02-30T00:00:00Z", "2030-01-01T24:00:00Z"] {
+        for hostile in [
+            "+2030-01-01T00:00:00Z", "-2030-01-01T00:00:00Z", "02030-01-01T00:00:00Z", "2030-+1-01T00:00:00Z",
+            "2030-01-01T-1:00:00Z", "2030-01-01T00:-0:00Z", "2030-01-01T00:00:+0Z", "9223372036854775807-01-01T00:00:00Z",
+            String(repeating: "9", count: 30) + "-01-01T00:00:00Z", "2030-01-01T00:00:00+99:00", "2030-01-01T00:00:00+01:60",
+            "2030-01-01T00:00:00+1:00", "2030-01-01T00:00:00.Z", "2030-01-01T00:00:00", "0000-01-01T00:00:00Z",
+            "2030-01-01T00:00:00+" + String(repeating: "0", count: 30), "2030-02-30T00:00:00Z", "2030-01-01T24:00:00Z",
+        ] {
             XCTAssertNil(AllocationParser.instant(hostile, offsetOptional: false), hostile)
         }
         XCTAssertEqual(AllocationParser.instant("2030-01-01T00:00:00", offsetOptional: true), 1_893_456_000_000, "the guide's format")

@@ -1,7 +1,8 @@
-@testable import BooksApp
 import HTTPServer
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 final class InstrumentedStoreTests: XCTestCase {
     private func problem(_ body: () throws(Problem) -> Void) -> Problem? {
@@ -19,8 +20,10 @@ final class InstrumentedStoreTests: XCTestCase {
 
     /// Every store error becomes its status here, and every call is timed, failed or not.
     func testErrorsMapOnceAndEveryCallIsTimed() {
-        let cases: [(StoreError, Int, String?)] = [(.unavailable("down"), 503, "5"), (.timeout("slow"), 504, nil), (.storageFull("disk"), 507, "30"),
-                                                    (.corrupt("bad"), 500, nil), (.invalid("x"), 500, nil), (.documentTooLarge(limit: 10), 422, nil)]
+        let cases: [(StoreError, Int, String?)] = [
+            (.unavailable("down"), 503, "5"), (.timeout("slow"), 504, nil), (.storageFull("disk"), 507, "30"),
+            (.corrupt("bad"), 500, nil), (.invalid("x"), 500, nil), (.documentTooLarge(limit: 10), 422, nil),
+        ]
         for (error, status, retryAfter) in cases {
             let metrics = StoreMetrics()
             let store = InstrumentedStore(NoStore(error: error), metrics: metrics)

@@ -1,6 +1,7 @@
-@testable import BooksApp
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 final class InventoryModelTests: XCTestCase {
     private func t(_ s: String) -> Int64 { Timestamp.parse(s)! }
@@ -11,8 +12,10 @@ final class InventoryModelTests: XCTestCase {
         XCTAssertEqual(Timestamp.parse("2026-01-01t08:00:00.5z"), Timestamp.parse("2026-01-01T08:00:00Z")! + 500)
         XCTAssertEqual(Timestamp.parse("2024-02-29T00:00:00-00:30"), Timestamp.parse("2024-02-29T00:30:00Z"))
         XCTAssertEqual(Timestamp.parse("2026-01-01T00:00:00", offsetOptional: true), Timestamp.parse("2026-01-01T00:00:00Z"))
-        for bad in ["2026-01-01T00:00:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-01-01T24:00:00Z", "2026-1-01T00:00:00Z",
-                    "2026-01-01T00:00:00+0200", "2026-01-01T00:00:00Z ", "2026-01-01", "", "2026-01-01T00:00:00.Z", "yesterday"] {
+        for bad in [
+            "2026-01-01T00:00:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-01-01T24:00:00Z", "2026-1-01T00:00:00Z",
+            "2026-01-01T00:00:00+0200", "2026-01-01T00:00:00Z ", "2026-01-01", "", "2026-01-01T00:00:00.Z", "yesterday",
+        ] {
             XCTAssertNil(Timestamp.parse(bad), bad)
         }
         XCTAssertEqual(Timestamp.format(t("2026-01-01T08:00:00Z")), "2026-01-01T08:00:00Z")

@@ -1,9 +1,10 @@
-@testable import BooksApp
 import Dispatch
 import Glibc
 import JSON
-import XCTest
 import TestSupport
+import XCTest
+
+@testable import BooksApp
 
 /// The journal's records on disk: torn tails, zero fill, corruption and bit flips (JournalFormat.swift, JournalRepair.swift).
 final class JournalFormatTests: XCTestCase {

@@ -1,8 +1,9 @@
-@testable import BooksApp
 import Dispatch
 import Glibc
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 /// The journal under the embedded store: durability, preconditions, compaction, group commit (Journal.swift).
 final class JournalTests: XCTestCase {

@@ -1,7 +1,8 @@
-@testable import BooksApp
 import HTTPServer
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 /// The list parameters every list endpoint shares, and their Link header (ListQuery.swift, PageLinks.swift).
 final class ListQueryTests: XCTestCase {
@@ -26,8 +27,9 @@ final class ListQueryTests: XCTestCase {
         XCTAssertEqual(try query("").limit, 100, "default limit is the maximum page")
         XCTAssertEqual(try query("limit=0").limit, 100, "pymongo's limit(0)")
         XCTAssertEqual(try query("sortdesc=year").sort, [BookSort(field: .year, ascending: false)])
-        XCTAssertEqual(try query("sortdesc=year&sortasc=author").sort, [BookSort(field: .author, ascending: true), BookSort(field: .year, ascending: false)],
-                       "sortasc is the primary key, sortdesc the secondary")
+        XCTAssertEqual(
+            try query("sortdesc=year&sortasc=author").sort, [BookSort(field: .author, ascending: true), BookSort(field: .year, ascending: false)],
+            "sortasc is the primary key, sortdesc the secondary")
         XCTAssertEqual(try query("sortasc=id&sortdesc=id").sort, [BookSort(field: .id, ascending: true)])
     }
 
@@ -51,7 +53,10 @@ final class ListQueryTests: XCTestCase {
 
     func testLinkHeader() throws {
         let header = PageLinks.header(path: "/books", parameters: try QueryString("sortasc=author&skip=8&limit=8"), skip: 8, limit: 8, total: 42)
-        XCTAssertEqual(header, #"</books?sortasc=author&skip=0&limit=8>; rel="first", </books?sortasc=author&skip=0&limit=8>; rel="prev", </books?sortasc=author&skip=16&limit=8>; rel="next", </books?sortasc=author&skip=40&limit=8>; rel="last""#)
+        XCTAssertEqual(
+            header,
+            #"</books?sortasc=author&skip=0&limit=8>; rel="first", </books?sortasc=author&skip=0&limit=8>; rel="prev", </books?sortasc=author&skip=16&limit=8>; rel="next", </books?sortasc=author&skip=40&limit=8>; rel="last""#
+        )
         let lastPage = PageLinks.header(path: "/books", parameters: try QueryString(nil), skip: 40, limit: 8, total: 42)
         XCTAssertFalse(lastPage.contains("rel=\"next\""))
     }

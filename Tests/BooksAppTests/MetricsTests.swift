@@ -1,6 +1,7 @@
-@testable import BooksApp
 import HTTPServer
 import XCTest
+
+@testable import BooksApp
 
 final class MetricsTests: XCTestCase {
     func testRouteLabelsNeverContainIDs() {
@@ -20,8 +21,8 @@ final class MetricsTests: XCTestCase {
 
     func testPrometheusTextAndCumulativeBuckets() {
         let metrics = Metrics()
-        metrics.record(method: .get, route: index("/books/1"), status: 200, nanos: 300_000)      // ≤ 0.5 ms
-        metrics.record(method: .get, route: index("/books/2"), status: 200, nanos: 3_000_000)    // ≤ 5 ms
+        metrics.record(method: .get, route: index("/books/1"), status: 200, nanos: 300_000)  // ≤ 0.5 ms
+        metrics.record(method: .get, route: index("/books/2"), status: 200, nanos: 3_000_000)  // ≤ 5 ms
         metrics.record(method: .get, route: index("/books/3"), status: 404, nanos: 20_000_000_000)  // beyond 10 s
         metrics.record(method: .other("BREW"), route: index("/books"), status: 418, nanos: 1)
         metrics.store.observe(.insertBook, nanos: 2_000_000, error: .storageFull("disk"))

@@ -1,6 +1,7 @@
-@testable import BooksApp
 import MongoBridge
 import XCTest
+
+@testable import BooksApp
 
 /// The documents MongoStore builds from a query: values only, never operators a client chose.
 final class MongoStoreQueryTests: XCTestCase {

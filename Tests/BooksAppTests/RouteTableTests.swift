@@ -1,7 +1,8 @@
-@testable import BooksApp
 import HTTPServer
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 /// Route.match: templates, parameters and their decoding (RouteTable.swift).
 final class RouteTableTests: XCTestCase {

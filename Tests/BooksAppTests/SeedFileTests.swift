@@ -1,7 +1,8 @@
-@testable import BooksApp
 import HTTPServer
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 final class SeedFileTests: XCTestCase {
     func testSeedFileHasTheSampleBooks() throws {

@@ -1,7 +1,8 @@
-@testable import BooksApp
 import HTTPServer
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 /// Settings.swift: the environment, .env, errors that name the setting, --help and the README.
 final class SettingsTests: XCTestCase {
@@ -21,9 +22,11 @@ final class SettingsTests: XCTestCase {
     }
 
     func testInvalidSettingsNameTheSetting() {
-        let cases: [(String, String)] = [("PORT", "70000"), ("PORT", "abc"), ("LOG_LEVEL", "loud"), ("HEADER_TIMEOUT", "-1"),
-                                         ("MAX_BODY_BYTES", "x"), ("CORS_ORIGINS", "example.com"), ("MONGODB_URL", "postgres://x"),
-                                         ("WORKER_THREADS", "0"), ("DATA_DIR", "")]
+        let cases: [(String, String)] = [
+            ("PORT", "70000"), ("PORT", "abc"), ("LOG_LEVEL", "loud"), ("HEADER_TIMEOUT", "-1"),
+            ("MAX_BODY_BYTES", "x"), ("CORS_ORIGINS", "example.com"), ("MONGODB_URL", "postgres://x"),
+            ("WORKER_THREADS", "0"), ("DATA_DIR", ""),
+        ]
         for (name, value) in cases {
             XCTAssertThrowsError(try Settings.load(environment: [name: value], dotEnv: [:], cores: 2)) { error in
                 XCTAssertEqual((error as? SettingsError)?.name, name)

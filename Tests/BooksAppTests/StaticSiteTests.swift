@@ -1,8 +1,9 @@
-@testable import BooksApp
 import Glibc
 import HTTPServer
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 final class StaticSiteTests: XCTestCase {
     private func site() throws -> (StaticSite, String) {
@@ -41,8 +42,10 @@ final class StaticSiteTests: XCTestCase {
 
     func testEveryEscapeIs404AndAppRoutesFallBack() throws {
         let (site, _) = try site()
-        for path in ["/../outside/secret.txt", "/assets/../../x", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt", "/.%2e/x", "/leak.txt",
-                     "/leakdir/secret.txt", "/nope.html", "/assets/../..", "/x/./y", "/a\\..\\b", "/index.html%00.js", "/./index.html", "/style.css.gz"] {
+        for path in [
+            "/../outside/secret.txt", "/assets/../../x", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt", "/.%2e/x", "/leak.txt",
+            "/leakdir/secret.txt", "/nope.html", "/assets/../..", "/x/./y", "/a\\..\\b", "/index.html%00.js", "/./index.html", "/style.css.gz",
+        ] {
             XCTAssertNil(site.lookup(path) ?? site.fallback(for: path), path)
         }
         XCTAssertEqual(site.fallback(for: "/inventory/cars")?.contentType, "text/html; charset=utf-8", "an app route gets index.html")
@@ -59,8 +62,9 @@ final class StaticSiteTests: XCTestCase {
         XCTAssertEqual(try get(site, "/style.css", [("If-None-Match", "\"other\"")]).status, 200)
         XCTAssertEqual(try get(site, "/style.css", [("If-Modified-Since", modified)]).status, 304)
         XCTAssertEqual(try get(site, "/style.css", [("If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")]).status, 200)
-        XCTAssertEqual(try get(site, "/style.css", [("If-None-Match", "\"other\""), ("If-Modified-Since", modified)]).status, 200,
-                       "If-None-Match takes precedence over If-Modified-Since")
+        XCTAssertEqual(
+            try get(site, "/style.css", [("If-None-Match", "\"other\""), ("If-Modified-Since", modified)]).status, 200,
+            "If-None-Match takes precedence over If-Modified-Since")
         XCTAssertEqual(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT"), 784_111_777)
     }
 

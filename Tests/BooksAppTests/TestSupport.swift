@@ -1,7 +1,8 @@
-@testable import BooksApp
 import Glibc
 import HTTPServer
 import JSON
+
+@testable import BooksApp
 
 /// A fresh temporary directory per call, under /tmp.
 func temporaryDirectory(_ name: String = "booksapi") -> String {

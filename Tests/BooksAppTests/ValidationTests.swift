@@ -1,6 +1,7 @@
-@testable import BooksApp
 import JSON
 import XCTest
+
+@testable import BooksApp
 
 final class ValidationTests: XCTestCase {
     let validator = BookValidator(maxDocumentBytes: 16 * 1024)
@@ -15,8 +16,9 @@ final class ValidationTests: XCTestCase {
     func testNormalisesANewBook() throws {
         let result = validator.newBook(body(#"{"read":1,"score":"8","author":"A","title":"T","year":1999.0,"tags":["x"]}"#), id: "abc")
         let book = try result.get()
-        XCTAssertEqual(String(decoding: JSONWriter.encode(.object(book)), as: UTF8.self),
-                       #"{"id":"abc","title":"T","author":"A","year":1999,"score":8,"read":true,"tags":["x"]}"#)
+        XCTAssertEqual(
+            String(decoding: JSONWriter.encode(.object(book)), as: UTF8.self),
+            #"{"id":"abc","title":"T","author":"A","year":1999,"score":8,"read":true,"tags":["x"]}"#)
         let defaults = try validator.newBook(body(#"{"title":"T","author":"A"}"#), id: "x").get()
         XCTAssertEqual(defaults["score"], .int(-1))
         XCTAssertEqual(defaults["read"], .bool(false))
@@ -66,7 +68,9 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(patch.operations, [.set("score", .int(5)), .remove("year"), .set("extra", .null)])
         if case .failure(let e) = validator.replaceFields(body(#"{"id":"other","title":null}"#), id: "b1") {
             XCTAssertEqual(e.list.map(\.field), ["id", "title"])
-        } else { XCTFail("accepted") }
+        } else {
+            XCTFail("accepted")
+        }
     }
 
     func testMergePatchSemantics() throws {
@@ -76,7 +80,9 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(String(decoding: JSONWriter.encode(.object(doc)), as: UTF8.self), #"{"id":"b1","title":"T","meta":{"keep":true,"b":{"c":1}}}"#)
         if case .failure(let e) = validator.mergePatch(body(#"{"title":null,"score":null,"read":null}"#), id: "b1") {
             XCTAssertEqual(e.list.map(\.field), ["title", "score", "read"])
-        } else { XCTFail("accepted removal of required fields") }
+        } else {
+            XCTFail("accepted removal of required fields")
+        }
     }
 
     func testETags() {

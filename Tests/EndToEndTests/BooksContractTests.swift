@@ -69,7 +69,11 @@ final class BooksContractTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try ids(wyndham).count, 2)
         XCTAssertEqual(wyndham.header("X-Total-Count"), String(try ids(wyndham).count))
         let years = try XCTUnwrap(json(wyndham).arrayValue).compactMap { $0.objectValue?["year"] }
-        XCTAssertEqual(years, years.sorted { if case .int(let a) = $0, case .int(let b) = $1 { return a < b }; return false })
+        XCTAssertEqual(
+            years,
+            years.sorted {
+                if case .int(let a) = $0, case .int(let b) = $1 { return a < b }; return false
+            })
         let search = try c.request("GET", "/books?q=TRIFFIDS")
         XCTAssertEqual(try ids(search), ["4"])
         let unread = try c.request("GET", "/books?read=false&limit=100")
@@ -91,8 +95,10 @@ final class BooksContractTests: XCTestCase {
 
     func testInvalidListParametersAre400NamingTheParameter() throws {
         let c = try client()
-        for (query, name) in [("limit=abc", "limit"), ("skip=-3", "skip"), ("sortasc=colour", "sortasc"), ("read=perhaps", "read"),
-                              ("year_gte=x", "year_gte"), ("limit=100000", "limit"), ("q=%zz", "q")] {
+        for (query, name) in [
+            ("limit=abc", "limit"), ("skip=-3", "skip"), ("sortasc=colour", "sortasc"), ("read=perhaps", "read"),
+            ("year_gte=x", "year_gte"), ("limit=100000", "limit"), ("q=%zz", "q"),
+        ] {
             let r = try c.request("GET", "/books?" + query)
             XCTAssertEqual(r.status, 400, query)
             XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
@@ -102,8 +108,9 @@ final class BooksContractTests: XCTestCase {
 
     func testCreateReadUpdateDeleteLifecycle() throws {
         let c = try client()
-        let created = try c.request("POST", "/books", headers: [("Content-Type", "application/json; charset=utf-8")],
-                                    body: #"{"title":"The Road","author":"Cormac McCarthy","year":2006,"score":"9","read":1,"tags":["grim"]}"#)
+        let created = try c.request(
+            "POST", "/books", headers: [("Content-Type", "application/json; charset=utf-8")],
+            body: #"{"title":"The Road","author":"Cormac McCarthy","year":2006,"score":"9","read":1,"tags":["grim"]}"#)
         XCTAssertEqual(created.status, 201, created.text)
         let id = try XCTUnwrap(json(created).objectValue?["Inserted"]?.objectValue?["id"]?.stringValue)
         XCTAssertNotNil(id.wholeMatch(of: /[0-9a-f]{32}/), id)
@@ -160,8 +167,9 @@ final class BooksContractTests: XCTestCase {
             XCTAssertEqual(r.status, status, "\(body.prefix(40)): \(r.text)")
             XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
         }
-        c.send(Array("POST /books HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n".utf8)
-               + Array(#"{"title":"#.utf8) + [0x22, 0xFF, 0xFE, 0x22] + Array(#","author":"x","pad":"...."}"#.utf8))
+        c.send(
+            Array("POST /books HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n".utf8)
+                + Array(#"{"title":"#.utf8) + [0x22, 0xFF, 0xFE, 0x22] + Array(#","author":"x","pad":"...."}"#.utf8))
         let utf8 = try c.readResponse()
         XCTAssertEqual(utf8.status, 400)
         XCTAssertTrue(utf8.text.contains("UTF-8"), utf8.text)
@@ -215,8 +223,9 @@ final class BooksContractTests: XCTestCase {
     func testKeepAlivePipeliningAndChunkedOverTheWire() throws {
         let c = try client()
         let chunks = [#"{"title":"Chunk","#, #""author":"Chunky"}"#].map { String($0.utf8.count, radix: 16) + "\r\n" + $0 + "\r\n" }.joined()
-        c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nPOST /books HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-               + chunks + "0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        c.send(
+            "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nPOST /books HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + chunks + "0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(try c.readResponse().status, 200)
         XCTAssertEqual(try c.readResponse().status, 201)
         XCTAssertEqual(try c.readResponse().status, 200)
@@ -227,8 +236,10 @@ final class BooksContractTests: XCTestCase {
     }
 
     func testMalformedFramingGets400AndTheServerStaysUp() throws {
-        for bad in ["GET / HTTP/1.1\r\n\r\n", "POST /books HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-                    "GET /books HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n", "GET /\u{0}books HTTP/1.1\r\nHost: t\r\n\r\n"] {
+        for bad in [
+            "GET / HTTP/1.1\r\n\r\n", "POST /books HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "GET /books HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n", "GET /\u{0}books HTTP/1.1\r\nHost: t\r\n\r\n",
+        ] {
             let c = try client()
             c.send(bad)
             let r = try c.readResponse()

@@ -23,8 +23,10 @@ final class HostileRequestTests: XCTestCase {
         return try? c.readResponse()
     }
 
-    private func assertRefused(_ bytes: [UInt8], _ expected: ClosedRange<Int> = 400...499, _ what: String,
-                               file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertRefused(
+        _ bytes: [UInt8], _ expected: ClosedRange<Int> = 400...499, _ what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         if let r = try exchange(bytes) {
             XCTAssertTrue(expected.contains(r.status), "\(what): \(r.status) \(r.text.prefix(200))", file: file, line: line)
             XCTAssertEqual(r.header("Content-Type"), "application/problem+json", what, file: file, line: line)
@@ -51,7 +53,10 @@ final class HostileRequestTests: XCTestCase {
             ("chunk size past 64 bits", "POST /books HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1" + String(repeating: "0", count: 16) + "\r\n"),
             ("chunk size 2^64 exactly", "POST /books HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n"),
             ("negative chunk size", "POST /books HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\n{}\r\n0\r\n\r\n"),
-            ("chunk extension over the cap", "POST /books HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2;" + String(repeating: "x", count: 20_000) + "\r\n{}\r\n0\r\n\r\n"),
+            (
+                "chunk extension over the cap",
+                "POST /books HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2;" + String(repeating: "x", count: 20_000) + "\r\n{}\r\n0\r\n\r\n"
+            ),
             ("bare LF in the head", "GET /books HTTP/1.1\nHost: t\n\n"),
             ("bare LF in chunk framing", "POST /books HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\n{}\n0\n\n"),
             ("bare CR", "GET /books HTTP/1.1\rHost: t\r\n\r\n"),
@@ -129,17 +134,21 @@ final class HostileRequestTests: XCTestCase {
     }
 
     func testPercentEncodingErrors() throws {
-        for target in ["/books/%", "/books/%4", "/books/%zz", "/books/%ff", "/books/%c3%28", "/books?author=%", "/books?author=%e", "/books?q=%ff%fe",
-                       "/books?limit=%", "/cars?available_from=%zz", "/%", "/js/%ff.js"] {
+        for target in [
+            "/books/%", "/books/%4", "/books/%zz", "/books/%ff", "/books/%c3%28", "/books?author=%", "/books?author=%e", "/books?q=%ff%fe",
+            "/books?limit=%", "/cars?available_from=%zz", "/%", "/js/%ff.js",
+        ] {
             try assertRefused(Array("GET \(target) HTTP/1.1\r\nHost: t\r\n\r\n".utf8), 400...404, target)
         }
     }
 
     func testTraversalAttempts() throws {
-        let targets = ["/../../../../etc/passwd", "/..%2f..%2f..%2fetc%2fpasswd", "/%2e%2e/%2e%2e/etc/passwd", "/js/../../Package.swift",
-                       "/js/%2e%2e/%2e%2e/Package.swift", "/..\\..\\Package.swift", "/js/..%5c..%5cPackage.swift", "/%252e%252e/Package.swift",
-                       "/.%2e/.%2e/Package.swift", "//etc/passwd", "/js//../../Package.swift", "/index.html/../../Package.swift",
-                       "/.git/config", "/js/.%00/main.js", "/books/..%2f..%2fPackage.swift"]
+        let targets = [
+            "/../../../../etc/passwd", "/..%2f..%2f..%2fetc%2fpasswd", "/%2e%2e/%2e%2e/etc/passwd", "/js/../../Package.swift",
+            "/js/%2e%2e/%2e%2e/Package.swift", "/..\\..\\Package.swift", "/js/..%5c..%5cPackage.swift", "/%252e%252e/Package.swift",
+            "/.%2e/.%2e/Package.swift", "//etc/passwd", "/js//../../Package.swift", "/index.html/../../Package.swift",
+            "/.git/config", "/js/.%00/main.js", "/books/..%2f..%2fPackage.swift",
+        ]
         for target in targets {
             let r = try exchange(Array("GET \(target) HTTP/1.1\r\nHost: t\r\n\r\n".utf8))
             guard let r else { continue }

@@ -52,8 +52,10 @@ final class InjectionTests: XCTestCase {
         let before = try c.request("GET", "/books/1").text
         for key in hostileKeys {
             let k = escaped(key)
-            for body in [#"{"title":"T","author":"A",\#(k):1}"#, #"{"title":"T","author":"A","extra":{\#(k):1}}"#,
-                         #"{"title":"T","author":"A","extra":[{"deep":{\#(k):true}}]}"#] {
+            for body in [
+                #"{"title":"T","author":"A",\#(k):1}"#, #"{"title":"T","author":"A","extra":{\#(k):1}}"#,
+                #"{"title":"T","author":"A","extra":[{"deep":{\#(k):true}}]}"#,
+            ] {
                 assertRefused(try c.request("POST", "/books", headers: json, body: body), "POST \(body)")
             }
             for method in ["PUT", "PATCH"] {
@@ -80,8 +82,10 @@ final class InjectionTests: XCTestCase {
             }
         }
         // Typed parameters refuse anything that is not their type.
-        for (parameter, value) in [("read", #"{"$ne":null}"#), ("year_gte", #"{"$gt":0}"#), ("year_lte", "$lt"), ("skip", "{}"), ("limit", "[1]"),
-                                   ("sortasc", "$natural"), ("sortasc", "title.x"), ("sortdesc", "$where"), ("sortdesc", "a.b")] {
+        for (parameter, value) in [
+            ("read", #"{"$ne":null}"#), ("year_gte", #"{"$gt":0}"#), ("year_lte", "$lt"), ("skip", "{}"), ("limit", "[1]"),
+            ("sortasc", "$natural"), ("sortasc", "title.x"), ("sortdesc", "$where"), ("sortdesc", "a.b"),
+        ] {
             let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             assertRefused(try c.request("GET", "/books?\(parameter)=\(encoded)"), naming: parameter, "\(parameter)=\(value)")
         }
@@ -118,8 +122,9 @@ final class InjectionTests: XCTestCase {
             XCTAssertEqual(r.header("X-Total-Count"), "1", "q=\(q) finds the one title holding it, case-insensitively: \(r.text)")
             XCTAssertTrue(r.text.contains("Regex Tester"), "q=\(q): \(r.text)")
         }
-        XCTAssertEqual(try c.request("GET", "/books?q=" + ".*x".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!).header("X-Total-Count"), "0",
-                       "as a pattern .*x would match many titles; literally it matches none")
+        XCTAssertEqual(
+            try c.request("GET", "/books?q=" + ".*x".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!).header("X-Total-Count"), "0",
+            "as a pattern .*x would match many titles; literally it matches none")
     }
 
     func testInventoryBodiesAndParametersRefuseOperators() throws {
@@ -146,8 +151,10 @@ final class InjectionTests: XCTestCase {
             let top = #"{"from":"2031-01-01T00:00:00Z","to":"2031-01-02T00:00:00Z","allocation_type":"hire",\#(k):1}"#
             assertRefused(try c.request("POST", "\(truck)/allocations", headers: json, body: top), "allocation key \(key)")
         }
-        for (path, parameter, value) in [("\(truck)/allocations", "from", #"{"$gt":0}"#), ("\(truck)/allocations", "to", "$lt"),
-                                         ("/trucks", "available_from", #"{"$ne":null}"#), ("/trucks", "available_to", "[1]")] {
+        for (path, parameter, value) in [
+            ("\(truck)/allocations", "from", #"{"$gt":0}"#), ("\(truck)/allocations", "to", "$lt"),
+            ("/trucks", "available_from", #"{"$ne":null}"#), ("/trucks", "available_to", "[1]"),
+        ] {
             let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             assertRefused(try c.request("GET", "\(path)?\(parameter)=\(encoded)"), naming: parameter, "\(path) \(parameter)=\(value)")
         }

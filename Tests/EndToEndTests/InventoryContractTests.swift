@@ -104,8 +104,10 @@ final class InventoryContractTests: XCTestCase {
                 XCTAssertEqual(try c.request("DELETE", "/cars/\(car)/allocations/\(id)").status, 200, name)
             }
         }
-        for reversed in [#"{"from":"2026-05-01T12:00:00Z","to":"2026-05-01T10:00:00Z","allocation_type":"x"}"#,
-                         #"{"from":"2026-05-01T12:00:00Z","to":"2026-05-01T12:00:00Z","allocation_type":"x"}"#] {
+        for reversed in [
+            #"{"from":"2026-05-01T12:00:00Z","to":"2026-05-01T10:00:00Z","allocation_type":"x"}"#,
+            #"{"from":"2026-05-01T12:00:00Z","to":"2026-05-01T12:00:00Z","allocation_type":"x"}"#,
+        ] {
             XCTAssertEqual(try post("/cars/\(car)/allocations", reversed).status, 422)
         }
         XCTAssertEqual(try post("/cars/no-such-car/allocations", #"{"from":null,"to":null,"allocation_type":"x"}"#).status, 404)

@@ -31,15 +31,17 @@ enum InventoryRace {
                 for _ in 0..<attempts {
                     let car = cars.randomElement(using: &generator)!
                     let from = Int.random(in: 0..<48, using: &generator), to = from + Int.random(in: 1...6, using: &generator)
-                    let r = try client.request("POST", "/cars/\(car)/allocations", headers: [("Content-Type", "application/json")],
-                                               body: #"{"from":"\#(hour(from))","to":"\#(hour(to))","allocation_type":"race"}"#)
+                    let r = try client.request(
+                        "POST", "/cars/\(car)/allocations", headers: [("Content-Type", "application/json")],
+                        body: #"{"from":"\#(hour(from))","to":"\#(hour(to))","allocation_type":"race"}"#)
                     let body = try JSONParser.parse(r.body).objectValue
                     let conflicts = (body?["conflicts"]).flatMap { v -> [JSONValue]? in if case .array(let a) = v { return a } else { return nil } } ?? []
-                    let outcome = Outcome(car: car, from: from, to: to, status: r.status, id: r.status == 201 ? body?["id"]?.stringValue : nil,
-                                          conflicts: conflicts.compactMap { c in
-                                              guard let o = c.objectValue, let id = o["id"]?.stringValue, let f = o["from"]?.stringValue, let t = o["to"]?.stringValue else { return nil }
-                                              return (id, hourOf(f), hourOf(t))
-                                          })
+                    let outcome = Outcome(
+                        car: car, from: from, to: to, status: r.status, id: r.status == 201 ? body?["id"]?.stringValue : nil,
+                        conflicts: conflicts.compactMap { c in
+                            guard let o = c.objectValue, let id = o["id"]?.stringValue, let f = o["from"]?.stringValue, let t = o["to"]?.stringValue else { return nil }
+                            return (id, hourOf(f), hourOf(t))
+                        })
                     results.add(outcome)
                 }
             } catch {

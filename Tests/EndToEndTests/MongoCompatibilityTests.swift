@@ -12,10 +12,14 @@ final class MongoCompatibilityTests: XCTestCase {
         defer { mongo.stop() }
         let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 2)
         try pool.collection("books") { (c) throws(MongoError) in
-            try c.insertOne(["id": .string("1"), "title": .string("The Last Man"), "author": .string("Mary Shelley"),
-                             "year": .int32(1826), "score": .int32(8), "read": .int32(1)])
-            try c.insertOne(["id": .string("2"), "title": .string("Unread"), "author": .string("Someone"),
-                             "year": .int32(1900), "score": .int32(-1), "read": .int32(0)])
+            try c.insertOne([
+                "id": .string("1"), "title": .string("The Last Man"), "author": .string("Mary Shelley"),
+                "year": .int32(1826), "score": .int32(8), "read": .int32(1),
+            ])
+            try c.insertOne([
+                "id": .string("2"), "title": .string("Unread"), "author": .string("Someone"),
+                "year": .int32(1900), "score": .int32(-1), "read": .int32(0),
+            ])
         }
         let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
         defer { api.stop() }

@@ -42,8 +42,10 @@ final class ProcessLifecycleTests: XCTestCase {
     func testHelpListsSettings() throws {
         let server = try ServerProcess(arguments: ["--help"], waitForListening: false)
         XCTAssertEqual(server.waitForExit(), 0)
-        for name in ["HOST", "PORT", "DATA_DIR", "MONGODB_URL", "STATIC_DIR", "CORS_ORIGINS", "LOG_LEVEL", "WORKER_THREADS",
-                     "MAX_REQUEST_LINE", "MAX_HEADER_BYTES", "MAX_HEADER_COUNT", "MAX_BODY_BYTES", "HEADER_TIMEOUT", "IDLE_TIMEOUT", "MAX_CONNECTIONS"] {
+        for name in [
+            "HOST", "PORT", "DATA_DIR", "MONGODB_URL", "STATIC_DIR", "CORS_ORIGINS", "LOG_LEVEL", "WORKER_THREADS",
+            "MAX_REQUEST_LINE", "MAX_HEADER_BYTES", "MAX_HEADER_COUNT", "MAX_BODY_BYTES", "HEADER_TIMEOUT", "IDLE_TIMEOUT", "MAX_CONNECTIONS",
+        ] {
             XCTAssertTrue(server.log.contains(name), name)
         }
     }
@@ -118,12 +120,14 @@ final class MetricsEndpointTests: XCTestCase {
         let r = try c.request("GET", "/metrics")
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(r.header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8")
-        for line in [#"booksapi_http_requests_total{route="/books/{id}",method="GET",status="200"} 3"#,
-                     #"booksapi_http_requests_total{route="/books/{id}",method="GET",status="404"} 1"#,
-                     #"booksapi_http_requests_total{route="/cars",method="POST",status="201"} 1"#,
-                     #"booksapi_store_operation_duration_seconds_count{operation="getBook"} 4"#,
-                     #"booksapi_store_operation_duration_seconds_count{operation="createResource"} 1"#,
-                     "booksapi_http_connections_open 1", "booksapi_http_connections_displaced_total 0", "booksapi_http_requests_in_flight 1", "booksapi_work_pool_threads 16"] {
+        for line in [
+            #"booksapi_http_requests_total{route="/books/{id}",method="GET",status="200"} 3"#,
+            #"booksapi_http_requests_total{route="/books/{id}",method="GET",status="404"} 1"#,
+            #"booksapi_http_requests_total{route="/cars",method="POST",status="201"} 1"#,
+            #"booksapi_store_operation_duration_seconds_count{operation="getBook"} 4"#,
+            #"booksapi_store_operation_duration_seconds_count{operation="createResource"} 1"#,
+            "booksapi_http_connections_open 1", "booksapi_http_connections_displaced_total 0", "booksapi_http_requests_in_flight 1", "booksapi_work_pool_threads 16",
+        ] {
             XCTAssertTrue(r.text.contains(line + "\n"), "missing \(line) in\n\(r.text)")
         }
         XCTAssertFalse(r.text.contains("does-not-exist"), "ids never become labels")

@@ -1,5 +1,6 @@
-@testable import HTTPServer
 import XCTest
+
+@testable import HTTPServer
 
 /// A handler that refuses writes without `Authorization` and caps bodies at 8 bytes, before any
 /// body byte is read.
@@ -62,8 +63,10 @@ final class AdmissionTests: XCTestCase {
     /// headers in BooksAPI), and the connection still closes.
     func testBodyFailuresAfterAdmissionAreRenderedByTheHandler() {
         let auth = "POST /w HTTP/1.1\r\nHost: a\r\nAuthorization: x\r\n"
-        for (text, status) in [(auth + "Content-Length: 9\r\n\r\n", 413), (auth + "Transfer-Encoding: chunked\r\n\r\n9\r\n", 413),
-                               (auth + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400)] {
+        for (text, status) in [
+            (auth + "Content-Length: 9\r\n\r\n", 413), (auth + "Transfer-Encoding: chunked\r\n\r\n9\r\n", 413),
+            (auth + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        ] {
             let (c, out) = connection(GuardedHandler(), text)
             XCTAssertTrue(out.hasPrefix("HTTP/1.1 \(status)") && out.contains("X-Rendered-By: app") && out.hasSuffix("for /w"), out)
             XCTAssertTrue(c.isClosing)

@@ -1,5 +1,6 @@
-@testable import HTTPServer
 import XCTest
+
+@testable import HTTPServer
 
 final class ChunkedDecoderTests: XCTestCase {
     func testByteAtATime() {

@@ -1,5 +1,6 @@
-@testable import HTTPServer
 import XCTest
+
+@testable import HTTPServer
 
 /// Requests through a connection: pipelining, keep-alive, 100-continue, timeouts (Connection+Requests.swift).
 final class ConnectionRequestsTests: XCTestCase {

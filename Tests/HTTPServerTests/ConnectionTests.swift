@@ -1,5 +1,6 @@
-@testable import HTTPServer
 import XCTest
+
+@testable import HTTPServer
 
 /// The connection state machine on a fake clock: every event it gets and every action it returns,
 /// with no socket, no sleep and no wall clock (issue 13 §1).
@@ -173,8 +174,9 @@ final class DisplacementTests: XCTestCase {
         feed(bodiless, "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n", at: t0 + 100 * ms, loop: loop)
         XCTAssertNil(bodiless.displacementOrder(now: t0 + 550 * ms))
         XCTAssertEqual(bodiless.displacementOrder(now: t0 + 700 * ms)?.rank, 2, "a body that never comes is slow")
-        XCTAssertLessThan(trickle.displacementOrder(now: t0 + 700 * ms)!.since, bodiless.displacementOrder(now: t0 + 700 * ms)!.since,
-                          "the one in its phase longest goes first")
+        XCTAssertLessThan(
+            trickle.displacementOrder(now: t0 + 700 * ms)!.since, bodiless.displacementOrder(now: t0 + 700 * ms)!.since,
+            "the one in its phase longest goes first")
     }
 
     func testAnUploadAboveTheRateKeepsItsPlace() {
@@ -186,7 +188,7 @@ final class DisplacementTests: XCTestCase {
             feed(upload, String(repeating: "x", count: 2000), at: t0 + UInt64(step) * 100 * ms, loop: loop)
         }
         XCTAssertNil(upload.displacementOrder(now: t0 + 1000 * ms), "a real upload is never displaced")
-        XCTAssertNil(upload.displacementOrder(now: t0 + 20_000 * ms) , "20 kB over 20 s is still the floor's rate")
+        XCTAssertNil(upload.displacementOrder(now: t0 + 20_000 * ms), "20 kB over 20 s is still the floor's rate")
         XCTAssertEqual(upload.displacementOrder(now: t0 + 21_000 * ms)?.rank, 2, "below the floor on average it is slow")
     }
 

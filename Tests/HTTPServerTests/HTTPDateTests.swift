@@ -1,5 +1,6 @@
-@testable import HTTPServer
 import XCTest
+
+@testable import HTTPServer
 
 final class HTTPDateTests: XCTestCase {
     func testTheIMFFixdateItself() {
@@ -14,7 +15,7 @@ final class HTTPDateTests: XCTestCase {
     func testSignsSpacesAndLongDigitRunsAreNotDates() {
         let hostile = [
             "Sun, 06 Nov 1994 -999999999999999999:00:00 GMT",  // the crash: a signed 18-digit hour
-            "Sun, 06 Nov 1994 08:-99999999999999999:37 GMT",    // a negative minute (HEAD /inventory)
+            "Sun, 06 Nov 1994 08:-99999999999999999:37 GMT",  // a negative minute (HEAD /inventory)
             "Sun, 06 Nov 1994 08:49:-1 GMT", "Sun, 06 Nov 1994 -8:49:37 GMT", "Sun, 06 Nov 1994 +8:49:37 GMT",
             "Sun, 06 Nov 1994 +08:49:37 GMT", "Sun, -6 Nov 1994 08:49:37 GMT", "Sun, 06 Nov -994 08:49:37 GMT",
             "Sun, 06 Nov +1994 08:49:37 GMT", "Sun, 06 Nov 1994 8:49:37 GMT", "Sun, 06 Nov 1994  08:49:37 GMT",
@@ -55,9 +56,11 @@ final class HTTPDateTests: XCTestCase {
 extension HTTPDateTests {
     func testHTTPDateParsingRefusesWhatCouldOverflow() {
         XCTAssertEqual(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT"), 784_111_777)
-        for hostile in ["Sun, 06 Nov 9223372036854775807 08:49:37 GMT", "Sun, 06 Nov -9223372036854775807 08:49:37 GMT",
-                        "Sun, 9223372036854775807 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 99999999999999999999:49:37 GMT",
-                        "Sunday, 06-Nov-94 08:49:37 GMT", ""] {
+        for hostile in [
+            "Sun, 06 Nov 9223372036854775807 08:49:37 GMT", "Sun, 06 Nov -9223372036854775807 08:49:37 GMT",
+            "Sun, 9223372036854775807 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 99999999999999999999:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT", "",
+        ] {
             XCTAssertNil(HTTPDate.parse(hostile), hostile)
         }
     }

@@ -1,5 +1,6 @@
-@testable import HTTPServer
 import XCTest
+
+@testable import HTTPServer
 
 /// Responses as encoded: header values cannot split a response; HEAD keeps the length (HTTPResponse.swift, ResponseEncoder.swift).
 final class HTTPResponseTests: XCTestCase {

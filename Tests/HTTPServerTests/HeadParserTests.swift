@@ -1,5 +1,6 @@
-@testable import HTTPServer
 import XCTest
+
+@testable import HTTPServer
 
 /// Heads, valid and not, whole and split at every byte (HeadScanner.swift, HeadParser.swift).
 final class HeadParserTests: XCTestCase {
@@ -32,21 +33,21 @@ final class HeadParserTests: XCTestCase {
 
     /// Invalid shapes and the status each must get. Every one also closes the connection.
     static let invalid: [(request: String, status: Int)] = [
-        ("GET / HTTP/1.1\r\n\r\n", 400),                                              // no Host
-        ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),                       // two Hosts
-        ("GET / HTTP/1.1\nHost: a\n\n", 400),                                        // bare LF
-        ("GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n", 400),                            // bare LF in headers
-        ("GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", 400),                            // bare CR
-        ("GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400),                                 // space before colon
-        ("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400),                       // obs-fold
-        ("GET / HTTP/1.1\r\nHo(st: a\r\n\r\n", 400),                                 // invalid name
-        ("GET / HTTP/1.1\r\nHost: a\u{0}b\r\n\r\n", 400),                            // NUL
-        ("GET / HTTP/1.1\r\n: empty\r\n\r\n", 400),                                  // empty name
-        ("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400),                                 // double space
+        ("GET / HTTP/1.1\r\n\r\n", 400),  // no Host
+        ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),  // two Hosts
+        ("GET / HTTP/1.1\nHost: a\n\n", 400),  // bare LF
+        ("GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n", 400),  // bare LF in headers
+        ("GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", 400),  // bare CR
+        ("GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400),  // space before colon
+        ("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400),  // obs-fold
+        ("GET / HTTP/1.1\r\nHo(st: a\r\n\r\n", 400),  // invalid name
+        ("GET / HTTP/1.1\r\nHost: a\u{0}b\r\n\r\n", 400),  // NUL
+        ("GET / HTTP/1.1\r\n: empty\r\n\r\n", 400),  // empty name
+        ("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400),  // double space
         ("GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400),
         ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
         ("GET / FOO/1.1\r\nHost: a\r\n\r\n", 400),
-        ("GET nope HTTP/1.1\r\nHost: a\r\n\r\n", 400),                               // not origin-form
+        ("GET nope HTTP/1.1\r\nHost: a\r\n\r\n", 400),  // not origin-form
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\nx", 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\nx", 400),
@@ -57,7 +58,7 @@ final class HeadParserTests: XCTestCase {
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
         ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),          // bad size
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),  // bad size
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n", 400),  // 64-bit overflow
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", 400),  // missing CRLF after data
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n", 400),  // bare LF in framing
@@ -89,8 +90,10 @@ final class HeadParserTests: XCTestCase {
 
     func testEveryNonTokenByteInHeaderNameIsRejected() {
         // Every byte that is not a tchar, except ":" (58), which ends the name.
-        for byte in 0...255 where byte != 58 && !"!#$%&'*+-.^_`|~".utf8.contains(UInt8(byte)) && !(UInt8(byte) >= 0x30 && UInt8(byte) <= 0x39)
-            && !(UInt8(byte) >= 0x41 && UInt8(byte) <= 0x5A) && !(UInt8(byte) >= 0x61 && UInt8(byte) <= 0x7A) {
+        for byte in 0...255
+        where byte != 58 && !"!#$%&'*+-.^_`|~".utf8.contains(UInt8(byte)) && !(UInt8(byte) >= 0x30 && UInt8(byte) <= 0x39)
+            && !(UInt8(byte) >= 0x41 && UInt8(byte) <= 0x5A) && !(UInt8(byte) >= 0x61 && UInt8(byte) <= 0x7A)
+        {
             let h = Harness()
             h.feed(Array("GET / HTTP/1.1\r\nHost: a\r\nX".utf8) + [UInt8(byte)] + Array("Y: z\r\n\r\n".utf8))
             XCTAssertEqual(h.statuses.first, 400, "byte \(byte) accepted in a header name")

@@ -1,6 +1,7 @@
-@testable import HTTPServer
 import Glibc
 import XCTest
+
+@testable import HTTPServer
 
 final class LogSinkTests: XCTestCase {
     /// flush returns only once every accepted byte is written. The pipe's reader takes 16 KiB every
@@ -41,7 +42,11 @@ final class PacedReader: @unchecked Sendable {
         }) { usleep(20_000) }
     }
 
-    func stop() -> Int { lock.withLock { stopped = true; return total } }
+    func stop() -> Int {
+        lock.withLock {
+            stopped = true; return total
+        }
+    }
 
     static func drain(_ fd: Int32) -> Int {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024), total = 0

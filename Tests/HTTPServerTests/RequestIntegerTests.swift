@@ -1,5 +1,6 @@
-@testable import HTTPServer
 import XCTest
+
+@testable import HTTPServer
 
 /// Every integer in a request head or chunked framing: strict digits, checked arithmetic (issue 12).
 final class RequestIntegerTests: XCTestCase {
@@ -56,8 +57,10 @@ final class RequestIntegerTests: XCTestCase {
             XCTAssertEqual(h.statuses, [200], target)
             XCTAssertTrue(h.output.hasSuffix(seen), "\(target): \(h.output)")
         }
-        for malformed in ["http://[::1", "http://[::1]x/", "http://[]/", "http:///books", "http://:80/", "http://user@x/",
-                          "http://x:8a/", "http://x#frag", "http://x y/", "http://x\\y/", "ftp://x/", "http:/x/"] {
+        for malformed in [
+            "http://[::1", "http://[::1]x/", "http://[]/", "http:///books", "http://:80/", "http://user@x/",
+            "http://x:8a/", "http://x#frag", "http://x y/", "http://x\\y/", "ftp://x/", "http:/x/",
+        ] {
             let h = Harness()
             h.feed("GET \(malformed) HTTP/1.1\r\nHost: x\r\n\r\n")
             XCTAssertEqual(h.statuses, [400], malformed)

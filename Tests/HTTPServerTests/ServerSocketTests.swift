@@ -1,8 +1,9 @@
 import Dispatch
 import Glibc
-@testable import HTTPServer
 import TestSupport
 import XCTest
+
+@testable import HTTPServer
 
 /// Holds /gated requests until the test opens the gate (a stand-in for a blocking store),
 /// answers everything else at once.
@@ -12,7 +13,9 @@ final class GatedHandler: HTTPHandler, @unchecked Sendable {  // `held` is guard
 
     /// Answers every /gated request received so far.
     func openGate() {
-        let waiting = lock.withLock { () -> [ResponseContext] in defer { held = [] }; return held }
+        let waiting = lock.withLock { () -> [ResponseContext] in
+            defer { held = [] }; return held
+        }
         for context in waiting { context.complete(HTTPResponse(status: 200, contentType: "text/plain", body: Array("gated".utf8))) }
     }
 
@@ -96,7 +99,9 @@ final class ServerSocketTests: XCTestCase {
     }
 
     func testAtTheLimitClientsWaitWhileEveryConnectionIsBusy() throws {
-        let s = try server { $0.limits.maxConnections = 2; $0.ioThreads = 1 }
+        let s = try server {
+            $0.limits.maxConnections = 2; $0.ioThreads = 1
+        }
         defer { s.shutdown(grace: .seconds(2)) }
         let a = try RawHTTPClient(port: s.port)
         let b = try RawHTTPClient(port: s.port)
@@ -115,7 +120,9 @@ final class ServerSocketTests: XCTestCase {
     }
 
     func testAtTheLimitAWaitingClientDisplacesTheLongestIdleConnection() throws {
-        let s = try server { $0.limits.maxConnections = 2; $0.ioThreads = 1 }
+        let s = try server {
+            $0.limits.maxConnections = 2; $0.ioThreads = 1
+        }
         defer { s.shutdown(grace: .seconds(2)) }
         let silent = try RawHTTPClient(port: s.port, timeoutSeconds: 3)  // connected, never sends a byte
         usleep(20_000)
@@ -134,7 +141,9 @@ final class ServerSocketTests: XCTestCase {
     }
 
     func testAFloodAtTheLimitDisplacesOnlyTheLongestIdle() throws {
-        let s = try server { $0.limits.maxConnections = 200; $0.ioThreads = 1 }
+        let s = try server {
+            $0.limits.maxConnections = 200; $0.ioThreads = 1
+        }
         defer { s.shutdown(grace: .seconds(2)) }
         var silent: [RawHTTPClient] = []
         for _ in 0..<199 { silent.append(try RawHTTPClient(port: s.port, timeoutSeconds: 3)) }
@@ -161,7 +170,9 @@ final class ServerSocketTests: XCTestCase {
     /// closed, never a wrong answer or a hang; the limit holds throughout (+1 while displacing).
     func testRandomClientsAtTheLimit() throws {
         let limit = 16
-        let s = try server { $0.limits.maxConnections = limit; $0.limits.headerTimeout = .seconds(1) }
+        let s = try server {
+            $0.limits.maxConnections = limit; $0.limits.headerTimeout = .seconds(1)
+        }
         defer { s.shutdown(grace: .seconds(2)) }
         var generator = SeededGenerator(seed: 0x5EED_16)
         func random(_ n: Int) -> Int { Int(generator.next() % UInt64(n)) }
@@ -233,7 +244,9 @@ final class ServerSocketTests: XCTestCase {
         XCTAssertTrue(handler.waitUntilHolding(1))
         let port = s.port
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { s.shutdown(grace: .seconds(5)); done.signal() }
+        DispatchQueue.global().async {
+            s.shutdown(grace: .seconds(5)); done.signal()
+        }
         usleep(200_000)  // shutdown has begun; the in-flight request still gets its answer
         handler.openGate()
         let response = try c.readResponse()

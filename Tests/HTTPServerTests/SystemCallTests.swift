@@ -1,6 +1,7 @@
-@testable import HTTPServer
 import Glibc
 import XCTest
+
+@testable import HTTPServer
 
 final class SystemCallTests: XCTestCase {
     func testEINTRIsRetriedAndOtherFailuresNameTheCall() throws {

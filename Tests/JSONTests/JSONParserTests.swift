@@ -71,11 +71,12 @@ final class JSONParserTests: XCTestCase {
     }
 
     func testWriterEscapesAndRoundTrips() throws {
-        let original = JSONValue.object(JSONObject([
-            JSONField("text", .string("quote \" backslash \\ newline \n tab \t bell \u{07} é 😀")),
-            JSONField("n", .int(-7)), JSONField("x", .double(0.1)), JSONField("whole", .double(8)),
-            JSONField("list", .array([.null, .bool(true)])),
-        ]))
+        let original = JSONValue.object(
+            JSONObject([
+                JSONField("text", .string("quote \" backslash \\ newline \n tab \t bell \u{07} é 😀")),
+                JSONField("n", .int(-7)), JSONField("x", .double(0.1)), JSONField("whole", .double(8)),
+                JSONField("list", .array([.null, .bool(true)])),
+            ]))
         let encoded = JSONWriter.encode(original)
         XCTAssertTrue(String(decoding: encoded, as: UTF8.self).contains(#"\u0007"#))
         XCTAssertEqual(try JSONParser.parse(encoded), original)

@@ -1,7 +1,8 @@
 import JSON
-@testable import MongoBridge
-import XCTest
 import TestSupport
+import XCTest
+
+@testable import MongoBridge
 
 final class BSONTests: XCTestCase {
     static let everyType: Document = [

@@ -1,10 +1,11 @@
+import CMongoC
 import Dispatch
 import Foundation
 import JSON
-import CMongoC
-@testable import MongoBridge
 import TestSupport
 import XCTest
+
+@testable import MongoBridge
 
 /// MongoBridge against the wire-protocol test server, through libmongoc.
 final class MongoPoolTests: XCTestCase {
@@ -95,7 +96,8 @@ final class MongoPoolTests: XCTestCase {
     func testServerErrorsAreMapped() {
         XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_SERVER.rawValue, code: 11000, "E11000")), .duplicateKey("E11000"))
         XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_SERVER_SELECTION.rawValue, code: 13053, "No suitable servers")), .unreachable("No suitable servers"))
-        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_STREAM.rawValue, code: MONGOC_ERROR_STREAM_SOCKET.rawValue, "socket error or timeout")), .timeout("socket error or timeout"))
+        XCTAssertEqual(
+            MongoError(Self.error(domain: MONGOC_ERROR_STREAM.rawValue, code: MONGOC_ERROR_STREAM_SOCKET.rawValue, "socket error or timeout")), .timeout("socket error or timeout"))
         XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_SERVER.rawValue, code: 50, "operation exceeded time limit")), .timeout("operation exceeded time limit"))
         XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_SERVER.rawValue, code: 2, "bad value")), .server(code: 2, message: "bad value"))
     }
@@ -104,8 +106,10 @@ final class MongoPoolTests: XCTestCase {
     /// labels retryable is transient, time limits are timeouts, the rest is permanent.
     func testTheClassificationTable() {
         let server = MONGOC_ERROR_SERVER.rawValue
-        for (code, name) in [(10107, "NotWritablePrimary"), (189, "PrimarySteppedDown"), (91, "ShutdownInProgress"), (11602, "InterruptedDueToReplStateChange"),
-                             (13435, "NotPrimaryNoSecondaryOk"), (112, "WriteConflict"), (133, "FailedToSatisfyReadPreference"), (6, "HostUnreachable")] {
+        for (code, name) in [
+            (10107, "NotWritablePrimary"), (189, "PrimarySteppedDown"), (91, "ShutdownInProgress"), (11602, "InterruptedDueToReplStateChange"),
+            (13435, "NotPrimaryNoSecondaryOk"), (112, "WriteConflict"), (133, "FailedToSatisfyReadPreference"), (6, "HostUnreachable"),
+        ] {
             XCTAssertEqual(MongoError(Self.error(domain: server, code: UInt32(code), name)), .transient(code: code, message: name), name)
         }
         for code in [50, 262, 89] {
@@ -113,10 +117,13 @@ final class MongoPoolTests: XCTestCase {
         }
         let labelled: Document = ["errorLabels": .array([.string("RetryableWriteError")])]
         XCTAssertEqual(MongoError(Self.error(domain: server, code: 2, "x"), reply: labelled), .transient(code: 2, message: "x"), "a retryable label makes any error transient")
-        XCTAssertEqual(MongoError(Self.error(domain: server, code: 2, "x"), reply: ["errorLabels": .array([.string("NoWritesPerformed")])]),
-                       .server(code: 2, message: "x"), "other labels change nothing")
-        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_STREAM.rawValue, code: MONGOC_ERROR_STREAM_SOCKET.rawValue, "socket error or timeout")), .timeout("socket error or timeout"))
-        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_STREAM.rawValue, code: MONGOC_ERROR_STREAM_CONNECT.rawValue, "connection refused")), .unreachable("connection refused"))
+        XCTAssertEqual(
+            MongoError(Self.error(domain: server, code: 2, "x"), reply: ["errorLabels": .array([.string("NoWritesPerformed")])]),
+            .server(code: 2, message: "x"), "other labels change nothing")
+        XCTAssertEqual(
+            MongoError(Self.error(domain: MONGOC_ERROR_STREAM.rawValue, code: MONGOC_ERROR_STREAM_SOCKET.rawValue, "socket error or timeout")), .timeout("socket error or timeout"))
+        XCTAssertEqual(
+            MongoError(Self.error(domain: MONGOC_ERROR_STREAM.rawValue, code: MONGOC_ERROR_STREAM_CONNECT.rawValue, "connection refused")), .unreachable("connection refused"))
         XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_BSON.rawValue, code: 1, "bad bson")), .invalidDocument("bad bson"))
         XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_CLIENT.rawValue, code: 1, "no client")), .unreachable("no client"))
     }
@@ -133,7 +140,9 @@ final class MongoPoolTests: XCTestCase {
             }
             XCTAssertEqual(seen, Array(0..<25), "three batches: firstBatch and two getMores")
             var firstThree = 0
-            try c.find([:], batchSize: 2) { (_) throws(MongoError) -> Bool in firstThree += 1; return firstThree < 3 }
+            try c.find([:], batchSize: 2) { (_) throws(MongoError) -> Bool in
+                firstThree += 1; return firstThree < 3
+            }
             XCTAssertEqual(firstThree, 3)
         }
     }

@@ -39,7 +39,10 @@ struct Settings: Sendable {
 
     /// The settings table: name, default, one line of help, and how to parse and check the value.
     static let definitions: [Definition] = [
-        .init(name: "HOST", defaultValue: "0.0.0.0", help: "address to listen on; 0.0.0.0: every interface (set API_TOKEN, or writes are open to anyone who can reach it), 127.0.0.1: this machine only") { s, v throws(SettingsError) in
+        .init(
+            name: "HOST", defaultValue: "0.0.0.0",
+            help: "address to listen on; 0.0.0.0: every interface (set API_TOKEN, or writes are open to anyone who can reach it), 127.0.0.1: this machine only"
+        ) { s, v throws(SettingsError) in
             guard !v.isEmpty else { throw SettingsError("HOST", v, "must not be empty") }
             s.host = v
         },
@@ -63,14 +66,19 @@ struct Settings: Sendable {
             }
             s.mongodbURL = v.isEmpty ? nil : v
         },
-        .init(name: "MONGODB_POOL_SIZE", defaultValue: "WORKER_THREADS", help: "most MongoDB connections (libmongoc client pool size); maxPoolSize in MONGODB_URL wins. With waitQueueTimeoutMS in the URL, a request that waits longer for a connection gets 503") { s, v throws(SettingsError) in
+        .init(
+            name: "MONGODB_POOL_SIZE", defaultValue: "WORKER_THREADS",
+            help:
+                "most MongoDB connections (libmongoc client pool size); maxPoolSize in MONGODB_URL wins. With waitQueueTimeoutMS in the URL, a request that waits longer for a connection gets 503"
+        ) { s, v throws(SettingsError) in
             s.mongodbPoolSize = try int("MONGODB_POOL_SIZE", v, 1...1024)
         },
         .init(name: "MONGODB_DB", defaultValue: "bookdata", help: "database name when MONGODB_URL has no path") { s, v in s.mongodbDB = v },
         .init(name: "STATIC_DIR", defaultValue: "client-tier", help: "directory served at / (the single-page app); missing: API only") { s, v in s.staticDir = v },
         .init(name: "OPENAPI_FILE", defaultValue: "docs/openapi.json", help: "the OpenAPI document served at /openapi.json") { s, v in s.openAPIFile = v },
         .init(name: "SEED_FILE", defaultValue: "rawdata/book-data-to-insert.js", help: "sample books loaded into a new, empty store") { s, v in s.seedFile = v },
-        .init(name: "CORS_ORIGINS", defaultValue: "", help: "comma-separated origins allowed to call the API from a browser, or *; empty: same origin only") { s, v throws(SettingsError) in
+        .init(name: "CORS_ORIGINS", defaultValue: "", help: "comma-separated origins allowed to call the API from a browser, or *; empty: same origin only") {
+            s, v throws(SettingsError) in
             let origins = v.split(separator: ",").map { $0.trimmed }.filter { !$0.isEmpty }
             for o in origins where o != "*" && !(o.hasPrefix("http://") || o.hasPrefix("https://")) {
                 throw SettingsError("CORS_ORIGINS", v, "each origin must be * or start with http:// or https://")
@@ -84,7 +92,8 @@ struct Settings: Sendable {
         .init(name: "API_TOKEN_FILE", defaultValue: "", help: "file holding API_TOKEN (e.g. a Docker secret); one trailing newline is ignored") { s, v in
             s.apiTokenFile = v.isEmpty ? nil : v
         },
-        .init(name: "READS_REQUIRE_TOKEN", defaultValue: "false", help: "true: reads need the bearer token too (probes, /openapi.json and the SPA's files stay open)") { s, v throws(SettingsError) in
+        .init(name: "READS_REQUIRE_TOKEN", defaultValue: "false", help: "true: reads need the bearer token too (probes, /openapi.json and the SPA's files stay open)") {
+            s, v throws(SettingsError) in
             s.readsRequireToken = try bool("READS_REQUIRE_TOKEN", v)
         },
         .init(name: "LOG_LEVEL", defaultValue: "info", help: "debug, info (one access-log line per request), warn, error or off") { s, v throws(SettingsError) in
@@ -112,7 +121,11 @@ struct Settings: Sendable {
         .init(name: "MAX_HEADER_COUNT", defaultValue: "100", help: "most header fields in a request; more: 431") { s, v throws(SettingsError) in
             s.limits.maxHeaderCount = try int("MAX_HEADER_COUNT", v, 1...10_000)
         },
-        .init(name: "MAX_BODY_BYTES", defaultValue: "1048576", help: "largest request body in bytes on any route; larger: 413. Each route also has its own cap: 4x MAX_DOCUMENT_BYTES for books and allocations, 8 KiB for resources, none where no body is taken") { s, v throws(SettingsError) in
+        .init(
+            name: "MAX_BODY_BYTES", defaultValue: "1048576",
+            help:
+                "largest request body in bytes on any route; larger: 413. Each route also has its own cap: 4x MAX_DOCUMENT_BYTES for books and allocations, 8 KiB for resources, none where no body is taken"
+        ) { s, v throws(SettingsError) in
             s.limits.maxBodyBytes = try int("MAX_BODY_BYTES", v, 0...1 << 30)
         },
         .init(name: "HEADER_TIMEOUT", defaultValue: "10", help: "seconds to receive a request head once it has started; then 408 and close") { s, v throws(SettingsError) in
@@ -127,13 +140,22 @@ struct Settings: Sendable {
         .init(name: "WRITE_TIMEOUT", defaultValue: "30", help: "seconds a client may leave a response unread before it is dropped") { s, v throws(SettingsError) in
             s.limits.writeTimeout = try seconds("WRITE_TIMEOUT", v)
         },
-        .init(name: "MAX_CONNECTIONS", defaultValue: "10000", help: "open connections at most; at the limit a new one replaces the longest-idle, or else the slowest (see MIN_RECEIVE_RATE), else waits in the listen backlog") { s, v throws(SettingsError) in
+        .init(
+            name: "MAX_CONNECTIONS", defaultValue: "10000",
+            help: "open connections at most; at the limit a new one replaces the longest-idle, or else the slowest (see MIN_RECEIVE_RATE), else waits in the listen backlog"
+        ) { s, v throws(SettingsError) in
             s.limits.maxConnections = try int("MAX_CONNECTIONS", v, 1...1_000_000)
         },
-        .init(name: "MAX_CONNECTIONS_PER_CLIENT", defaultValue: "256", help: "open connections from one IP address at most; more are answered 503 and closed. Behind a proxy every client has the proxy's address: set 0 (no limit) there") { s, v throws(SettingsError) in
+        .init(
+            name: "MAX_CONNECTIONS_PER_CLIENT", defaultValue: "256",
+            help: "open connections from one IP address at most; more are answered 503 and closed. Behind a proxy every client has the proxy's address: set 0 (no limit) there"
+        ) { s, v throws(SettingsError) in
             s.limits.maxConnectionsPerClient = try int("MAX_CONNECTIONS_PER_CLIENT", v, 0...1_000_000)
         },
-        .init(name: "MIN_RECEIVE_RATE", defaultValue: "1024", help: "bytes a second below which a request head or body that has taken over 0.5 s counts as slow: at MAX_CONNECTIONS a waiting client may take its place") { s, v throws(SettingsError) in
+        .init(
+            name: "MIN_RECEIVE_RATE", defaultValue: "1024",
+            help: "bytes a second below which a request head or body that has taken over 0.5 s counts as slow: at MAX_CONNECTIONS a waiting client may take its place"
+        ) { s, v throws(SettingsError) in
             s.limits.minReceiveRate = try int("MIN_RECEIVE_RATE", v, 0...1 << 30)
         },
         .init(name: "SHUTDOWN_GRACE", defaultValue: "10", help: "seconds in-flight requests get to finish after SIGTERM/SIGINT") { s, v throws(SettingsError) in
@@ -145,7 +167,8 @@ struct Settings: Sendable {
         .init(name: "MAX_DOCUMENT_BYTES", defaultValue: "16384", help: "largest stored book, as encoded JSON; larger: 422") { s, v throws(SettingsError) in
             s.maxDocumentBytes = try int("MAX_DOCUMENT_BYTES", v, 256...16 << 20)
         },
-        .init(name: "COMPACT_MIN_BYTES", defaultValue: "1048576", help: "journal size below which it is never compacted (compaction runs when it also exceeds 2x the live data)") { s, v throws(SettingsError) in
+        .init(name: "COMPACT_MIN_BYTES", defaultValue: "1048576", help: "journal size below which it is never compacted (compaction runs when it also exceeds 2x the live data)") {
+            s, v throws(SettingsError) in
             s.compactMinBytes = try int("COMPACT_MIN_BYTES", v, 0...1 << 40)
         },
     ]
@@ -164,18 +187,18 @@ struct Settings: Sendable {
 
     static var helpText: String {
         var text = """
-        BooksAPI: the books and inventory REST server.
+            BooksAPI: the books and inventory REST server.
 
-        Usage:
-          BooksAPI                 serve (the default)
-          BooksAPI seed [--replace] load the sample books into the store (--replace: drop existing books first)
-          BooksAPI repair          cut the embedded store's journal at its first damaged record, keeping a backup
-          BooksAPI healthcheck     exit 0 if the server on PORT answers GET /healthz with 200 (for containers)
-          BooksAPI --help          this text
+            Usage:
+              BooksAPI                 serve (the default)
+              BooksAPI seed [--replace] load the sample books into the store (--replace: drop existing books first)
+              BooksAPI repair          cut the embedded store's journal at its first damaged record, keeping a backup
+              BooksAPI healthcheck     exit 0 if the server on PORT answers GET /healthz with 200 (for containers)
+              BooksAPI --help          this text
 
-        Settings come from the environment, then from ./.env, then these defaults:
+            Settings come from the environment, then from ./.env, then these defaults:
 
-        """
+            """
         let width = definitions.map(\.name.count).max() ?? 0
         for d in definitions {
             let name = d.name + String(repeating: " ", count: width - d.name.count)

@@ -4,8 +4,10 @@ import HTTPServer
 /// per series, one counter per bucket (not cumulative), one for +Inf, and the sum in nanoseconds.
 struct LatencyHistograms: Sendable {
     /// Upper bounds, in nanoseconds: 0.5 ms to 10 s.
-    static let bounds: [UInt64] = [500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 25_000_000, 50_000_000,
-                                   100_000_000, 250_000_000, 500_000_000, 1_000_000_000, 2_500_000_000, 5_000_000_000, 10_000_000_000]
+    static let bounds: [UInt64] = [
+        500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 25_000_000, 50_000_000,
+        100_000_000, 250_000_000, 500_000_000, 1_000_000_000, 2_500_000_000, 5_000_000_000, 10_000_000_000,
+    ]
     static let boundLabels = bounds.map { PrometheusText.seconds($0) }
     private static let stride = bounds.count + 2  // buckets, +Inf, sum
 

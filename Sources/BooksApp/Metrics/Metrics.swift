@@ -5,8 +5,10 @@ import MongoBridge
 /// Everything GET /metrics reports (Prometheus text format 0.0.4). Recording is a few relaxed
 /// atomic adds on fixed counters; rendering happens only when scraped.
 final class Metrics: ResponseRecorder, @unchecked Sendable {  // late-bound sources are set once, before the server starts
-    static let statuses = [200, 201, 204, 206, 304, 400, 401, 404, 405, 408, 409, 412, 413, 414, 415, 416, 417, 422, 431,
-                           500, 501, 503, 504, 505, 507]
+    static let statuses = [
+        200, 201, 204, 206, 304, 400, 401, 404, 405, 408, 409, 412, 413, 414, 415, 416, 417, 422, 431,
+        500, 501, 503, 504, 505, 507,
+    ]
     static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"]
     /// Status code → column; codes not listed share the last column, labelled by class ("2xx"...).
     private static let statusColumn: [UInt8] = {
@@ -74,7 +76,8 @@ final class Metrics: ResponseRecorder, @unchecked Sendable {  // late-bound sour
                 for column in 0..<Self.columns {
                     let n = requests.load((route * Self.methods.count + method) * Self.columns + column)
                     if n > 0 {
-                        text += "booksapi_http_requests_total{route=\"\(Self.routeLabels[route])\",method=\"\(Self.methods[method])\",status=\"\(Self.statusLabel(column))\"} \(n)\n"
+                        text +=
+                            "booksapi_http_requests_total{route=\"\(Self.routeLabels[route])\",method=\"\(Self.methods[method])\",status=\"\(Self.statusLabel(column))\"} \(n)\n"
                     }
                 }
             }
@@ -87,7 +90,8 @@ final class Metrics: ResponseRecorder, @unchecked Sendable {  // late-bound sour
         gauge("booksapi_http_connections_open", "Client connections open.", openConnections?() ?? 0, into: &text)
         PrometheusText.header("booksapi_http_connections_displaced_total", "counter", "Idle or slow connections closed to admit a waiting client at MAX_CONNECTIONS.", into: &text)
         text += "booksapi_http_connections_displaced_total \(displacedConnections?() ?? 0)\n"
-        PrometheusText.header("booksapi_http_connections_refused_total", "counter", "Connections refused at once because their address had MAX_CONNECTIONS_PER_CLIENT open.", into: &text)
+        PrometheusText.header(
+            "booksapi_http_connections_refused_total", "counter", "Connections refused at once because their address had MAX_CONNECTIONS_PER_CLIENT open.", into: &text)
         text += "booksapi_http_connections_refused_total \(refusedConnections?() ?? 0)\n"
         store.render(into: &text)
         if let workPool {

@@ -68,9 +68,13 @@ struct BookValidator: Sendable {
                 if let r = Self.read(value, &errors) { patch.operations.append(.set("read", .bool(r))) }
             default:
                 FieldRules.checkKeys(.object(JSONObject([field])), path: "", errors: &errors)
-                if mergeSemantics, case .null = value { patch.operations.append(.remove(key)) }
-                else if mergeSemantics, case .object(let inner) = value { patch.operations.append(.merge(key, inner)) }
-                else { patch.operations.append(.set(key, value)) }
+                if mergeSemantics, case .null = value {
+                    patch.operations.append(.remove(key))
+                } else if mergeSemantics, case .object(let inner) = value {
+                    patch.operations.append(.merge(key, inner))
+                } else {
+                    patch.operations.append(.set(key, value))
+                }
             }
         }
         return errors.isEmpty ? .success(patch) : .failure(ValidationErrors(errors))

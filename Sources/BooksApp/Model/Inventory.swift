@@ -54,9 +54,11 @@ struct Allocation: Equatable, Sendable {
 
     init?(stored o: JSONObject) {
         guard case .string(let id)? = o["id"], let from = o["from"].flatMap(FieldRules.integer),
-              let to = o["to"].flatMap(FieldRules.integer), case .string(let type)? = o["allocation_type"] else { return nil }
-        self.init(id: id, interval: Interval(from: from, to: to), allocationType: type,
-                  description: o["description"]?.stringValue, data: o["data"]?.objectValue)
+            let to = o["to"].flatMap(FieldRules.integer), case .string(let type)? = o["allocation_type"]
+        else { return nil }
+        self.init(
+            id: id, interval: Interval(from: from, to: to), allocationType: type,
+            description: o["description"]?.stringValue, data: o["data"]?.objectValue)
     }
 }
 
@@ -71,13 +73,17 @@ struct Resource: Equatable, Sendable {
 
     /// The API's view: `{id, name, type, created_at}`, without allocations.
     var json: JSONObject {
-        JSONObject([JSONField("id", .string(id)), JSONField("name", .string(name)), JSONField("type", .string(kind.type)),
-                    JSONField("created_at", .string(Timestamp.format(createdAt)))])
+        JSONObject([
+            JSONField("id", .string(id)), JSONField("name", .string(name)), JSONField("type", .string(kind.type)),
+            JSONField("created_at", .string(Timestamp.format(createdAt))),
+        ])
     }
 
     var stored: JSONObject {
-        JSONObject([JSONField("id", .string(id)), JSONField("name", .string(name)), JSONField("type", .string(kind.type)),
-                    JSONField("created_at", .int(createdAt)), JSONField("allocations", .array(allocations.map { .object($0.stored) }))])
+        JSONObject([
+            JSONField("id", .string(id)), JSONField("name", .string(name)), JSONField("type", .string(kind.type)),
+            JSONField("created_at", .int(createdAt)), JSONField("allocations", .array(allocations.map { .object($0.stored) })),
+        ])
     }
 
     init(id: String, name: String, kind: ResourceKind, createdAt: Int64, allocations: [Allocation] = []) {

@@ -63,7 +63,8 @@ final class App: HTTPHandler {
     /// A path no route owns: a file of the static site (GET and HEAD), or 404.
     private func staticFile(_ request: HTTPRequest, _ context: ResponseContext) -> HandlerResult {
         if let staticSite, !Route.isAPIPath(request.path), request.method == .get || request.method == .head,
-           let file = staticSite.lookup(request.path) ?? staticSite.fallback(for: request.path) {
+            let file = staticSite.lookup(request.path) ?? staticSite.fallback(for: request.path)
+        {
             if let body = file.body { return .respond(finish(StaticResponse.make(file, body: body, request: request), request)) }
             return run(request, context, blocking: true, route: Route.unmatched) { r throws(Problem) in  // a large file: read on the pool
                 guard let body = StaticSite.read(file.diskPath) else { throw Problem(404, "no such resource: \(r.path)") }
@@ -124,15 +125,19 @@ final class App: HTTPHandler {
     }
 
     /// Runs a route inline, or on the work pool when it may block. A full or slow queue answers 503.
-    private func run(_ request: HTTPRequest, _ context: ResponseContext, blocking: Bool, route: Int,
-                     _ work: @escaping @Sendable (HTTPRequest) throws(Problem) -> HTTPResponse) -> HandlerResult {
+    private func run(
+        _ request: HTTPRequest, _ context: ResponseContext, blocking: Bool, route: Int,
+        _ work: @escaping @Sendable (HTTPRequest) throws(Problem) -> HTTPResponse
+    ) -> HandlerResult {
         guard blocking else { return .respond(execute(request, route: route, work)) }
         let busy = Problem(503, "the server is busy; try again shortly", headers: [("Retry-After", "1")])
-        let accepted = pool.submit({
-            context.complete(self.execute(request, route: route, work))
-        }, expired: {
-            context.complete(self.finish(busy.response(requestID: request.requestID, path: request.path), request, route: route))
-        })
+        let accepted = pool.submit(
+            {
+                context.complete(self.execute(request, route: route, work))
+            },
+            expired: {
+                context.complete(self.finish(busy.response(requestID: request.requestID, path: request.path), request, route: route))
+            })
         return accepted ? .deferred : .respond(finish(busy.response(requestID: request.requestID, path: request.path), request, route: route))
     }
 

@@ -70,11 +70,20 @@ struct InventoryRoutes: Sendable {
         case .resourceNotFound:
             throw Problem(404, "no \(kind.type) with id \(id)")
         case .conflict(let conflicts):
-            var problem = Problem(409, "the \(kind.type) is already allocated for part of that interval (\(conflicts.count) conflicting allocation\(conflicts.count == 1 ? "" : "s"))")
-            problem.extensions = [JSONField("conflicts", .array(conflicts.map { a in
-                .object(JSONObject([JSONField("id", .string(a.id)), JSONField("from", a.interval.fromJSON.map(JSONValue.string) ?? .null),
-                                    JSONField("to", a.interval.toJSON.map(JSONValue.string) ?? .null)]))
-            }))]
+            var problem = Problem(
+                409, "the \(kind.type) is already allocated for part of that interval (\(conflicts.count) conflicting allocation\(conflicts.count == 1 ? "" : "s"))")
+            problem.extensions = [
+                JSONField(
+                    "conflicts",
+                    .array(
+                        conflicts.map { a in
+                            .object(
+                                JSONObject([
+                                    JSONField("id", .string(a.id)), JSONField("from", a.interval.fromJSON.map(JSONValue.string) ?? .null),
+                                    JSONField("to", a.interval.toJSON.map(JSONValue.string) ?? .null),
+                                ]))
+                        }))
+            ]
             throw problem
         case .created:
             var response = Self.json(201, .object(allocation.json))
@@ -141,8 +150,11 @@ struct InventoryRoutes: Sendable {
         for field in input where field.key != "name" { errors.append(FieldError(field.key, "is not a field of a resource; only name can be set")) }
         var name: String?
         if input["name"] != nil || required {
-            if input["name"] == .null { errors.append(FieldError("name", "is required and cannot be removed")) }
-            else { name = FieldRules.requiredString(input["name"], field: "name", maxLength: maxNameLength, errors: &errors) }
+            if input["name"] == .null {
+                errors.append(FieldError("name", "is required and cannot be removed"))
+            } else {
+                name = FieldRules.requiredString(input["name"], field: "name", maxLength: maxNameLength, errors: &errors)
+            }
         }
         if !errors.isEmpty { throw .validation(errors) }
         return name
@@ -151,9 +163,12 @@ struct InventoryRoutes: Sendable {
     /// GET /resource-kinds: the kinds of resource this server has, so clients (the SPA's tabs)
     /// follow the server instead of keeping a list of their own.
     static func kinds() -> HTTPResponse {
-        json(200, .array(ResourceKind.all.map { kind in
-            .object(JSONObject([JSONField("collection", .string(kind.collection)), JSONField("type", .string(kind.type))]))
-        }))
+        json(
+            200,
+            .array(
+                ResourceKind.all.map { kind in
+                    .object(JSONObject([JSONField("collection", .string(kind.collection)), JSONField("type", .string(kind.type))]))
+                }))
     }
 
     static func json(_ status: Int, _ value: JSONValue) -> HTTPResponse {

@@ -44,7 +44,8 @@ struct QueryString {
     }
 
     private func name(_ pair: Pair) -> String {
-        pair.plainName ? String(decoding: bytes[pair.name], as: UTF8.self)
+        pair.plainName
+            ? String(decoding: bytes[pair.name], as: UTF8.self)
             : (try? Self.decode(bytes[pair.name], what: "")) ?? String(decoding: bytes[pair.name], as: UTF8.self)
     }
 

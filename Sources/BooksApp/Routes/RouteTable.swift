@@ -5,41 +5,57 @@ import HTTPServer
 /// caps, metrics labels and the OpenAPI cross-check all read this table. To add a route, add an
 /// entry here and the handler it names.
 extension Route {
-    static let table: [Route] = [
-        Route("/books", [
-            Endpoint(.get, .storeRead) { app, request, _ throws(Problem) in try app.books.list(request) },
-            Endpoint(.post, .pool, body: .documents) { app, request, _ throws(Problem) in try app.books.create(request) },
-        ]),
-        Route("/books/{id}", [
-            Endpoint(.get, .storeRead) { app, request, match throws(Problem) in try app.books.get(request, id: match[0]) },
-            Endpoint(.put, .pool, body: .documents) { app, request, match throws(Problem) in try app.books.update(request, id: match[0], merge: false) },
-            Endpoint(.patch, .pool, body: .documents) { app, request, match throws(Problem) in try app.books.update(request, id: match[0], merge: true) },
-            Endpoint(.delete, .pool) { app, request, match throws(Problem) in try app.books.delete(request, id: match[0]) },
-        ]),
-        Route("/healthz", [Endpoint(.get, .inline, access: .open) { _, _, _ throws(Problem) in HealthRoutes.healthz() }]),
-        Route("/readyz", [Endpoint(.get, .storeRead, access: .open) { app, _, _ throws(Problem) in try HealthRoutes.readyz(app.store) }]),
-        Route("/openapi.json", [Endpoint(.get, .inline, access: .open) { app, _, _ throws(Problem) in try app.openAPIDocument() }]),
-        Route("/metrics", [Endpoint(.get, .inline) { app, _, _ throws(Problem) in app.metricsText() }]),
-        Route("/resource-kinds", [Endpoint(.get, .inline) { _, _, _ throws(Problem) in InventoryRoutes.kinds() }]),
-    ] + ResourceKind.all.flatMap { kind in [
-        Route("/\(kind.collection)", [
-            Endpoint(.get, .storeRead) { app, request, _ throws(Problem) in try app.inventory.list(kind, request) },
-            Endpoint(.post, .pool, body: .bytes(resourceBodyBytes)) { app, request, _ throws(Problem) in try app.inventory.create(kind, request) },
-        ]),
-        Route("/\(kind.collection)/{id}", [
-            Endpoint(.get, .storeRead) { app, _, match throws(Problem) in try app.inventory.get(kind, id: match[0]) },
-            Endpoint(.patch, .pool, body: .bytes(resourceBodyBytes)) { app, request, match throws(Problem) in try app.inventory.rename(kind, id: match[0], request) },
-            Endpoint(.delete, .pool) { app, _, match throws(Problem) in try app.inventory.delete(kind, id: match[0]) },
-        ]),
-        Route("/\(kind.collection)/{id}/allocations", [
-            Endpoint(.get, .storeRead) { app, request, match throws(Problem) in try app.inventory.listAllocations(kind, id: match[0], request) },
-            Endpoint(.post, .pool, body: .documents) { app, request, match throws(Problem) in try app.inventory.allocate(kind, id: match[0], request) },
-        ]),
-        Route("/\(kind.collection)/{id}/allocations/{allocation_id}", [
-            Endpoint(.get, .storeRead) { app, _, match throws(Problem) in try app.inventory.getAllocation(kind, id: match[0], allocationID: match[1]) },
-            Endpoint(.delete, .pool) { app, _, match throws(Problem) in try app.inventory.deleteAllocation(kind, id: match[0], allocationID: match[1]) },
-        ]),
-    ] }
+    static let table: [Route] =
+        [
+            Route(
+                "/books",
+                [
+                    Endpoint(.get, .storeRead) { app, request, _ throws(Problem) in try app.books.list(request) },
+                    Endpoint(.post, .pool, body: .documents) { app, request, _ throws(Problem) in try app.books.create(request) },
+                ]),
+            Route(
+                "/books/{id}",
+                [
+                    Endpoint(.get, .storeRead) { app, request, match throws(Problem) in try app.books.get(request, id: match[0]) },
+                    Endpoint(.put, .pool, body: .documents) { app, request, match throws(Problem) in try app.books.update(request, id: match[0], merge: false) },
+                    Endpoint(.patch, .pool, body: .documents) { app, request, match throws(Problem) in try app.books.update(request, id: match[0], merge: true) },
+                    Endpoint(.delete, .pool) { app, request, match throws(Problem) in try app.books.delete(request, id: match[0]) },
+                ]),
+            Route("/healthz", [Endpoint(.get, .inline, access: .open) { _, _, _ throws(Problem) in HealthRoutes.healthz() }]),
+            Route("/readyz", [Endpoint(.get, .storeRead, access: .open) { app, _, _ throws(Problem) in try HealthRoutes.readyz(app.store) }]),
+            Route("/openapi.json", [Endpoint(.get, .inline, access: .open) { app, _, _ throws(Problem) in try app.openAPIDocument() }]),
+            Route("/metrics", [Endpoint(.get, .inline) { app, _, _ throws(Problem) in app.metricsText() }]),
+            Route("/resource-kinds", [Endpoint(.get, .inline) { _, _, _ throws(Problem) in InventoryRoutes.kinds() }]),
+        ]
+        + ResourceKind.all.flatMap { kind in
+            [
+                Route(
+                    "/\(kind.collection)",
+                    [
+                        Endpoint(.get, .storeRead) { app, request, _ throws(Problem) in try app.inventory.list(kind, request) },
+                        Endpoint(.post, .pool, body: .bytes(resourceBodyBytes)) { app, request, _ throws(Problem) in try app.inventory.create(kind, request) },
+                    ]),
+                Route(
+                    "/\(kind.collection)/{id}",
+                    [
+                        Endpoint(.get, .storeRead) { app, _, match throws(Problem) in try app.inventory.get(kind, id: match[0]) },
+                        Endpoint(.patch, .pool, body: .bytes(resourceBodyBytes)) { app, request, match throws(Problem) in try app.inventory.rename(kind, id: match[0], request) },
+                        Endpoint(.delete, .pool) { app, _, match throws(Problem) in try app.inventory.delete(kind, id: match[0]) },
+                    ]),
+                Route(
+                    "/\(kind.collection)/{id}/allocations",
+                    [
+                        Endpoint(.get, .storeRead) { app, request, match throws(Problem) in try app.inventory.listAllocations(kind, id: match[0], request) },
+                        Endpoint(.post, .pool, body: .documents) { app, request, match throws(Problem) in try app.inventory.allocate(kind, id: match[0], request) },
+                    ]),
+                Route(
+                    "/\(kind.collection)/{id}/allocations/{allocation_id}",
+                    [
+                        Endpoint(.get, .storeRead) { app, _, match throws(Problem) in try app.inventory.getAllocation(kind, id: match[0], allocationID: match[1]) },
+                        Endpoint(.delete, .pool) { app, _, match throws(Problem) in try app.inventory.deleteAllocation(kind, id: match[0], allocationID: match[1]) },
+                    ]),
+            ]
+        }
 
     /// A resource body is only its name: at most 200 characters, which `\uXXXX` escapes can make 2,400 bytes.
     static let resourceBodyBytes = 8 * 1024
@@ -94,8 +110,10 @@ struct Endpoint: Sendable {
     let body: Body
     let run: @Sendable (App, HTTPRequest, RouteMatch) throws(Problem) -> HTTPResponse
 
-    init(_ method: HTTPMethod, _ execution: Execution, access: Access = .token, body: Body = .none,
-         _ run: @escaping @Sendable (App, HTTPRequest, RouteMatch) throws(Problem) -> HTTPResponse) {
+    init(
+        _ method: HTTPMethod, _ execution: Execution, access: Access = .token, body: Body = .none,
+        _ run: @escaping @Sendable (App, HTTPRequest, RouteMatch) throws(Problem) -> HTTPResponse
+    ) {
         self.method = method
         self.execution = execution
         self.access = access
@@ -135,9 +153,10 @@ extension Route {
     }()
 
     /// First segments the API owns: such a path never falls through to the static site.
-    private static let apiFirstSegments: Set<[UInt8]> = Set(table.compactMap {
-        if case .literal(let bytes)? = $0.segments.first { return bytes } else { return nil }
-    })
+    private static let apiFirstSegments: Set<[UInt8]> = Set(
+        table.compactMap {
+            if case .literal(let bytes)? = $0.segments.first { return bytes } else { return nil }
+        })
 
     /// The route of a path (still percent-encoded), or nil. One scan of the path's bytes finds its
     /// segments; only parameters are decoded (at most 128 bytes, no `/` once decoded). Matching is

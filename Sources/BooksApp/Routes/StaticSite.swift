@@ -36,7 +36,8 @@ final class StaticSite: Sendable {
     /// The file for a request path, or nil. Traversal of any kind finds nothing (404, never 403).
     func lookup(_ rawPath: String) -> File? {
         guard let decoded = try? QueryString.decode(Substring(rawPath), what: "path", plusIsSpace: false),
-              !decoded.contains("\\"), !decoded.utf8.contains(0) else { return nil }
+            !decoded.contains("\\"), !decoded.utf8.contains(0)
+        else { return nil }
         let segments = decoded.split(separator: "/", omittingEmptySubsequences: true)
         guard !segments.contains(where: { $0 == ".." || $0 == "." }) else { return nil }
         return files["/" + (segments.isEmpty ? "index.html" : segments.joined(separator: "/"))]
@@ -48,7 +49,8 @@ final class StaticSite: Sendable {
         let segments = rawPath.split(separator: "/")
         guard let last = segments.last else { return files["/index.html"] }
         guard !last.contains("."), !rawPath.contains("%"), !rawPath.contains("\\"),
-              !segments.contains(where: { $0 == ".." || $0 == "." }) else { return nil }  // traversal is 404, never the app
+            !segments.contains(where: { $0 == ".." || $0 == "." })
+        else { return nil }  // traversal is 404, never the app
         return files["/index.html"]
     }
 
@@ -85,18 +87,21 @@ final class StaticSite: Sendable {
             gzip = read(path + ".gz")  // only a sibling at least as new as the file
         }
         let etag = body.map { ETag.of($0) } ?? "\"\(String(size, radix: 16))-\(String(info.st_mtim.tv_sec, radix: 16))\""
-        return File(contentType: contentType(name), etag: etag,
-                    lastModified: String(decoding: HTTPDate.format(epochSeconds: info.st_mtim.tv_sec), as: UTF8.self),
-                    modifiedSeconds: info.st_mtim.tv_sec, cacheControl: cacheControl(name), body: body, gzip: gzip, diskPath: path, size: size)
+        return File(
+            contentType: contentType(name), etag: etag,
+            lastModified: String(decoding: HTTPDate.format(epochSeconds: info.st_mtim.tv_sec), as: UTF8.self),
+            modifiedSeconds: info.st_mtim.tv_sec, cacheControl: cacheControl(name), body: body, gzip: gzip, diskPath: path, size: size)
     }
 
     /// Fingerprinted names (app.3f2a9c1e.js) never change: cache for a year. Everything else,
     /// index.html first of all, is revalidated with its ETag on each use.
     static func cacheControl(_ name: String) -> String {
         let parts = name.split(separator: ".")
-        let fingerprinted = parts.count >= 3 && parts.dropFirst().dropLast().contains { part in
-            part.count >= 8 && part.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
-        }
+        let fingerprinted =
+            parts.count >= 3
+            && parts.dropFirst().dropLast().contains { part in
+                part.count >= 8 && part.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+            }
         return fingerprinted ? "public, max-age=31536000, immutable" : "no-cache"
     }
 

@@ -47,8 +47,10 @@ struct InstrumentedStore: Sendable {
     }
 
     /// Times `body` and maps its failure. `duplicate` names what a duplicate id would be of.
-    private func call<T>(_ operation: StoreMetrics.Operation, duplicate: String = "a document",
-                         _ body: () throws(StoreError) -> T) throws(Problem) -> T {
+    private func call<T>(
+        _ operation: StoreMetrics.Operation, duplicate: String = "a document",
+        _ body: () throws(StoreError) -> T
+    ) throws(Problem) -> T {
         let start = monotonicNanos()
         do throws(StoreError) {
             let result = try body()

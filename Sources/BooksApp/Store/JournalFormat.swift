@@ -90,8 +90,9 @@ enum JournalFormat {
             // Cheap filters first: a plausible length, a known operation and a short collection name.
             let length = Int(readLE(file, candidate))
             if length >= 2, length <= file.count - candidate - 8,
-               Operation(rawValue: file[candidate + 8]) != nil, Int(file[candidate + 9]) <= 64,
-               decodeRecord(file, at: candidate) != nil {
+                Operation(rawValue: file[candidate + 8]) != nil, Int(file[candidate + 9]) <= 64,
+                decodeRecord(file, at: candidate) != nil
+            {
                 return false
             }
             candidate += 1

@@ -11,10 +11,14 @@ extension MongoStore: InventoryStore {
     /// Matches documents with no allocation overlapping [from, to): stored ends are integer
     /// milliseconds with sentinels for open ends, so one range test covers every shape.
     static func noOverlap(_ interval: Interval) -> BSON {
-        .document(["$not": .document(["$elemMatch": .document([
-            "from": .document(["$lt": .int64(interval.to)]),
-            "to": .document(["$gt": .int64(interval.from)]),
-        ])])])
+        .document([
+            "$not": .document([
+                "$elemMatch": .document([
+                    "from": .document(["$lt": .int64(interval.to)]),
+                    "to": .document(["$gt": .int64(interval.from)]),
+                ])
+            ])
+        ])
     }
 
     func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]) {
@@ -82,7 +86,8 @@ extension MongoStore: InventoryStore {
                     if try c.findOneAndUpdate(filter, update: push, projection: ["_id": .int32(0), "id": .int32(1)]) != nil { return .done(.created) }
                     // Refused: explain why. If the conflict vanished meanwhile, try the atomic update again.
                     guard let current = try c.findOne(Self.byID(resourceID), projection: ["_id": .int32(0)]),
-                          let resource = Resource(stored: current.json, kind: kind) else { return .done(.resourceNotFound) }
+                        let resource = Resource(stored: current.json, kind: kind)
+                    else { return .done(.resourceNotFound) }
                     let conflicts = resource.conflicts(with: allocation.interval)
                     if !conflicts.isEmpty { return .done(.conflict(conflicts)) }
                 }

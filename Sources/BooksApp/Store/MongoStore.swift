@@ -23,8 +23,10 @@ final class MongoStore: BookStore, Sendable {
     func ensureIndexes() throws(StoreError) {
         try call { () throws(MongoError) in
             try pool.collection(Self.collection) { (c) throws(MongoError) in
-                try c.createIndexes([.init(keys: ["id": .int32(1)], name: "id_1", unique: true),
-                                     .init(keys: ["author": .int32(1)], name: "author_1")])
+                try c.createIndexes([
+                    .init(keys: ["id": .int32(1)], name: "id_1", unique: true),
+                    .init(keys: ["author": .int32(1)], name: "author_1"),
+                ])
             }
             for kind in ResourceKind.all {
                 try pool.collection(kind.collection) { (c) throws(MongoError) in

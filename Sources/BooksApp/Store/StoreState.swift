@@ -26,7 +26,8 @@ struct StoreState {
                 case .addAllocation:
                     let o = try Self.object(record.data)
                     guard case .string(let id)? = o["resource"], let stored = o["allocation"]?.objectValue,
-                          let allocation = Allocation(stored: stored) else { throw .corrupt("journal allocation record for \(record.collection) is malformed") }
+                        let allocation = Allocation(stored: stored)
+                    else { throw .corrupt("journal allocation record for \(record.collection) is malformed") }
                     inventory[kind]!.addAllocation(allocation, to: id, storedBytes: record.data.count)
                 case .removeAllocation:
                     let o = try Self.object(record.data)

@@ -1,6 +1,7 @@
-@testable import BooksApp
-import JSON
 import FuzzSupport
+import JSON
+
+@testable import BooksApp
 
 // libFuzzer target: bytes → JSON → the allocation body parser, in both body formats. Whatever it
 // accepts must be a non-empty interval whose JSON view parses back to the same allocation.

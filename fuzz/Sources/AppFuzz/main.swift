@@ -1,8 +1,9 @@
-@testable import BooksApp
 import FuzzSupport
 import Glibc
-@testable import HTTPServer
 import JSON
+
+@testable import BooksApp
+@testable import HTTPServer
 
 // libFuzzer target: arbitrary bytes through a connection into the whole application (router,
 // query parsing, conditional and range headers, static files, CORS, the token check, validation
@@ -15,12 +16,17 @@ nonisolated(unsafe) let app: App = {
     var template = Array("\(base)/booksapi-appfuzz-XXXXXX".utf8CString)
     let directory = String(cString: mkdtemp(&template)!)
     let store = try! EmbeddedStore(directory: directory, maxDocumentBytes: 1024, compactMinBytes: 1 << 20)
-    _ = try! store.seedBooks([
-        JSONObject([JSONField("id", .string("1")), JSONField("title", .string("The Last Man")), JSONField("author", .string("Mary Shelley")),
-                    JSONField("year", .int(1826)), JSONField("score", .int(8)), JSONField("read", .bool(true))]),
-        JSONObject([JSONField("id", .string("2")), JSONField("title", .string("Dune")), JSONField("author", .string("Frank Herbert")),
-                    JSONField("score", .int(-1)), JSONField("read", .bool(false))]),
-    ], replace: false)
+    _ = try! store.seedBooks(
+        [
+            JSONObject([
+                JSONField("id", .string("1")), JSONField("title", .string("The Last Man")), JSONField("author", .string("Mary Shelley")),
+                JSONField("year", .int(1826)), JSONField("score", .int(8)), JSONField("read", .bool(true)),
+            ]),
+            JSONObject([
+                JSONField("id", .string("2")), JSONField("title", .string("Dune")), JSONField("author", .string("Frank Herbert")),
+                JSONField("score", .int(-1)), JSONField("read", .bool(false)),
+            ]),
+        ], replace: false)
     let car = ResourceKind.all[0]
     try! store.createResource(Resource(id: "c1", name: "Car", kind: car, createdAt: 0))
     _ = try! store.allocate(car, resourceID: "c1", Allocation(id: "a1", interval: Interval(from: 0, to: 3_600_000), allocationType: "hire", description: nil, data: nil))
@@ -29,9 +35,10 @@ nonisolated(unsafe) let app: App = {
     settings.corsOrigins = ["https://spa.example"]
     settings.maxDocumentBytes = 1024
     settings.maxPageSize = 50
-    return App(store: store, pool: WorkPool(threads: 1, maxQueued: 16, queueTimeout: .seconds(1)), settings: settings,
-               log: AppLog(sink: nil, level: .off), metrics: Metrics(), staticSite: StaticSite(directory: "client-tier"),
-               openAPI: Array("{}".utf8))
+    return App(
+        store: store, pool: WorkPool(threads: 1, maxQueued: 16, queueTimeout: .seconds(1)), settings: settings,
+        log: AppLog(sink: nil, level: .off), metrics: Metrics(), staticSite: StaticSite(directory: "client-tier"),
+        openAPI: Array("{}".utf8))
 }()
 
 let limits = fuzzLimits(body: 4096, headerBytes: 4096, requestLine: 1024, headerCount: 30)

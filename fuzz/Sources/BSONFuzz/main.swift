@@ -1,6 +1,7 @@
-import JSON
-@testable import MongoBridge
 import FuzzSupport
+import JSON
+
+@testable import MongoBridge
 
 // libFuzzer target for MongoBridge's BSON codec, two ways in (the first byte picks):
 // - even: bytes → JSON → Document → BSON. libbson itself must accept the BSON as valid (UTF-8

@@ -1,5 +1,6 @@
 import CLibFuzzer
 import Glibc
+
 @testable import HTTPServer
 
 // Shared by the http and app targets: feeding one input to a fresh connection on the fake loop,
@@ -38,8 +39,9 @@ public func runLibFuzzer(_ body: @escaping (UnsafePointer<UInt8>, Int) -> Int32)
     target = body
     var argc = CommandLine.argc
     var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-    exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-        guard let data else { return 0 }
-        return target!(data, size)
-    })
+    exit(
+        LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            guard let data else { return 0 }
+            return target!(data, size)
+        })
 }

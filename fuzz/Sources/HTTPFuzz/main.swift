@@ -1,4 +1,5 @@
 import FuzzSupport
+
 @testable import HTTPServer
 
 // libFuzzer target: arbitrary bytes into a connection (head scanner, head parser, chunked

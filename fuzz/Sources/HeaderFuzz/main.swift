@@ -1,9 +1,10 @@
 import ASCIIText
-@testable import BooksApp
-import Glibc
-@testable import HTTPServer
-import JSON
 import FuzzSupport
+import Glibc
+import JSON
+
+@testable import BooksApp
+@testable import HTTPServer
 
 // libFuzzer target: header and parameter values straight into their parsers, where a signed
 // 18-digit hour once crashed the server behind 300 M inputs of the connection-level targets.
@@ -64,8 +65,12 @@ func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     case 5:
         let split = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
         let first = String(decoding: bytes[..<split], as: UTF8.self), second = String(decoding: bytes[split...].dropFirst(), as: UTF8.self)
-        let request = HTTPRequest(method: .get, path: "/app.css", headers: [("If-Modified-Since", first), ("If-None-Match", second),
-                                                                             ("Range", first), ("If-Range", second)])
+        let request = HTTPRequest(
+            method: .get, path: "/app.css",
+            headers: [
+                ("If-Modified-Since", first), ("If-None-Match", second),
+                ("Range", first), ("If-Range", second),
+            ])
         let response = StaticResponse.make(file, body: fileBody, request: request)
         precondition([200, 206, 304, 416].contains(response.status))
         if response.status == 206 { precondition(response.body.count <= fileBody.count && !response.body.isEmpty) }

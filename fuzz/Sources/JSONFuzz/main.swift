@@ -1,5 +1,5 @@
-import JSON
 import FuzzSupport
+import JSON
 
 // libFuzzer target: arbitrary bytes into the JSON parser; what parses must survive a round trip.
 func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
