@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "MongoBridge", dependencies: ["CMongoC", "ASCIIText", "JSON"]),
         // The application: configuration, the route table, routes, models and validation, the
         // Store protocol and both stores, the commands.
-        .target(name: "BooksApp", dependencies: ["ASCIIText", "JSON", "HTTPServer", "MongoBridge"]),
+        .target(name: "BooksApp", dependencies: ["ASCIIText", "JSON", "HTTPServer", "MongoBridge", "CSystemShims"]),
         // The executable: only main.
         .executableTarget(name: "BooksAPI", dependencies: ["BooksApp"]),
         // A raw-socket HTTP client and a fixture that runs the real binary, for the test targets.

@@ -70,40 +70,39 @@ final class BookTableTests: XCTestCase {
 }
 
 final class SortedBlocksTests: XCTestCase {
-    final class Box { let value: Int; init(_ v: Int) { value = v } }
+    struct Item: Equatable { let value: Int; let serial: Int }
 
     func testMatchesASortedArrayThroughSplitsAndRemovals() {
         var rng = SeededGenerator(seed: 0xB10C)
-        var blocks = SortedBlocks<Box>()
-        var reference: [Box] = []
-        let precedes = { (a: Box, b: Box) in a.value != b.value ? a.value < b.value : ObjectIdentifier(a) < ObjectIdentifier(b) }
+        var blocks = SortedBlocks<Item>()
+        var reference: [Item] = []
+        let precedes = { (a: Item, b: Item) in a.value != b.value ? a.value < b.value : a.serial < b.serial }
         for step in 0..<6000 {
             if step % 3 == 2, let victim = reference.randomElement(using: &rng) {
                 blocks.remove(victim, by: precedes)
-                reference.removeAll { $0 === victim }
+                reference.removeAll { $0 == victim }
             } else {
-                let box = Box(Int.random(in: 0..<500, using: &rng))  // many equal keys
-                blocks.insert(box, by: precedes)
-                reference.append(box)
+                let item = Item(value: Int.random(in: 0..<500, using: &rng), serial: step)  // many equal keys
+                blocks.insert(item, by: precedes)
+                reference.append(item)
             }
         }
         reference.sort(by: precedes)
         XCTAssertEqual(blocks.count, reference.count)
-        var all: [Box] = []
-        blocks.forEach(reversed: false) { all.append($0) }
-        XCTAssertTrue(all.elementsEqual(reference, by: ===))
-        var backwards: [Box] = []
+        XCTAssertEqual(blocks.elements, reference)
+        var backwards: [Item] = []
         blocks.forEach(reversed: true) { backwards.append($0) }
-        XCTAssertTrue(backwards.elementsEqual(reference.reversed(), by: ===))
+        XCTAssertEqual(backwards, reference.reversed())
+        XCTAssertEqual(SortedBlocks(sorted: reference).elements, reference, "a bulk load keeps the order")
         for _ in 0..<200 {
             let start = Int.random(in: 0...reference.count, using: &rng)
             let end = min(reference.count, start + Int.random(in: 0...700, using: &rng))
-            var page: [Box] = []
+            var page: [Item] = []
             blocks.forEach(in: start..<end, reversed: false) { page.append($0) }
-            XCTAssertTrue(page.elementsEqual(reference[start..<end], by: ===), "\(start)..<\(end) (seed \(rng.seed))")
-            var descending: [Box] = []
+            XCTAssertEqual(page, Array(reference[start..<end]), "\(start)..<\(end) (seed \(rng.seed))")
+            var descending: [Item] = []
             blocks.forEach(in: start..<end, reversed: true) { descending.append($0) }
-            XCTAssertTrue(descending.elementsEqual(Array(reference.reversed())[start..<end], by: ===), "reversed \(start)..<\(end) (seed \(rng.seed))")
+            XCTAssertEqual(descending, Array(Array(reference.reversed())[start..<end]), "reversed \(start)..<\(end) (seed \(rng.seed))")
         }
     }
 }

@@ -10,7 +10,7 @@ extension Route {
             Route(
                 "/books",
                 [
-                    Endpoint(.get, .storeRead) { app, request, _ throws(Problem) in try app.books.list(request) },
+                    Endpoint(.get, .pool) { app, request, _ throws(Problem) in try app.books.list(request) },
                     Endpoint(.post, .pool, body: .documents) { app, request, _ throws(Problem) in try app.books.create(request) },
                 ]),
             Route(
@@ -32,7 +32,7 @@ extension Route {
                 Route(
                     "/\(kind.collection)",
                     [
-                        Endpoint(.get, .storeRead) { app, request, _ throws(Problem) in try app.inventory.list(kind, request) },
+                        Endpoint(.get, .pool) { app, request, _ throws(Problem) in try app.inventory.list(kind, request) },
                         Endpoint(.post, .pool, body: .bytes(resourceBodyBytes)) { app, request, _ throws(Problem) in try app.inventory.create(kind, request) },
                     ]),
                 Route(
@@ -45,7 +45,7 @@ extension Route {
                 Route(
                     "/\(kind.collection)/{id}/allocations",
                     [
-                        Endpoint(.get, .storeRead) { app, request, match throws(Problem) in try app.inventory.listAllocations(kind, id: match[0], request) },
+                        Endpoint(.get, .pool) { app, request, match throws(Problem) in try app.inventory.listAllocations(kind, id: match[0], request) },
                         Endpoint(.post, .pool, body: .documents) { app, request, match throws(Problem) in try app.inventory.allocate(kind, id: match[0], request) },
                     ]),
                 Route(
@@ -97,7 +97,10 @@ struct Route: Sendable {
 
 /// What one method of a route does.
 struct Endpoint: Sendable {
-    /// Where the handler runs: the I/O thread must never block.
+    /// Where the handler runs. The I/O threads must never block, and never run anything whose
+    /// cost grows with the data: `.storeRead` is only for lookups by key (O(1) in memory), which
+    /// run inline on a store whose reads never block; every list, whatever its filters, runs on
+    /// the work pool (`.pool`), as do writes, so a slow search cannot delay /healthz.
     enum Execution: Sendable { case inline, storeRead, pool }
     /// `.token`: AccessPolicy decides (writes need the token; reads too with READS_REQUIRE_TOKEN).
     enum Access: Sendable { case open, token }

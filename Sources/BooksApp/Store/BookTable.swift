@@ -1,159 +1,200 @@
 import JSON
 
-/// One stored book, with what queries need precomputed: its encoded JSON (pages are assembled from
-/// these bytes, never re-encoded), sort keys and lowercased text for `q`.
-final class BookRecord {
-    let id: String
-    let idBytes: [UInt8]
-    let sequence: UInt64
-    private(set) var document: JSONObject
-    private(set) var json: [UInt8]
-    private(set) var keys: [SortKey]
-    private(set) var lowerTitle = ""
-    private(set) var lowerAuthor = ""
-
-    init(id: String, sequence: UInt64, document: JSONObject) {
-        self.id = id
-        idBytes = Array(id.utf8)
-        self.sequence = sequence
-        self.document = document
-        json = []
-        keys = []
-        replace(document)
-    }
-
-    func replace(_ document: JSONObject) {
-        self.document = document
-        json = []
-        JSONWriter.writeObject(document, into: &json)
-        keys = BookSortField.allCases.map { SortKey(document[$0.rawValue]) }
-        lowerTitle = document["title"]?.stringValue?.lowercased() ?? ""
-        lowerAuthor = document["author"]?.stringValue?.lowercased() ?? ""
-    }
-}
-
-/// The books in memory: a hash by id (O(1) GET), insertion order, and one sorted order per sortable
-/// field, each kept sorted on every write, so a sorted page never sorts.
+/// The books in memory, compact and indexed so that a page costs O(log n + page), not O(n):
+/// - `rows`: one `BookRow` per book (fixed keys and where its JSON lies in `json`, one arena for
+///   every book's bytes), addressed by a 4-byte row number; a deleted row's number is reused;
+/// - `ids`: id → row; `natural`: rows in insertion order; `orders`: one sorted index per sort field
+///   (the field, then the id), kept sorted on every write, so a sorted page never sorts;
+/// - secondary indexes for the exact filters (author, read, year), which count without scanning;
+/// - `text`: the lowercase title and author of every book in one arena, for `q`.
+/// All of it is value-typed, so a copy for a background snapshot costs nothing until the next write.
 struct BookTable {
-    private(set) var byID: [String: BookRecord] = [:]
-    private var natural: [BookRecord] = []
-    private var orders: [SortedBlocks<BookRecord>] = Array(repeating: SortedBlocks(), count: BookSortField.allCases.count)
-    private var nextSequence: UInt64 = 1
+    private(set) var rows: [BookRow] = []
+    private(set) var json = ByteArena()
+    private var free: [Int32] = []
+    private var ids = RowIDIndex()
+    private(set) var natural = SortedBlocks<Int32>()
+    private(set) var orders: [SortedBlocks<Int32>] = Array(repeating: SortedBlocks(), count: BookSortField.allCases.count)
+    /// Row numbers, ascending, per exact value.
+    private(set) var byAuthor: [[UInt8]: [Int32]] = [:]
+    private(set) var byRead: [Bool: [Int32]] = [:]
+    private(set) var byYear: [Int64: [Int32]] = [:]
+    private(set) var text = TextArena()
+    private var nextSequence: Int64 = 1
     /// Encoded size of the live books, to decide when the journal is worth compacting.
     private(set) var liveBytes = 0
 
-    var count: Int { byID.count }
-    var inInsertionOrder: [BookRecord] { natural }
+    var count: Int { ids.count }
+
+    static func slot(_ field: BookSortField) -> Int { BookSortField.allCases.firstIndex(of: field)! }
+
+    // MARK: lookups
+
+    func row(id: String) -> Int32? {
+        var id = id
+        return id.withUTF8 { ids.find(ArraySlice($0), in: rows, json.bytes) }
+    }
+
+    func json(id: String) -> [UInt8]? { row(id: id).map { jsonBytes($0) } }
+
+    func jsonBytes(_ r: Int32) -> [UInt8] { Array(json.bytes[rows[Int(r)].jsonRange]) }
+
+    func idBytes(_ r: Int32) -> ArraySlice<UInt8> { json.bytes[rows[Int(r)].range(rows[Int(r)].id)] }
+
+    func authorBytes(_ r: Int32) -> ArraySlice<UInt8> { json.bytes[rows[Int(r)].range(rows[Int(r)].author)] }
+
+    /// The document, parsed back from its bytes (for PATCH, which edits a whole document).
+    func document(id: String) -> JSONObject? {
+        guard let bytes = json(id: id), case .object(let o)? = try? JSONParser.parse(bytes) else { return nil }
+        return o
+    }
+
+    /// Live rows' JSON in insertion order.
+    func forEachInInsertionOrder(_ body: (Int32) -> Void) {
+        natural.forEach(reversed: false, body)
+    }
+
+    // MARK: writes
 
     /// Inserts, or replaces the book with the same id (keeping its place in insertion order).
-    mutating func put(_ document: JSONObject) {
-        guard case .string(let id)? = document["id"] else { return }
-        if let existing = byID[id] {
-            removeFromOrders(existing)
-            liveBytes -= existing.json.count
-            existing.replace(document)
-            liveBytes += existing.json.count
-            insertIntoOrders(existing)
+    /// A document without a string id, or with a year or score outside 32 bits, is refused (false):
+    /// the validator never lets one through.
+    @discardableResult
+    mutating func put(_ document: JSONObject) -> Bool {
+        guard case (var row, let bytes)? = BookRow.encode(document, sequence: 0) else { return false }
+        row.start = json.append(bytes)
+        let idBytes = json.bytes[row.range(row.id)]
+        if let r = ids.find(idBytes, in: rows, json.bytes) {
+            let old = rows[Int(r)]
+            unindex(r)
+            retire(old)
+            row.sequence = old.sequence
+            rows[Int(r)] = row
+            index(r)
         } else {
-            let record = BookRecord(id: id, sequence: nextSequence, document: document)
+            row.sequence = nextSequence
             nextSequence += 1
-            byID[id] = record
-            natural.append(record)
-            liveBytes += record.json.count
-            insertIntoOrders(record)
+            let r: Int32
+            if let reused = free.popLast() {
+                r = reused
+                rows[Int(r)] = row
+            } else {
+                r = Int32(rows.count)
+                rows.append(row)
+            }
+            ids.insert(r, in: rows, json.bytes)
+            natural.insert(r) { [rows] in rows[Int($0)].sequence < rows[Int($1)].sequence }
+            index(r)
         }
+        liveBytes += Int(row.jsonCount)
+        reclaimIfWorthIt()
+        return true
     }
 
     @discardableResult
     mutating func remove(id: String) -> Bool {
-        guard let record = byID.removeValue(forKey: id) else { return false }
-        removeFromOrders(record)
-        if let i = naturalIndex(of: record) { natural.remove(at: i) }
-        liveBytes -= record.json.count
+        guard let r = row(id: id) else { return false }
+        unindex(r)
+        ids.remove(r, in: rows, json.bytes)
+        natural.remove(r) { [rows] in rows[Int($0)].sequence < rows[Int($1)].sequence }
+        retire(rows[Int(r)])
+        rows[Int(r)] = BookRow.vacant
+        free.append(r)
+        reclaimIfWorthIt()
         return true
     }
 
-    mutating func removeAll() {
-        self = BookTable()
+    mutating func removeAll() { self = BookTable() }
+
+    private mutating func retire(_ row: BookRow) {
+        text.retire(count: row.textCount)
+        json.retire(Int(row.entryCount))
+        liveBytes -= Int(row.jsonCount)
     }
 
-    func page(_ query: BookQuery) -> BookPage {
-        if query.sort.count > 1 { return multiKeyPage(query) }
-        let ascending = query.sort.first?.ascending ?? true
-        var items: [[UInt8]] = []
-        if !query.hasFilters {
-            let total = natural.count
-            let start = min(query.skip, total), end = min(total, start + query.limit)
-            items.reserveCapacity(end - start)
-            if let sort = query.sort.first {
-                orders[Self.slot(sort.field)].forEach(in: start..<end, reversed: !ascending) { items.append($0.json) }
-            } else {
-                for i in start..<end { items.append(natural[i].json) }
+    /// Adds row `r` (already stored) to every sorted and secondary index, and writes its text.
+    private mutating func index(_ r: Int32) {
+        let row = rows[Int(r)]
+        let (start, length) = text.append(title: TextArena.lowercase(json.bytes[row.range(row.title)]), author: TextArena.lowercase(json.bytes[row.range(row.author)]), row: r)
+        rows[Int(r)].textStart = start
+        rows[Int(r)].textCount = length
+        withSortContext { rows, arena, orders in
+            for field in BookSortField.allCases {
+                orders[Self.slot(field)].insert(r) { BookRow.precedes(rows[Int($0)], rows[Int($1)], field, arena) }
             }
-            return BookPage(total: total, items: items)
         }
-        let needle = query.text?.lowercased()
-        var total = 0
-        let visit = { (record: BookRecord) in
-            guard Self.matches(record, query, needle: needle) else { return }
-            if total >= query.skip && items.count < query.limit { items.append(record.json) }
-            total += 1
-        }
-        if let sort = query.sort.first { orders[Self.slot(sort.field)].forEach(reversed: !ascending, visit) } else { natural.forEach(visit) }
-        return BookPage(total: total, items: items)
+        Self.insertSorted(r, into: &byAuthor[Array(json.bytes[row.range(row.author)]), default: []])
+        if let read = row.readValue { Self.insertSorted(r, into: &byRead[read, default: []]) }
+        if let year = row.yearValue { Self.insertSorted(r, into: &byYear[year, default: []]) }
     }
 
-    /// Two sort keys have no prebuilt order: filter, then sort the matches (ties break on id, ascending).
-    private func multiKeyPage(_ query: BookQuery) -> BookPage {
-        let needle = query.text?.lowercased()
-        let slots = query.sort.map { (Self.slot($0.field), $0.ascending) }
-        let matches = natural.filter { Self.matches($0, query, needle: needle) }.sorted { a, b in
-            for (slot, ascending) in slots where a.keys[slot] != b.keys[slot] {
-                return ascending ? a.keys[slot] < b.keys[slot] : b.keys[slot] < a.keys[slot]
+    /// Takes row `r` out of every sorted and secondary index (its text is retired by the caller).
+    private mutating func unindex(_ r: Int32) {
+        withSortContext { rows, arena, orders in
+            for field in BookSortField.allCases {
+                orders[Self.slot(field)].remove(r) { BookRow.precedes(rows[Int($0)], rows[Int($1)], field, arena) }
             }
-            return a.idBytes.lexicographicallyPrecedes(b.idBytes)
         }
-        let start = min(query.skip, matches.count), end = min(matches.count, start + query.limit)
-        return BookPage(total: matches.count, items: matches[start..<end].map(\.json))
-    }
-
-    private static func matches(_ record: BookRecord, _ query: BookQuery, needle: String?) -> Bool {
-        let doc = record.document
-        if let author = query.author, doc["author"] != .string(author) { return false }
-        if let read = query.read, doc["read"] != .bool(read) { return false }
-        if query.yearFrom != nil || query.yearTo != nil {
-            guard let year = doc["year"].flatMap(FieldRules.integer) else { return false }
-            if let from = query.yearFrom, year < from { return false }
-            if let to = query.yearTo, year > to { return false }
+        let row = rows[Int(r)]
+        let author = Array(json.bytes[row.range(row.author)])
+        Self.removeSorted(r, from: &byAuthor[author, default: []])
+        if byAuthor[author]?.isEmpty == true { byAuthor[author] = nil }
+        if let read = row.readValue { Self.removeSorted(r, from: &byRead[read, default: []]) }
+        if let year = row.yearValue {
+            Self.removeSorted(r, from: &byYear[year, default: []])
+            if byYear[year]?.isEmpty == true { byYear[year] = nil }
         }
-        if let needle, !needle.isEmpty, !record.lowerTitle.contains(needle), !record.lowerAuthor.contains(needle) { return false }
-        return true
     }
 
-    // MARK: sorted orders
-
-    private static func slot(_ field: BookSortField) -> Int { BookSortField.allCases.firstIndex(of: field)! }
-
-    /// Orders by the field's key, then by id, so equal keys have a stable, documented order.
-    private static func precedes(_ a: BookRecord, _ b: BookRecord, slot: Int) -> Bool {
-        if a.keys[slot] != b.keys[slot] { return a.keys[slot] < b.keys[slot] }
-        return a.idBytes.lexicographicallyPrecedes(b.idBytes)
+    /// Lends the rows and the arena (read-only) together with the sorted indexes (to change), as
+    /// locals, so changing an index never copies the rows or the arena (copy-on-write).
+    private mutating func withSortContext(_ body: ([BookRow], UnsafeBufferPointer<UInt8>, inout [SortedBlocks<Int32>]) -> Void) {
+        let rows = self.rows, bytes = json.bytes
+        var orders = self.orders
+        self.orders = []
+        bytes.withUnsafeBufferPointer { body(rows, $0, &orders) }
+        self.orders = orders
     }
 
-    private mutating func insertIntoOrders(_ record: BookRecord) {
-        for slot in orders.indices { orders[slot].insert(record) { Self.precedes($0, $1, slot: slot) } }
+    /// Rewrites the arenas without their garbage once it outweighs the live bytes.
+    private mutating func reclaimIfWorthIt() {
+        if json.garbage > json.liveBytes + (1 << 20) {
+            var arena = ByteArena()
+            arena.reserve(json.liveBytes)
+            for r in natural.elements {
+                let row = rows[Int(r)]
+                rows[Int(r)].start = arena.append(json.bytes[row.start..<(row.start + Int(row.entryCount))])
+            }
+            json = arena
+        }
+        if text.garbage > text.liveBytes + (1 << 20) {
+            var arena = TextArena()
+            for r in natural.elements {
+                let row = rows[Int(r)]
+                let (start, length) = arena.append(
+                    title: TextArena.lowercase(json.bytes[row.range(row.title)]), author: TextArena.lowercase(json.bytes[row.range(row.author)]), row: r)
+                rows[Int(r)].textStart = start
+                rows[Int(r)].textCount = length
+            }
+            text = arena
+        }
     }
 
-    private mutating func removeFromOrders(_ record: BookRecord) {
-        for slot in orders.indices { orders[slot].remove(record) { Self.precedes($0, $1, slot: slot) } }
+    static func insertSorted(_ r: Int32, into list: inout [Int32]) {
+        list.insert(r, at: lowerBound(r, in: list))
     }
 
-    private func naturalIndex(of record: BookRecord) -> Int? {
-        var low = 0, high = natural.count
+    static func removeSorted(_ r: Int32, from list: inout [Int32]) {
+        let i = lowerBound(r, in: list)
+        if i < list.count, list[i] == r { list.remove(at: i) }
+    }
+
+    static func lowerBound(_ r: Int32, in list: [Int32]) -> Int {
+        var low = 0, high = list.count
         while low < high {
             let mid = (low + high) / 2
-            if natural[mid].sequence < record.sequence { low = mid + 1 } else { high = mid }
+            if list[mid] < r { low = mid + 1 } else { high = mid }
         }
-        return low < natural.count && natural[low] === record ? low : nil
+        return low
     }
 }

@@ -35,7 +35,7 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
     }
 
     func book(id: String) throws(StoreError) -> [UInt8]? {
-        lock.withReadLock { state.books.byID[id]?.json }
+        lock.withReadLock { state.books.json(id: id) }
     }
 
     /// Reads under the read lock, for the inventory extension.
@@ -50,7 +50,7 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
     func insertBook(_ book: JSONObject) throws(StoreError) {
         guard case .string(let id)? = book["id"] else { throw .invalid("book without an id") }
         try write { () throws(StoreError) -> UInt64 in
-            if state.books.byID[id] != nil { throw .duplicateID(id) }
+            if state.books.row(id: id) != nil { throw .duplicateID(id) }
             return try putLocked(book)
         }
     }
@@ -58,12 +58,12 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
     func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome {
         var outcome = UpdateOutcome.notFound
         try write { () throws(StoreError) -> UInt64? in
-            guard let record = state.books.byID[id] else { return nil }
-            if let precondition, !precondition(record.json) { outcome = .preconditionFailed; return nil }
-            var document = record.document
+            guard let json = state.books.json(id: id) else { return nil }
+            if let precondition, !precondition(json) { outcome = .preconditionFailed; return nil }
+            guard var document = state.books.document(id: id) else { throw .corrupt("book \(id) holds invalid JSON") }
             patch.apply(to: &document)
             let ticket = try putLocked(document)
-            outcome = .updated(state.books.byID[id]!.json)
+            outcome = .updated(state.books.json(id: id)!)
             return ticket
         }
         return outcome
@@ -72,7 +72,7 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
     func deleteBook(id: String) throws(StoreError) -> Bool {
         var found = false
         try write { () throws(StoreError) -> UInt64? in
-            guard state.books.byID[id] != nil else { return nil }
+            guard state.books.row(id: id) != nil else { return nil }
             let ticket = try journal.append(JournalFormat.payload(.delete, collection: Self.collection, data: Array(id.utf8)))
             state.books.remove(id: id)
             found = true
@@ -86,13 +86,13 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
         try write { () throws(StoreError) -> UInt64? in
             var last: UInt64?
             if replace {
-                for record in state.books.inInsertionOrder {
-                    last = try journal.append(JournalFormat.payload(.delete, collection: Self.collection, data: record.idBytes))
-                }
+                var ids: [[UInt8]] = []
+                state.books.forEachInInsertionOrder { ids.append(Array(state.books.idBytes($0))) }
+                for id in ids { last = try journal.append(JournalFormat.payload(.delete, collection: Self.collection, data: id)) }
                 state.books.removeAll()
             }
             for book in books {
-                guard case .string(let id)? = book["id"], state.books.byID[id] == nil else { continue }
+                guard case .string(let id)? = book["id"], state.books.row(id: id) == nil else { continue }
                 last = try putLocked(book)
                 inserted += 1
             }

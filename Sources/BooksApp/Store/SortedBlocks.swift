@@ -1,7 +1,7 @@
 /// A sorted sequence kept as a list of small sorted blocks, so an insert or a removal moves at
 /// most one block's elements (O(√n)-like in practice) instead of the whole array, while reading a
 /// page from any offset stays cheap. One per sort order of the books.
-struct SortedBlocks<Element: AnyObject> {
+struct SortedBlocks<Element: Equatable> {
     static var maxBlock: Int { 512 }
     private var blocks: [[Element]] = []
     private(set) var count = 0
@@ -20,47 +20,78 @@ struct SortedBlocks<Element: AnyObject> {
         }
     }
 
-    /// Removes this very element (found by its position in the order, then by identity).
+    /// Removes this very element (found by its position in the order, then by equality).
     mutating func remove(_ element: Element, by precedes: (Element, Element) -> Bool) {
         guard !blocks.isEmpty else { return }
         let b = blockIndex(for: element, by: precedes)
         let i = Self.insertionPoint(element, in: blocks[b], by: precedes)
-        guard i < blocks[b].count, blocks[b][i] === element else { return }
+        guard i < blocks[b].count, blocks[b][i] == element else { return }
         blocks[b].remove(at: i)
         count -= 1
         if blocks[b].isEmpty { blocks.remove(at: b) }
     }
 
-    /// Visits positions `range` (ascending), or the same positions counted from the end.
+    /// Builds from elements already in order, in full blocks of half the split size, so inserts
+    /// after a bulk load split rarely.
+    init(sorted elements: [Element]) {
+        let size = Self.maxBlock / 2
+        blocks.reserveCapacity(elements.count / size + 1)
+        var start = 0
+        while start < elements.count {
+            let end = min(elements.count, start + size)
+            blocks.append(Array(elements[start..<end]))
+            start = end
+        }
+        count = elements.count
+    }
+
+    init() {}
+
+    /// Every element in order, as one array (for snapshots).
+    var elements: [Element] {
+        var out: [Element] = []
+        out.reserveCapacity(count)
+        for block in blocks { out.append(contentsOf: block) }
+        return out
+    }
+
+    /// Visits positions `range` of the order (or of the reversed order).
     func forEach(in range: Range<Int>, reversed: Bool, _ body: (Element) -> Void) {
         guard !range.isEmpty else { return }
-        if reversed {
-            let mirrored = (count - range.upperBound)..<(count - range.lowerBound)
-            var collected: [Element] = []
-            collected.reserveCapacity(range.count)
-            forEach(in: mirrored, reversed: false) { collected.append($0) }
-            collected.reversed().forEach(body)
-            return
-        }
-        var skip = range.lowerBound, remaining = range.count
-        for block in blocks {
-            if skip >= block.count { skip -= block.count; continue }
-            for element in block[skip...] {
-                body(element)
-                remaining -= 1
-                if remaining == 0 { return }
-            }
-            skip = 0
+        var remaining = range.count
+        forEachWhile(from: range.lowerBound, reversed: reversed) { element in
+            body(element)
+            remaining -= 1
+            return remaining > 0
         }
     }
 
     /// Every element in order (or in reverse order).
     func forEach(reversed: Bool, _ body: (Element) -> Void) {
-        if reversed {
-            for block in blocks.reversed() { for element in block.reversed() { body(element) } }
-        } else {
-            for block in blocks { for element in block { body(element) } }
+        _ = forEachWhile(reversed: reversed) {
+            body($0); return true
         }
+    }
+
+    /// Elements in order (or reversed) from position `start` of that order, until `body` returns
+    /// false; false if it stopped early. Skipping to `start` costs one step per block.
+    @discardableResult
+    func forEachWhile(from start: Int = 0, reversed: Bool, _ body: (Element) -> Bool) -> Bool {
+        var skip = start
+        if reversed {
+            for block in blocks.reversed() {
+                if skip >= block.count { skip -= block.count; continue }
+                for element in block[..<(block.count - skip)].reversed() where !body(element) { return false }
+                skip = 0
+            }
+        } else {
+            for block in blocks {
+                if skip >= block.count { skip -= block.count; continue }
+                for element in block[skip...] where !body(element) { return false }
+                skip = 0
+            }
+        }
+        return true
     }
 
     /// The first block whose last element does not precede `element` (or the last block).

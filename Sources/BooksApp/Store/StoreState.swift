@@ -45,7 +45,8 @@ struct StoreState {
 
     /// The live data as journal payloads, for compaction.
     func snapshot() -> [[UInt8]] {
-        var payloads = books.inInsertionOrder.map { JournalFormat.payload(.put, collection: EmbeddedStore.collection, data: $0.json) }
+        var payloads: [[UInt8]] = []
+        books.forEachInInsertionOrder { payloads.append(JournalFormat.payload(.put, collection: EmbeddedStore.collection, data: books.jsonBytes($0))) }
         for kind in ResourceKind.all {
             for resource in inventory[kind]!.all {
                 payloads.append(JournalFormat.payload(.put, collection: kind.collection, data: JSONWriter.encode(.object(resource.stored))))
