@@ -180,6 +180,25 @@ struct BookTable {
         }
     }
 
+    /// Sets every part at once, for the bulk builder.
+    mutating func install(
+        rows: [BookRow], json: ByteArena, text: TextArena, ids: RowIDIndex, natural: SortedBlocks<Int32>, orders: [SortedBlocks<Int32>],
+        byAuthor: [[UInt8]: [Int32]], byRead: [Bool: [Int32]], byYear: [Int64: [Int32]], nextSequence: Int64, liveBytes: Int
+    ) {
+        self.rows = rows
+        self.json = json
+        self.text = text
+        self.ids = ids
+        self.natural = natural
+        self.orders = orders
+        self.byAuthor = byAuthor
+        self.byRead = byRead
+        self.byYear = byYear
+        self.nextSequence = nextSequence
+        self.liveBytes = liveBytes
+        free = []
+    }
+
     static func insertSorted(_ r: Int32, into list: inout [Int32]) {
         list.insert(r, at: lowerBound(r, in: list))
     }

@@ -1,8 +1,9 @@
 import JSON
 
-/// The inventory on the embedded store. Every change runs under the write lock, so the overlap
-/// check and the insert of an allocation are one atomic step, journaled as one record: a booking
-/// is its own small record (`addAllocation`), not a rewrite of the resource.
+/// The inventory on the embedded store. Writers are serialised, and each decides against the
+/// durable state plus pending changes, so the overlap check and the insert of an allocation are one
+/// atomic step, journaled as one record: a booking is its own small record (`addAllocation`), not
+/// a rewrite of the resource. A pending booking blocks others at once, but is shown only once durable.
 extension EmbeddedStore: InventoryStore {
     func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]) {
         reading { $0.inventory[kind]!.page(query) }
@@ -13,68 +14,51 @@ extension EmbeddedStore: InventoryStore {
     }
 
     func createResource(_ resource: Resource) throws(StoreError) {
-        try write { () throws(StoreError) -> UInt64? in
-            if state.inventory[resource.kind]!.byID[resource.id] != nil { throw .duplicateID(resource.id) }
-            return try putResourceLocked(resource)
+        try write { view throws(StoreError) in
+            if view.resourceExists(resource.kind, id: resource.id) { throw .duplicateID(resource.id) }
+            return [.putResource(resource)]
         }
     }
 
     func renameResource(_ kind: ResourceKind, id: String, name: String) throws(StoreError) -> Resource? {
         var renamed: Resource?
-        try write { () throws(StoreError) -> UInt64? in
-            guard var resource = state.inventory[kind]!.byID[id] else { return nil }
+        try write { view throws(StoreError) in
+            guard var resource = view.resource(kind, id: id) else { return [] }
             resource.name = name
             renamed = resource
-            return try putResourceLocked(resource)
+            return [.putResource(resource)]
         }
         return renamed
     }
 
     func deleteResource(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool {
         var found = false
-        try write { () throws(StoreError) -> UInt64? in
-            guard state.inventory[kind]!.byID[id] != nil else { return nil }
-            let ticket = try journal.append(JournalFormat.payload(.delete, collection: kind.collection, data: Array(id.utf8)))
-            state.inventory[kind]!.remove(id: id)
+        try write { view throws(StoreError) in
+            guard view.resourceExists(kind, id: id) else { return [] }
             found = true
-            return ticket
+            return [.deleteResource(kind, id: id)]
         }
         return found
     }
 
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome {
         var outcome = AllocationOutcome.resourceNotFound
-        try write { () throws(StoreError) -> UInt64? in
-            guard let conflicts = state.inventory[kind]!.byID[resourceID]?.conflicts(with: allocation.interval) else { return nil }
-            guard conflicts.isEmpty else { outcome = .conflict(conflicts); return nil }
-            let data = JSONWriter.encode(.object(JSONObject([JSONField("resource", .string(resourceID)), JSONField("allocation", .object(allocation.stored))])))
-            let ticket = try journal.append(JournalFormat.payload(.addAllocation, collection: kind.collection, data: data))
-            state.inventory[kind]!.addAllocation(allocation, to: resourceID, storedBytes: data.count)
+        try write { view throws(StoreError) in
+            guard let conflicts = view.conflicts(kind, id: resourceID, with: allocation.interval) else { return [] }
+            guard conflicts.isEmpty else { outcome = .conflict(conflicts); return [] }
             outcome = .created
-            return ticket
+            return [.addAllocation(kind, resource: resourceID, allocation)]
         }
         return outcome
     }
 
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? {
         var result: Bool?
-        try write { () throws(StoreError) -> UInt64? in
-            guard let resource = state.inventory[kind]!.byID[resourceID] else { return nil }
-            guard resource.allocations.contains(where: { $0.id == allocationID }) else { result = false; return nil }
-            let data = JSONWriter.encode(.object(JSONObject([JSONField("resource", .string(resourceID)), JSONField("allocation", .string(allocationID))])))
-            let ticket = try journal.append(JournalFormat.payload(.removeAllocation, collection: kind.collection, data: data))
-            state.inventory[kind]!.removeAllocation(allocationID, from: resourceID)
-            result = true
-            return ticket
+        try write { view throws(StoreError) in
+            guard let exists = view.allocationExists(kind, resource: resourceID, allocation: allocationID) else { return [] }
+            result = exists
+            return exists ? [.removeAllocation(kind, resource: resourceID, allocation: allocationID)] : []
         }
         return result
-    }
-
-    /// Journals and applies a whole resource; call under the write lock.
-    private func putResourceLocked(_ resource: Resource) throws(StoreError) -> UInt64 {
-        let data = JSONWriter.encode(.object(resource.stored))
-        let ticket = try journal.append(JournalFormat.payload(.put, collection: resource.kind.collection, data: data))
-        state.inventory[resource.kind]!.put(resource, storedBytes: data.count)
-        return ticket
     }
 }

@@ -1,31 +1,56 @@
+import Glibc
 import HTTPServer
 import JSON
 
-/// The store used when no MongoDB is configured: books in memory, indexed, behind a
-/// reader-writer lock; every change appended to a checksummed journal and fsynced before it is
-/// acknowledged. Reads never block, so the routes run them on the I/O threads.
-final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guarded by `lock`
+/// The store used when no MongoDB is configured: books and the inventory in memory, indexed;
+/// every change appended to a checksummed journal with group commit, and **durable before
+/// visible**: a writer decides its change against the durable state plus the changes still
+/// pending (so dependent writes order correctly), journals it, waits for the fsync, and only then
+/// applies it to what readers see, as PostgreSQL does with synchronous_commit on. Lookups by key
+/// are O(1) and never block, so they run on the I/O threads; lists run on the work pool.
+///
+/// Compaction rotates the journal and writes a snapshot of the state on a background thread,
+/// from a copy that costs nothing until the next write (see StoreFiles for the crash states).
+final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guarded by `lock`, the rest by `writers`
     static let collection = "books"
     let readsAreNonBlocking = true
     private let directory: DataDirectory
     let journal: Journal
+    /// Guards `state`: readers share it; applying durable changes takes it exclusively, briefly.
     private let lock = ReadWriteLock()
-    /// Every collection, guarded by `lock`. Always mutated in place (`state.books.put`), never
-    /// through a copy: a get/set pair would copy every index on each write (copy-on-write).
-    var state = StoreState()
+    /// What reads see: only durable changes. Always mutated in place, never through a copy.
+    private(set) var state: StoreState
+    /// Serialises writers (decide and append), publishing, and compaction's rotation.
+    private let writers = ConditionLock()
+    private var pending = PendingChanges()
+    private var generation: UInt64
+    private var snapshotting = false
     private let maxDocumentBytes: Int
     private let compactMinBytes: Int
-    /// True when the journal did not exist before: the caller seeds the sample books.
+    /// A journal past this many bytes is compacted even when most of it is live data, so a restart
+    /// replays at most this much after loading the snapshot.
+    private let journalTailBytes: Int
+    /// True when the directory was empty: the caller seeds the sample books.
     let isNew: Bool
+    /// What opening found (torn tails cut, stale files removed), for the log.
+    let openNotes: [String]
 
-    init(directory path: String, maxDocumentBytes: Int = 16 * 1024, compactMinBytes: Int = 1 << 20) throws(StoreError) {
+    init(directory path: String, maxDocumentBytes: Int = 16 * 1024, compactMinBytes: Int = 1 << 20, journalTailBytes: Int = 64 << 20) throws(StoreError) {
         directory = try DataDirectory(path: path)
-        let (journal, scan, created) = try Journal.open(directory: path)
-        self.journal = journal
+        var recovered = try StoreFiles.open(directory: path)
+        journal = recovered.journal
+        state = recovered.state
+        generation = recovered.generation
+        isNew = recovered.isNew
         self.maxDocumentBytes = maxDocumentBytes
         self.compactMinBytes = compactMinBytes
-        isNew = created
-        try state.replay(scan.records)
+        self.journalTailBytes = journalTailBytes
+        if recovered.journalIsLegacy { recovered.notes.append("converting the version 1 journal: compacting into a snapshot and a version 2 journal") }
+        openNotes = recovered.notes
+        if recovered.journalIsLegacy {
+            // A version 1 journal: move to version 2 at once, through an ordinary compaction.
+            writers.withLock { startCompactionLocked() }
+        }
     }
 
     // MARK: reads
@@ -49,106 +74,183 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
 
     func insertBook(_ book: JSONObject) throws(StoreError) {
         guard case .string(let id)? = book["id"] else { throw .invalid("book without an id") }
-        try write { () throws(StoreError) -> UInt64 in
-            if state.books.row(id: id) != nil { throw .duplicateID(id) }
-            return try putLocked(book)
+        try checkSize(book)
+        try write { view throws(StoreError) in
+            if view.bookExists(id: id) { throw .duplicateID(id) }
+            return [.putBook(id: id, document: book)]
         }
     }
 
     func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome {
         var outcome = UpdateOutcome.notFound
-        try write { () throws(StoreError) -> UInt64? in
-            guard let json = state.books.json(id: id) else { return nil }
-            if let precondition, !precondition(json) { outcome = .preconditionFailed; return nil }
-            guard var document = state.books.document(id: id) else { throw .corrupt("book \(id) holds invalid JSON") }
+        try write { view throws(StoreError) in
+            guard let json = view.bookJSON(id: id) else { return [] }
+            if let precondition, !precondition(json) { outcome = .preconditionFailed; return [] }
+            guard var document = view.bookDocument(id: id) else { throw .corrupt("book \(id) holds invalid JSON") }
             patch.apply(to: &document)
-            let ticket = try putLocked(document)
-            outcome = .updated(state.books.json(id: id)!)
-            return ticket
+            try checkSize(document)
+            var updated: [UInt8] = []
+            JSONWriter.writeObject(document, into: &updated)
+            outcome = .updated(updated)
+            return [.putBook(id: id, document: document)]
         }
         return outcome
     }
 
     func deleteBook(id: String) throws(StoreError) -> Bool {
         var found = false
-        try write { () throws(StoreError) -> UInt64? in
-            guard state.books.row(id: id) != nil else { return nil }
-            let ticket = try journal.append(JournalFormat.payload(.delete, collection: Self.collection, data: Array(id.utf8)))
-            state.books.remove(id: id)
+        try write { view throws(StoreError) in
+            guard view.bookExists(id: id) else { return [] }
             found = true
-            return ticket
+            return [.deleteBook(id: id)]
         }
         return found
     }
 
     func seedBooks(_ books: [JSONObject], replace: Bool) throws(StoreError) -> Int {
         var inserted = 0
-        try write { () throws(StoreError) -> UInt64? in
-            var last: UInt64?
+        try write { view throws(StoreError) in
+            var changes: [StoreChange] = []
+            var taken: Set<String> = []
             if replace {
-                var ids: [[UInt8]] = []
-                state.books.forEachInInsertionOrder { ids.append(Array(state.books.idBytes($0))) }
-                for id in ids { last = try journal.append(JournalFormat.payload(.delete, collection: Self.collection, data: id)) }
-                state.books.removeAll()
+                view.state.books.forEachInInsertionOrder { changes.append(.deleteBook(id: String(decoding: view.state.books.idBytes($0), as: UTF8.self))) }
             }
             for book in books {
-                guard case .string(let id)? = book["id"], state.books.row(id: id) == nil else { continue }
-                last = try putLocked(book)
+                guard case .string(let id)? = book["id"], replace || !view.bookExists(id: id), taken.insert(id).inserted else { continue }
+                try checkSize(book)
+                changes.append(.putBook(id: id, document: book))
                 inserted += 1
             }
-            return last
+            return changes
         }
         return inserted
     }
 
-    /// Journals and applies a whole document; call under the write lock.
-    private func putLocked(_ document: JSONObject) throws(StoreError) -> UInt64 {
+    private func checkSize(_ document: JSONObject) throws(StoreError) {
         var json: [UInt8] = []
         JSONWriter.writeObject(document, into: &json)
         guard json.count <= maxDocumentBytes else { throw .documentTooLarge(limit: maxDocumentBytes) }
-        let ticket = try journal.append(JournalFormat.payload(.put, collection: Self.collection, data: json))
-        state.books.put(document)
-        return ticket
     }
 
-    /// Runs `change` under the write lock, then waits for its journal record to be durable.
-    /// If the disk write fails, memory is rebuilt from the journal, so nothing unacknowledged stays visible.
-    func write(_ change: () throws(StoreError) -> UInt64?) throws(StoreError) {
-        let ticket = try lock.withWriteLock { () throws(StoreError) -> UInt64? in try change() }
-        guard let ticket else { return }
+    /// Decides changes against the durable state plus pending changes, journals them, waits until
+    /// they are durable, and only then makes them visible. A failed disk write fails every change
+    /// after the last durable one; none of them was ever visible, so memory needs no rebuild.
+    func write(_ decide: (WriterView) throws(StoreError) -> [StoreChange]) throws(StoreError) {
+        writers.lock()
+        let changes: [StoreChange]
+        var ticket: UInt64 = 0
+        do throws(StoreError) {
+            changes = try decide(WriterView(state: state, pending: pending))
+            for change in changes {
+                ticket = try journal.append(change.payload)
+                pending.append(change, ticket: ticket)
+            }
+        } catch {
+            writers.unlock()
+            throw error
+        }
+        writers.unlock()
+        guard !changes.isEmpty else { return }
         do throws(StoreError) {
             try journal.waitDurable(ticket)
         } catch {
-            try? recoverFromWriteFailure()
+            recoverFromWriteFailure()
             throw error
         }
+        publishDurable()
         compactIfWorthIt()
     }
 
-    private func recoverFromWriteFailure() throws(StoreError) {
-        try lock.withWriteLock { () throws(StoreError) in
-            guard journal.isBroken else { return }  // another writer already recovered
-            let contents = try journal.truncateToDurable()
-            var rebuilt = StoreState()
-            try rebuilt.replay(JournalFormat.scan(contents).records)
-            state = rebuilt
+    /// Applies every change whose fsync has returned, in journal order. Whoever gets here first
+    /// applies a whole group commit; the others find nothing left.
+    private func publishDurable() {
+        writers.withLock {
+            let ready = pending.takeDurable(through: journal.durableTicket)
+            guard !ready.isEmpty else { return }
+            lock.withWriteLock { state.apply(ready) }
         }
     }
 
-    /// Rewrites the journal as a snapshot when it has grown to more than twice the live data.
+    private func recoverFromWriteFailure() {
+        writers.withLock {
+            guard journal.isBroken else { return }  // another writer already recovered
+            let durable = journal.durableTicket
+            let ready = pending.takeDurable(through: durable)
+            if !ready.isEmpty { lock.withWriteLock { state.apply(ready) } }
+            pending.dropAll(after: durable)
+            try? journal.truncateToDurable()  // if this fails too, the journal stays broken and /readyz says so
+        }
+    }
+
+    // MARK: compaction
+
+    /// Compacts when the journal has grown to more than twice the live data, or past the tail a
+    /// restart should replay at most.
     private func compactIfWorthIt() {
         let size = journal.currentSize
-        guard size > compactMinBytes, size > 2 * lock.withReadLock({ state.liveBytes }) + 4096 else { return }
-        lock.withWriteLock {
-            guard journal.currentSize > 2 * state.liveBytes + 4096 else { return }  // another writer compacted
-            try? journal.rewrite(state.snapshot())  // on failure the old journal stays valid; retried after the next write
+        guard size > compactMinBytes else { return }
+        writers.withLock {
+            guard !snapshotting else { return }
+            let live = lock.withReadLock { state.liveBytes }
+            guard journal.currentSize > 2 * live + 4096 || journal.currentSize > journalTailBytes else { return }
+            startCompactionLocked()
         }
+    }
+
+    /// With `writers` held: publishes what is durable, rotates the journal, and hands a copy of the
+    /// state, which now matches the journals exactly, to a background thread that writes the snapshot.
+    private func startCompactionLocked() {
+        guard !snapshotting else { return }
+        if let last = pending.queue.last?.ticket {
+            // In-flight writes were journaled before the rotation: make them durable and visible
+            // first, so the copy holds exactly what the archived journal does. New writers wait.
+            do throws(StoreError) { try journal.waitDurable(last) } catch { return }
+        }
+        let ready = pending.takeDurable(through: journal.durableTicket)
+        if !ready.isEmpty { lock.withWriteLock { state.apply(ready) } }
+        let next = generation + 1
+        do throws(StoreError) {
+            try journal.rotate(archivedName: StoreFiles.archived(generation), generation: next)
+        } catch {
+            return  // the old journal stays valid and live; retried after a later write
+        }
+        let archived = StoreFiles.archived(generation)
+        generation = next
+        snapshotting = true
+        let copy = lock.withReadLock { state }  // copy-on-write: free until the next write
+        let directory = self.directory.path
+        startThread(name: "snapshot") { [self] in
+            let written = Self.writeSnapshot(copy, generation: next, directory: directory)
+            if written { unlink(directory + "/" + archived); Journal.syncDirectory(directory) }
+            writers.withLock { snapshotting = false }
+        }
+    }
+
+    /// Writes `books.snapshot.tmp`, syncs it, renames it over `books.snapshot` and syncs the
+    /// directory. On failure the archived journal stays, and the next open replays it.
+    static func writeSnapshot(_ state: StoreState, generation: UInt64, directory: String) -> Bool {
+        let bytes = SnapshotFormat.encode(state, generation: generation)
+        let temporary = directory + "/" + StoreFiles.snapshotTemporary
+        do throws(StoreError) {
+            try Journal.writeFile(temporary, bytes)
+        } catch {
+            unlink(temporary)
+            return false
+        }
+        guard rename(temporary, directory + "/" + StoreFiles.snapshot) == 0 else { unlink(temporary); return false }
+        Journal.syncDirectory(directory)
+        return true
+    }
+
+    /// Waits until no snapshot is being written (for tests and orderly shutdown).
+    func waitForSnapshot() {
+        while writers.withLock({ snapshotting }) { usleep(2000) }
     }
 
     /// Cuts a damaged journal at its first bad record, after copying it aside. For `BooksAPI repair`.
     static func repair(directory path: String) throws(StoreError) -> String {
         let held = try DataDirectory(path: path)  // refuse while a server has the directory
         defer { withExtendedLifetime(held) {} }
-        return try JournalRepair.run(path: path + "/books.journal")
+        return try JournalRepair.run(path: path + "/" + StoreFiles.journal)
     }
 }

@@ -18,31 +18,93 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
     /// Bytes of the file that are known to be on disk.
     private var size: Int
 
-    /// Opens (creating if needed) and scans the journal. A torn tail is cut off; corruption throws.
-    static func open(directory: String, name: String = "books.journal") throws(StoreError) -> (Journal, JournalFormat.Scan, created: Bool) {
+    /// What opening found, for the store to log.
+    struct Opened {
+        var journal: Journal
+        var scan: JournalFormat.Scan
+        /// Set when a torn tail was cut: the byte range and the side file that keeps those bytes.
+        var cut: (range: Range<Int>, savedAs: String)?
+    }
+
+    /// Opens and scans an existing journal. A torn tail is cut off (its bytes kept in a side file,
+    /// `NAME.torn-OFFSET`) and the cut made durable before serving; corruption throws.
+    static func open(directory: String, name: String = "books.journal") throws(StoreError) -> Opened {
         let path = directory + "/" + name
-        let existed = access(path, F_OK) == 0
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, DataDirectory.fileMode)
+        let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { throw .unavailable("cannot open \(path): \(SystemError("open"))") }
-        let contents = try readAll(fd, path: path)
+        let contents: [UInt8]
+        do throws(StoreError) { contents = try readAll(fd, path: path) } catch { close(fd); throw error }
         var scan = JournalFormat.scan(contents)
         if let offset = scan.corruptionOffset {
             close(fd)
-            throw .corrupt("journal \(path) is damaged at byte \(offset) (of \(contents.count)); run `BooksAPI repair` to cut it there, keeping a backup")
+            throw .corrupt(
+                "journal \(path) is damaged at byte \(offset) (of \(contents.count)), and a later commit follows the damage, so it is not a torn write; run `BooksAPI repair` to cut it there, keeping a backup"
+            )
         }
-        if contents.count < JournalFormat.headerSize || scan.tornTail {
-            // Drop the torn tail (or an unfinished header) and make the cut durable before serving.
-            guard ftruncate(fd, off_t(scan.validLength)) == 0 else { close(fd); throw .unavailable("ftruncate \(path): \(SystemError("ftruncate"))") }
-            if scan.validLength == 0 {
-                var header = JournalFormat.magic
-                try writeAll(fd, &header, path: path)
-                scan.validLength = JournalFormat.headerSize
+        var cut: (Range<Int>, String)?
+        if contents.count < JournalFormat.headerSize || scan.validLength < contents.count {
+            // Drop the torn tail (or an unfinished header), keeping the bytes, and make the cut durable before serving.
+            do throws(StoreError) {
+                if scan.validLength < contents.count, scan.validLength > 0 {
+                    let side = path + ".torn-\(scan.validLength)"
+                    try writeFile(side, Array(contents[scan.validLength...]))
+                    cut = (scan.validLength..<contents.count, side)
+                }
+                guard ftruncate(fd, off_t(scan.validLength)) == 0 else { throw ioError("ftruncate", path) }
+                if scan.validLength == 0 {
+                    var header = JournalFormat.magic
+                    try writeAll(fd, &header, path: path)
+                    scan.validLength = JournalFormat.headerSize
+                }
+                guard fdatasync(fd) == 0 else { throw ioError("fdatasync", path) }
+            } catch {
+                close(fd)
+                throw error
             }
-            guard fdatasync(fd) == 0 else { close(fd); throw .unavailable("fdatasync \(path): \(SystemError("fdatasync"))") }
             syncDirectory(directory)
         }
-        let journal = Journal(path: path, directory: directory, fd: fd, size: scan.validLength)
-        return (journal, scan, !existed)
+        return Opened(journal: Journal(path: path, directory: directory, fd: fd, size: scan.validLength), scan: scan, cut: cut)
+    }
+
+    /// Creates a new, empty version 2 journal (replacing nothing: the name must be free), synced
+    /// with its directory entry. A journal that follows a snapshot names its generation.
+    static func create(directory: String, name: String = "books.journal", generation: UInt64) throws(StoreError) -> Journal {
+        let path = directory + "/" + name
+        let fd = try createFile(path, Self.header(generation: generation))
+        syncDirectory(directory)
+        return Journal(path: path, directory: directory, fd: fd, size: Self.header(generation: generation).count)
+    }
+
+    static func header(generation: UInt64) -> [UInt8] {
+        var bytes = JournalFormat.magic
+        if generation > 0 { JournalFormat.frame(JournalFormat.generationPayload(generation), into: &bytes) }
+        return bytes
+    }
+
+    /// Creates `path` exclusively with `bytes`, fdatasynced; returns the open descriptor (append mode).
+    private static func createFile(_ path: String, _ bytes: [UInt8]) throws(StoreError) -> Int32 {
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, DataDirectory.fileMode)
+        guard fd >= 0 else { throw ioError("create", path) }
+        var copy = bytes
+        do throws(StoreError) {
+            try writeAll(fd, &copy, path: path)
+            guard fdatasync(fd) == 0 else { throw ioError("fdatasync", path) }
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        return fd
+    }
+
+    /// Writes a whole file (replacing any), synced. For side files.
+    static func writeFile(_ path: String, _ bytes: [UInt8]) throws(StoreError) {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, DataDirectory.fileMode)
+        guard fd >= 0 else { throw ioError("create", path) }
+        defer { close(fd) }
+        var copy = bytes
+        try writeAll(fd, &copy, path: path)
+        guard fsync(fd) == 0 else { throw ioError("fsync", path) }
     }
 
     private init(path: String, directory: String, fd: Int32, size: Int) {
@@ -84,6 +146,7 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
             while pending.isEmpty { lock.wait() }
             var batch: [UInt8] = []
             swap(&batch, &pending)
+            JournalFormat.frame(JournalFormat.commitPayload(startingAt: size), into: &batch)  // closes this group
             let through = lastAppended
             let first = durable + 1
             writing = true
@@ -116,44 +179,42 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
     }
 
     /// After a failed write: cut the file back to what is durable and accept appends again.
-    /// The store reloads its memory from the file while holding its write lock.
-    func truncateToDurable() throws(StoreError) -> [UInt8] {
-        try lock.withLock { () throws(StoreError) -> [UInt8] in
+    /// The store drops the failed changes it held pending; none of them was ever visible.
+    func truncateToDurable() throws(StoreError) {
+        try lock.withLock { () throws(StoreError) in
             while writing { lock.wait() }
             guard ftruncate(fd, off_t(size)) == 0 else { throw Self.ioError("ftruncate", path) }
-            let contents = try Self.readAll(fd, path: path)
             broken = nil
             pending.removeAll()
             durable = lastAppended  // every earlier ticket is either durable or listed in `failures`
-            return contents
         }
     }
 
-    /// Compaction: replaces the file with `payloads` (the live data) atomically, by a synced
-    /// temporary file renamed over the journal. Call under the store's write lock.
-    func rewrite(_ payloads: [[UInt8]]) throws(StoreError) {
+    /// Compaction's first step: once everything appended is durable, renames this journal to
+    /// `archivedName` and continues in a new, empty journal of `generation` under the old name.
+    /// Call with the store's writers held off, so nothing is appended meanwhile.
+    func rotate(archivedName: String, generation: UInt64) throws(StoreError) {
         try lock.withLock { () throws(StoreError) in
             while writing || !pending.isEmpty { lock.wait() }
-            let temporary = path + ".compact"
-            let newFD = Glibc.open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, DataDirectory.fileMode)
-            guard newFD >= 0 else { throw Self.ioError("open", temporary) }
-            var bytes = JournalFormat.magic
-            for payload in payloads { JournalFormat.frame(payload, into: &bytes) }
+            if let broken { throw broken }
+            let archived = directory + "/" + archivedName
+            guard rename(path, archived) == 0 else { throw Self.ioError("rename", path) }
+            let header = Self.header(generation: generation)
+            let newFD: Int32
             do throws(StoreError) {
-                try Self.writeAll(newFD, &bytes, path: temporary)
-                guard fdatasync(newFD) == 0 else { throw Self.ioError("fdatasync", temporary) }
-                guard rename(temporary, path) == 0 else { throw Self.ioError("rename", temporary) }
+                newFD = try Self.createFile(path, header)
             } catch {
-                close(newFD)
-                unlink(temporary)
+                rename(archived, path)  // put the journal back; nothing else changed
                 throw error
             }
-            Self.syncDirectory(directory)
+            Self.syncDirectory(directory)  // both the rename and the new file
             close(fd)
             fd = newFD
-            size = bytes.count
+            size = header.count
         }
     }
+
+    var durableTicket: UInt64 { lock.withLock { durable } }
 
     // MARK: file helpers
 

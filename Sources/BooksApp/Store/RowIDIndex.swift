@@ -4,9 +4,16 @@
 struct RowIDIndex {
     private static let empty: Int32 = -1
     private static let deleted: Int32 = -2
-    private var slots: [Int32] = Array(repeating: empty, count: 16)
+    private var slots: [Int32]
     private(set) var count = 0
     private var tombstones = 0
+
+    /// Room for `capacity` ids before the first rehash.
+    init(capacity: Int = 8) {
+        var size = 16
+        while size * 7 < capacity * 10 { size *= 2 }
+        slots = Array(repeating: Self.empty, count: size)
+    }
 
     func find(_ key: ArraySlice<UInt8>, in rows: [BookRow], _ arena: [UInt8]) -> Int32? {
         var i = Self.hash(key) & (slots.count - 1)

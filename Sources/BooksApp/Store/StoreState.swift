@@ -1,64 +1,59 @@
 import JSON
 
 /// Everything the embedded store holds in memory: the books and one table per resource kind.
-/// Rebuilt from the journal on open and after a failed write.
+/// Built from a snapshot and the journals on open; changed only by `apply`, once a change is durable.
 struct StoreState {
     var books = BookTable()
     var inventory: [ResourceKind: ResourceTable] = Dictionary(uniqueKeysWithValues: ResourceKind.all.map { ($0, ResourceTable()) })
 
     mutating func replay(_ records: [JournalFormat.Record]) throws(StoreError) {
+        var changes: [StoreChange] = []
+        changes.reserveCapacity(records.count)
         for record in records {
-            if record.collection == EmbeddedStore.collection {
-                switch record.operation {
-                case .put: books.put(try Self.object(record.data))
-                case .delete: books.remove(id: String(decoding: record.data, as: UTF8.self))
-                case .addAllocation, .removeAllocation: throw .corrupt("journal record \(record.operation) for books")
-                }
-            } else if let kind = ResourceKind.named(Substring(record.collection)) {
-                switch record.operation {
-                case .put:
-                    guard let resource = Resource(stored: try Self.object(record.data), kind: kind) else {
-                        throw .corrupt("journal record for \(record.collection) is not a resource")
-                    }
-                    inventory[kind]!.put(resource, storedBytes: record.data.count)
-                case .delete:
-                    inventory[kind]!.remove(id: String(decoding: record.data, as: UTF8.self))
-                case .addAllocation:
-                    let o = try Self.object(record.data)
-                    guard case .string(let id)? = o["resource"], let stored = o["allocation"]?.objectValue,
-                        let allocation = Allocation(stored: stored)
-                    else { throw .corrupt("journal allocation record for \(record.collection) is malformed") }
-                    inventory[kind]!.addAllocation(allocation, to: id, storedBytes: record.data.count)
-                case .removeAllocation:
-                    let o = try Self.object(record.data)
-                    guard case .string(let id)? = o["resource"], case .string(let allocationID)? = o["allocation"] else {
-                        throw .corrupt("journal allocation record for \(record.collection) is malformed")
-                    }
-                    inventory[kind]!.removeAllocation(allocationID, from: id)
-                }
+            if let change = try StoreChange(record) { changes.append(change) }
+        }
+        apply(changes)
+    }
+
+    /// Applies changes in order. Books put into an empty table (a first import, a replay from
+    /// nothing) are built in bulk: each sort index sorted once instead of a million inserts.
+    mutating func apply(_ changes: [StoreChange]) {
+        var rest = changes[...]
+        if books.count == 0 {
+            var bulk: [(BookRow, ArraySlice<UInt8>)] = []
+            var seen: Set<String> = []
+            while case .putBook(let id, let document)? = rest.first, seen.insert(id).inserted, let (row, bytes) = BookRow.encode(document, sequence: 0) {
+                bulk.append((row, bytes[...]))
+                rest = rest.dropFirst()
             }
-            // Records of collections this version does not know are skipped, so a downgrade still opens.
+            if bulk.count > 1 { books = BookTable(bulk: bulk) } else { rest = changes[...] }
+        }
+        for change in rest { apply(change) }
+    }
+
+    mutating func apply(_ change: StoreChange) {
+        switch change {
+        case .putBook(_, let document): books.put(document)
+        case .deleteBook(let id): books.remove(id: id)
+        case .putResource(let resource): inventory[resource.kind]!.put(resource, storedBytes: JSONWriter.encode(.object(resource.stored)).count)
+        case .deleteResource(let kind, let id): inventory[kind]!.remove(id: id)
+        case .addAllocation(let kind, let resource, let allocation):
+            inventory[kind]!.addAllocation(allocation, to: resource, storedBytes: JSONWriter.encode(.object(allocation.stored)).count + resource.utf8.count + 32)
+        case .removeAllocation(let kind, let resource, let allocation): inventory[kind]!.removeAllocation(allocation, from: resource)
         }
     }
 
     var liveBytes: Int { books.liveBytes + inventory.values.reduce(0) { $0 + $1.liveBytes } }
 
-    /// The live data as journal payloads, for compaction.
-    func snapshot() -> [[UInt8]] {
+    /// Every resource as a journal payload (a put with its allocations), for the snapshot.
+    func resourcePayloads() -> [[UInt8]] {
         var payloads: [[UInt8]] = []
-        books.forEachInInsertionOrder { payloads.append(JournalFormat.payload(.put, collection: EmbeddedStore.collection, data: books.jsonBytes($0))) }
         for kind in ResourceKind.all {
-            for resource in inventory[kind]!.all {
-                payloads.append(JournalFormat.payload(.put, collection: kind.collection, data: JSONWriter.encode(.object(resource.stored))))
-            }
+            for resource in inventory[kind]!.all { payloads.append(StoreChange.putResource(resource).payload) }
         }
         return payloads
     }
-
-    private static func object(_ data: [UInt8]) throws(StoreError) -> JSONObject {
-        guard case .object(let doc)? = try? JSONParser.parse(data) else {
-            throw .corrupt("journal record holds invalid JSON despite a good checksum")
-        }
-        return doc
-    }
 }
+
+/// A copy is handed to the snapshot thread, which only reads it; every part is a value type.
+extension StoreState: @unchecked Sendable {}
