@@ -76,14 +76,7 @@ extension BookTable {
         func flush() -> Bool {  // false once the page is complete
             defer { group.removeAll(keepingCapacity: true) }
             guard seen + group.count > query.skip else { seen += group.count; return true }
-            let ordered = json.bytes.withUnsafeBufferPointer { arena in
-                group.sorted { a, b in
-                    let x = rows[Int(a)], y = rows[Int(b)]
-                    let c = BookRow.compare(x, y, second.field, arena)
-                    if c != 0 { return second.ascending ? c < 0 : c > 0 }
-                    return BookRow.compareBytes(arena, x.range(x.id), y.range(y.id)) < 0
-                }
-            }
+            let ordered = group.count > largeGroup ? orderLargeGroup(group, by: second, upTo: wanted - seen) : orderGroup(group, by: second)
             for r in ordered {
                 if seen >= query.skip { items.append(jsonBytes(r)) }
                 seen += 1
@@ -104,6 +97,45 @@ extension BookTable {
         }
         if seen < wanted { _ = flush() }
         return BookPage(total: total, items: items)
+    }
+}
+
+extension BookTable {
+    /// A group (equal first key) ordered by the second key, then id ascending.
+    func orderGroup(_ group: [Int32], by second: BookSort) -> [Int32] {
+        json.bytes.withUnsafeBufferPointer { arena in
+            group.sorted { a, b in
+                let x = rows[Int(a)], y = rows[Int(b)]
+                let c = BookRow.compare(x, y, second.field, arena)
+                if c != 0 { return second.ascending ? c < 0 : c > 0 }
+                return BookRow.compareBytes(arena, x.range(x.id), y.range(y.id)) < 0
+            }
+        }
+    }
+
+    /// The first `count` rows of a large group in that order, by walking the second key's index
+    /// and keeping the group's members: cost about count × (table / group), not group × log group.
+    /// The index breaks ties by id in its own direction, so a descending walk reverses each run of
+    /// equal keys to keep ids ascending.
+    func orderLargeGroup(_ group: [Int32], by second: BookSort, upTo count: Int) -> [Int32] {
+        var members = Bitset(count: rows.count)
+        for r in group { members.insert(Int(r)) }
+        var out: [Int32] = []
+        var run: [Int32] = []
+        json.bytes.withUnsafeBufferPointer { arena in
+            orders[Self.slot(second.field)].forEachWhile(reversed: !second.ascending) { r in
+                guard members.contains(Int(r)) else { return true }
+                if let last = run.last, BookRow.compare(rows[Int(last)], rows[Int(r)], second.field, arena) != 0 {
+                    out += second.ascending ? run : run.reversed()
+                    run.removeAll(keepingCapacity: true)
+                    if out.count >= count { return false }
+                }
+                run.append(r)
+                return true
+            }
+        }
+        out += second.ascending ? run : run.reversed()
+        return out
     }
 }
 

@@ -23,6 +23,9 @@ struct BookTable {
     private var nextSequence: Int64 = 1
     /// Encoded size of the live books, to decide when the journal is worth compacting.
     private(set) var liveBytes = 0
+    /// Two-key sorts: past this many rows, a group of equal first keys is not sorted but read off
+    /// the second key's own index (a setting only so that tests reach both paths).
+    var largeGroup = 4096
 
     var count: Int { ids.count }
 
