@@ -173,6 +173,7 @@ public enum Command {
         case .corrupt(let m), .unavailable(let m), .invalid(let m), .storageFull(let m), .timeout(let m): return m
         case .duplicateID(let id): return "duplicate id \(id)"
         case .documentTooLarge(let limit): return "document larger than \(limit) bytes"
+        case .pendingWrite(let ticket): return "waiting for journal write \(ticket)"
         }
     }
 

@@ -19,7 +19,7 @@ final class StoreMetrics: Sendable {
         case .duplicateID: kind = 0
         case .documentTooLarge: kind = 1
         case .storageFull: kind = 2
-        case .unavailable: kind = 3
+        case .unavailable, .pendingWrite: kind = 3
         case .timeout: kind = 4
         case .corrupt: kind = 5
         case .invalid: kind = 6

@@ -33,7 +33,7 @@ struct Problem: Error {
         case .duplicateID(let id): return Problem(409, "\(what) with id \(id) already exists")
         case .documentTooLarge(let limit): return .validation([FieldError("(document)", "is larger than \(limit) bytes as JSON")])
         case .storageFull: return Problem(507, "the store is out of space; the write was not applied", headers: [("Retry-After", "30")])
-        case .unavailable: return Problem(503, "the store is unavailable; try again shortly", headers: [("Retry-After", "5")])
+        case .unavailable, .pendingWrite: return Problem(503, "the store is unavailable; try again shortly", headers: [("Retry-After", "5")])
         case .timeout: return Problem(504, "the store did not answer in time")
         case .corrupt, .invalid: return Problem(500, "internal error")
         }

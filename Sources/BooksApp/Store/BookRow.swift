@@ -123,6 +123,28 @@ struct BookRow {
     }
 }
 
+/// A book encoded once, when a writer decides on it: the journal record, the size check and the
+/// table all use these same bytes.
+struct EncodedBook {
+    let id: String
+    let document: JSONObject
+    let row: BookRow
+    /// The JSON, then any raw key strings (see `BookRow`).
+    let bytes: [UInt8]
+
+    var json: ArraySlice<UInt8> { bytes[0..<Int(row.jsonCount)] }
+
+    /// nil when the document has no string id, or a year or score outside 32 bits (the validator
+    /// lets neither through).
+    init?(_ document: JSONObject) {
+        guard case .string(let id)? = document["id"], let (row, bytes) = BookRow.encode(document, sequence: 0) else { return nil }
+        self.id = id
+        self.document = document
+        self.row = row
+        self.bytes = bytes
+    }
+}
+
 /// Byte strings appended back to back; a replaced or deleted entry stays as garbage until the
 /// owner rewrites the arena without it.
 struct ByteArena {

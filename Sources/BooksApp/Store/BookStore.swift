@@ -41,4 +41,7 @@ enum StoreError: Error, Equatable {
     case timeout(String)
     case corrupt(String)
     case invalid(String)
+    /// Inside the embedded store only: the write touches a key with a pending (not yet durable)
+    /// change, so it must wait for that ticket and decide again. Never leaves `EmbeddedStore.write`.
+    case pendingWrite(ticket: UInt64)
 }

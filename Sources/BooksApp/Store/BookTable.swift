@@ -64,8 +64,14 @@ struct BookTable {
     /// the validator never lets one through.
     @discardableResult
     mutating func put(_ document: JSONObject) -> Bool {
-        guard case (var row, let bytes)? = BookRow.encode(document, sequence: 0) else { return false }
-        row.start = json.append(bytes)
+        guard let book = EncodedBook(document) else { return false }
+        put(book)
+        return true
+    }
+
+    mutating func put(_ book: EncodedBook) {
+        var row = book.row
+        row.start = json.append(book.bytes)
         let idBytes = json.bytes[row.range(row.id)]
         if let r = ids.find(idBytes, in: rows, json.bytes) {
             let old = rows[Int(r)]
@@ -91,7 +97,6 @@ struct BookTable {
         }
         liveBytes += Int(row.jsonCount)
         reclaimIfWorthIt()
-        return true
     }
 
     @discardableResult

@@ -15,7 +15,7 @@ extension EmbeddedStore: InventoryStore {
 
     func createResource(_ resource: Resource) throws(StoreError) {
         try write { view throws(StoreError) in
-            if view.resourceExists(resource.kind, id: resource.id) { throw .duplicateID(resource.id) }
+            if try view.resourceExists(resource.kind, id: resource.id) { throw .duplicateID(resource.id) }
             return [.putResource(resource)]
         }
     }
@@ -23,7 +23,7 @@ extension EmbeddedStore: InventoryStore {
     func renameResource(_ kind: ResourceKind, id: String, name: String) throws(StoreError) -> Resource? {
         var renamed: Resource?
         try write { view throws(StoreError) in
-            guard var resource = view.resource(kind, id: id) else { return [] }
+            guard var resource = try view.resource(kind, id: id) else { return [] }
             resource.name = name
             renamed = resource
             return [.putResource(resource)]
@@ -34,7 +34,7 @@ extension EmbeddedStore: InventoryStore {
     func deleteResource(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool {
         var found = false
         try write { view throws(StoreError) in
-            guard view.resourceExists(kind, id: id) else { return [] }
+            guard try view.resourceExists(kind, id: id) else { return [] }
             found = true
             return [.deleteResource(kind, id: id)]
         }
@@ -44,7 +44,7 @@ extension EmbeddedStore: InventoryStore {
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome {
         var outcome = AllocationOutcome.resourceNotFound
         try write { view throws(StoreError) in
-            guard let conflicts = view.conflicts(kind, id: resourceID, with: allocation.interval) else { return [] }
+            guard let conflicts = try view.conflicts(kind, id: resourceID, with: allocation.interval) else { return [] }
             guard conflicts.isEmpty else { outcome = .conflict(conflicts); return [] }
             outcome = .created
             return [.addAllocation(kind, resource: resourceID, allocation)]
@@ -55,7 +55,7 @@ extension EmbeddedStore: InventoryStore {
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? {
         var result: Bool?
         try write { view throws(StoreError) in
-            guard let exists = view.allocationExists(kind, resource: resourceID, allocation: allocationID) else { return [] }
+            guard let exists = try view.allocationExists(kind, resource: resourceID, allocation: allocationID) else { return [] }
             result = exists
             return exists ? [.removeAllocation(kind, resource: resourceID, allocation: allocationID)] : []
         }

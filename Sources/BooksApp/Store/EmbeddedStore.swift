@@ -4,9 +4,10 @@ import JSON
 
 /// The store used when no MongoDB is configured: books and the inventory in memory, indexed;
 /// every change appended to a checksummed journal with group commit, and **durable before
-/// visible**: a writer decides its change against the durable state plus the changes still
-/// pending (so dependent writes order correctly), journals it, waits for the fsync, and only then
-/// applies it to what readers see, as PostgreSQL does with synchronous_commit on. Lookups by key
+/// visible**: a writer decides its change against the durable state, journals it, waits for the
+/// fsync, and only then applies it to what readers see, as PostgreSQL does with synchronous_commit
+/// on. A writer that touches a document with a change still pending waits for it first (see
+/// PendingChanges), so dependent writes order correctly. Lookups by key
 /// are O(1) and never block, so they run on the I/O threads; lists run on the work pool.
 ///
 /// Compaction rotates the journal and writes a snapshot of the state on a background thread,
@@ -37,7 +38,7 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
 
     init(directory path: String, maxDocumentBytes: Int = 16 * 1024, compactMinBytes: Int = 1 << 20, journalTailBytes: Int = 64 << 20) throws(StoreError) {
         directory = try DataDirectory(path: path)
-        var recovered = try StoreFiles.open(directory: path)
+        let recovered = try StoreFiles.open(directory: path)
         journal = recovered.journal
         state = recovered.state
         generation = recovered.generation
@@ -45,10 +46,9 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
         self.maxDocumentBytes = maxDocumentBytes
         self.compactMinBytes = compactMinBytes
         self.journalTailBytes = journalTailBytes
-        if recovered.journalIsLegacy { recovered.notes.append("converting the version 1 journal: compacting into a snapshot and a version 2 journal") }
         openNotes = recovered.notes
-        if recovered.journalIsLegacy {
-            // A version 1 journal: move to version 2 at once, through an ordinary compaction.
+        if recovered.needsCompaction {
+            // A version 1 journal, or a compaction that a crash interrupted: compact now.
             writers.withLock { startCompactionLocked() }
         }
     }
@@ -73,26 +73,23 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
     // MARK: writes
 
     func insertBook(_ book: JSONObject) throws(StoreError) {
-        guard case .string(let id)? = book["id"] else { throw .invalid("book without an id") }
-        try checkSize(book)
+        let encoded = try encode(book)
         try write { view throws(StoreError) in
-            if view.bookExists(id: id) { throw .duplicateID(id) }
-            return [.putBook(id: id, document: book)]
+            if try view.bookExists(id: encoded.id) { throw .duplicateID(encoded.id) }
+            return [.putBook(encoded)]
         }
     }
 
     func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome {
         var outcome = UpdateOutcome.notFound
         try write { view throws(StoreError) in
-            guard let json = view.bookJSON(id: id) else { return [] }
+            guard let json = try view.bookJSON(id: id) else { return [] }
             if let precondition, !precondition(json) { outcome = .preconditionFailed; return [] }
-            guard var document = view.bookDocument(id: id) else { throw .corrupt("book \(id) holds invalid JSON") }
+            guard var document = try view.bookDocument(id: id) else { throw .corrupt("book \(id) holds invalid JSON") }
             patch.apply(to: &document)
-            try checkSize(document)
-            var updated: [UInt8] = []
-            JSONWriter.writeObject(document, into: &updated)
-            outcome = .updated(updated)
-            return [.putBook(id: id, document: document)]
+            let encoded = try encode(document)
+            outcome = .updated(Array(encoded.json))
+            return [.putBook(encoded)]
         }
         return outcome
     }
@@ -100,7 +97,7 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
     func deleteBook(id: String) throws(StoreError) -> Bool {
         var found = false
         try write { view throws(StoreError) in
-            guard view.bookExists(id: id) else { return [] }
+            guard try view.bookExists(id: id) else { return [] }
             found = true
             return [.deleteBook(id: id)]
         }
@@ -109,56 +106,84 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
 
     func seedBooks(_ books: [JSONObject], replace: Bool) throws(StoreError) -> Int {
         var inserted = 0
-        try write { view throws(StoreError) in
+        try write(exclusive: true) { view throws(StoreError) in
             var changes: [StoreChange] = []
             var taken: Set<String> = []
             if replace {
                 view.state.books.forEachInInsertionOrder { changes.append(.deleteBook(id: String(decoding: view.state.books.idBytes($0), as: UTF8.self))) }
             }
             for book in books {
-                guard case .string(let id)? = book["id"], replace || !view.bookExists(id: id), taken.insert(id).inserted else { continue }
-                try checkSize(book)
-                changes.append(.putBook(id: id, document: book))
+                guard case .string(let id)? = book["id"], taken.insert(id).inserted else { continue }
+                if !replace, try view.bookExists(id: id) { continue }
+                changes.append(.putBook(try encode(book)))
                 inserted += 1
             }
             return changes
         }
+        compactIfWorthIt()
         return inserted
     }
 
-    private func checkSize(_ document: JSONObject) throws(StoreError) {
-        var json: [UInt8] = []
-        JSONWriter.writeObject(document, into: &json)
-        guard json.count <= maxDocumentBytes else { throw .documentTooLarge(limit: maxDocumentBytes) }
+    /// Encodes a book once, for the size check, the journal and the table.
+    private func encode(_ document: JSONObject) throws(StoreError) -> EncodedBook {
+        guard let book = EncodedBook(document) else { throw .invalid("a book needs a string id, and a year and score that fit 32 bits") }
+        guard book.row.jsonCount <= maxDocumentBytes else { throw .documentTooLarge(limit: maxDocumentBytes) }
+        return book
     }
 
-    /// Decides changes against the durable state plus pending changes, journals them, waits until
-    /// they are durable, and only then makes them visible. A failed disk write fails every change
+    /// Decides changes against the durable state, journals them, waits until they are durable, and
+    /// only then makes them visible. A failed disk write fails every change
     /// after the last durable one; none of them was ever visible, so memory needs no rebuild.
-    func write(_ decide: (WriterView) throws(StoreError) -> [StoreChange]) throws(StoreError) {
-        writers.lock()
-        let changes: [StoreChange]
-        var ticket: UInt64 = 0
-        do throws(StoreError) {
-            changes = try decide(WriterView(state: state, pending: pending))
-            for change in changes {
-                ticket = try journal.append(change.payload)
-                pending.append(change, ticket: ticket)
+    func write(exclusive: Bool = false, _ decide: (WriterView) throws(StoreError) -> [StoreChange]) throws(StoreError) {
+        while true {
+            writers.lock()
+            let changes: [StoreChange]
+            var ticket: UInt64 = 0
+            do throws(StoreError) {
+                changes = try decide(WriterView(state: state, pending: pending))
+                for change in changes {
+                    ticket = try journal.append(change.payload)
+                    if !exclusive { pending.append(change, ticket: ticket) }
+                }
+            } catch .pendingWrite(let earlier) {
+                // It depends on a change not yet durable: wait for that fsync (or its failure), then decide again.
+                writers.unlock()
+                if (try? journal.waitDurable(earlier)) != nil { publishDurable() } else { writers.withLock { recoverFromWriteFailureLocked() } }
+                continue
+            } catch {
+                writers.unlock()
+                throw error
             }
-        } catch {
+            if exclusive {
+                // A bulk write (seeding) holds the writers through its fsync, then applies directly,
+                // after whatever was pending before it: no entry per book in `pending`.
+                defer { writers.unlock() }
+                guard !changes.isEmpty else { return }
+                do throws(StoreError) {
+                    try journal.waitDurable(ticket)
+                } catch {
+                    recoverFromWriteFailureLocked()
+                    throw error
+                }
+                let earlier = pending.takeDurable(through: journal.durableTicket)
+                lock.withWriteLock {
+                    state.apply(earlier)
+                    state.apply(changes)
+                }
+                return
+            }
             writers.unlock()
-            throw error
+            guard !changes.isEmpty else { return }
+            do throws(StoreError) {
+                try journal.waitDurable(ticket)
+            } catch {
+                writers.withLock { recoverFromWriteFailureLocked() }
+                throw error
+            }
+            publishDurable()
+            compactIfWorthIt()
+            return
         }
-        writers.unlock()
-        guard !changes.isEmpty else { return }
-        do throws(StoreError) {
-            try journal.waitDurable(ticket)
-        } catch {
-            recoverFromWriteFailure()
-            throw error
-        }
-        publishDurable()
-        compactIfWorthIt()
     }
 
     /// Applies every change whose fsync has returned, in journal order. Whoever gets here first
@@ -171,15 +196,13 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
         }
     }
 
-    private func recoverFromWriteFailure() {
-        writers.withLock {
-            guard journal.isBroken else { return }  // another writer already recovered
-            let durable = journal.durableTicket
-            let ready = pending.takeDurable(through: durable)
-            if !ready.isEmpty { lock.withWriteLock { state.apply(ready) } }
-            pending.dropAll(after: durable)
-            try? journal.truncateToDurable()  // if this fails too, the journal stays broken and /readyz says so
-        }
+    private func recoverFromWriteFailureLocked() {
+        guard journal.isBroken else { return }  // another writer already recovered
+        let durable = journal.durableTicket
+        let ready = pending.takeDurable(through: durable)
+        if !ready.isEmpty { lock.withWriteLock { state.apply(ready) } }
+        pending.dropAll(after: durable)
+        try? journal.truncateToDurable()  // if this fails too, the journal stays broken and /readyz says so
     }
 
     // MARK: compaction
@@ -214,14 +237,13 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
         } catch {
             return  // the old journal stays valid and live; retried after a later write
         }
-        let archived = StoreFiles.archived(generation)
         generation = next
         snapshotting = true
         let copy = lock.withReadLock { state }  // copy-on-write: free until the next write
         let directory = self.directory.path
         startThread(name: "snapshot") { [self] in
             let written = Self.writeSnapshot(copy, generation: next, directory: directory)
-            if written { unlink(directory + "/" + archived); Journal.syncDirectory(directory) }
+            if written { StoreFiles.removeArchived(before: next, directory: directory) }
             writers.withLock { snapshotting = false }
         }
     }
@@ -241,6 +263,9 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
         Journal.syncDirectory(directory)
         return true
     }
+
+    /// Starts a compaction now, whatever the sizes (tests, and a future admin route).
+    func compactNow() { writers.withLock { startCompactionLocked() } }
 
     /// Waits until no snapshot is being written (for tests and orderly shutdown).
     func waitForSnapshot() {

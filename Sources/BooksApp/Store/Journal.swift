@@ -17,6 +17,9 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
     private var broken: StoreError?
     /// Bytes of the file that are known to be on disk.
     private var size: Int
+    /// Tests only: runs on the commit thread after each write, before its fdatasync, so a test can
+    /// hold a group commit "on the disk" and look at what readers and writers see meanwhile.
+    var beforeSync: (() -> Void)?
 
     /// What opening found, for the store to log.
     struct Opened {
@@ -156,6 +159,7 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
             var result: StoreError?
             do throws(StoreError) {
                 try Self.writeAll(fd, &batch, path: path)
+                beforeSync?()
                 if fdatasync(fd) != 0 { throw Self.ioError("fdatasync", path) }
             } catch {
                 result = error

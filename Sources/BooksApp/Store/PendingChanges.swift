@@ -1,10 +1,12 @@
 import JSON
 
-/// Changes journaled but not yet durable, in journal order, with what writers must see of them.
-/// Readers never see these (durable before visible): a GET, a list or an availability search shows
-/// a change only once its fsync has returned. Writers do see them, so a write that depends on a
-/// pending one (the same book, the same resource) orders after it: an insert of a pending id is a
-/// duplicate, a booking conflicts with a pending booking, a delete of a pending delete finds nothing.
+/// Changes journaled but not yet durable, in journal order, and the latest ticket per key they touch.
+///
+/// Durable before visible, for readers and writers alike: a GET, a list, an availability search
+/// and a conflict check all see a change only once its fsync has returned. A write that depends on
+/// a pending one (the same book, the same resource) therefore waits for that fsync and then decides
+/// against the outcome, so it orders after it: if the first write is lost (its fsync failed), the
+/// second decides as if it never happened. Independent writes still share one group commit.
 struct PendingChanges {
     struct Key: Hashable {
         var collection: String
@@ -12,20 +14,16 @@ struct PendingChanges {
     }
 
     private(set) var queue: [(ticket: UInt64, change: StoreChange)] = []
-    /// The latest pending value per book: a document, or nil for a pending delete.
-    private(set) var books: [String: JSONObject?] = [:]
-    /// The latest pending whole resource (create, rename, delete), which supersedes earlier deltas.
-    private(set) var resources: [Key: Resource?] = [:]
-    /// Allocations added or removed since then.
-    private(set) var added: [Key: [Allocation]] = [:]
-    private(set) var removed: [Key: Set<String>] = [:]
+    private var tickets: [Key: UInt64] = [:]
 
     var isEmpty: Bool { queue.isEmpty }
 
     mutating func append(_ change: StoreChange, ticket: UInt64) {
         queue.append((ticket, change))
-        fold(change)
+        tickets[change.key] = ticket
     }
+
+    func ticket(for key: Key) -> UInt64? { tickets[key] }
 
     /// Takes the changes whose tickets are durable, in order, and forgets them here.
     mutating func takeDurable(through ticket: UInt64) -> [StoreChange] {
@@ -44,94 +42,62 @@ struct PendingChanges {
     }
 
     private mutating func rebuild() {
-        books = [:]
-        resources = [:]
-        added = [:]
-        removed = [:]
-        for entry in queue { fold(entry.change) }
+        tickets = [:]
+        for entry in queue { tickets[entry.change.key] = entry.ticket }
     }
+}
 
-    private mutating func fold(_ change: StoreChange) {
-        switch change {
-        case .putBook(let id, let document): books[id] = .some(document)
-        case .deleteBook(let id): books[id] = .some(nil)
-        case .putResource(let resource):
-            let key = Key(collection: resource.kind.collection, id: resource.id)
-            resources[key] = .some(resource)
-            added[key] = nil
-            removed[key] = nil
-        case .deleteResource(let kind, let id):
-            let key = Key(collection: kind.collection, id: id)
-            resources[key] = .some(nil)
-            added[key] = nil
-            removed[key] = nil
-        case .addAllocation(let kind, let resource, let allocation):
-            added[Key(collection: kind.collection, id: resource), default: []].append(allocation)
-        case .removeAllocation(let kind, let resource, let allocation):
-            let key = Key(collection: kind.collection, id: resource)
-            if let i = added[key]?.firstIndex(where: { $0.id == allocation }) {
-                added[key]!.remove(at: i)
-            } else {
-                removed[key, default: []].insert(allocation)
-            }
+extension StoreChange {
+    /// The document a change is about: a book, or a resource (its allocations included).
+    var key: PendingChanges.Key {
+        switch self {
+        case .putBook(let book): return .init(collection: EmbeddedStore.collection, id: book.id)
+        case .deleteBook(let id): return .init(collection: EmbeddedStore.collection, id: id)
+        case .putResource(let resource): return .init(collection: resource.kind.collection, id: resource.id)
+        case .deleteResource(let kind, let id): return .init(collection: kind.collection, id: id)
+        case .addAllocation(let kind, let resource, _), .removeAllocation(let kind, let resource, _): return .init(collection: kind.collection, id: resource)
         }
     }
 }
 
-/// What a writer sees: the durable state with the pending changes over it.
+/// What a writer sees: the durable state. Touching a key with a pending change throws
+/// `.pendingWrite`, and the store waits for that change and runs the writer again.
 struct WriterView {
     let state: StoreState
     let pending: PendingChanges
 
-    func bookDocument(id: String) -> JSONObject? {
-        if let p = pending.books[id] { return p }
+    private func settled(_ collection: String, _ id: String) throws(StoreError) {
+        if let ticket = pending.ticket(for: .init(collection: collection, id: id)) { throw .pendingWrite(ticket: ticket) }
+    }
+
+    func bookDocument(id: String) throws(StoreError) -> JSONObject? {
+        try settled(EmbeddedStore.collection, id)
         return state.books.document(id: id)
     }
 
-    func bookJSON(id: String) -> [UInt8]? {
-        if let p = pending.books[id] {
-            return p.map { d in
-                var out: [UInt8] = []; JSONWriter.writeObject(d, into: &out); return out
-            }
-        }
+    func bookJSON(id: String) throws(StoreError) -> [UInt8]? {
+        try settled(EmbeddedStore.collection, id)
         return state.books.json(id: id)
     }
 
-    func bookExists(id: String) -> Bool {
-        if let p = pending.books[id] { return p != nil }
+    func bookExists(id: String) throws(StoreError) -> Bool {
+        try settled(EmbeddedStore.collection, id)
         return state.books.row(id: id) != nil
     }
 
-    /// The resource without its allocations' pending deltas applied (cheap), or nil.
-    private func base(_ kind: ResourceKind, _ id: String) -> (Resource, PendingChanges.Key)? {
-        let key = PendingChanges.Key(collection: kind.collection, id: id)
-        if let p = pending.resources[key] { return p.map { ($0, key) } }
-        return state.inventory[kind]!.byID[id].map { ($0, key) }
+    func resource(_ kind: ResourceKind, id: String) throws(StoreError) -> Resource? {
+        try settled(kind.collection, id)
+        return state.inventory[kind]!.byID[id]
     }
 
-    func resourceExists(_ kind: ResourceKind, id: String) -> Bool { base(kind, id) != nil }
+    func resourceExists(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool { try resource(kind, id: id) != nil }
 
-    /// The whole resource as it will be once every pending change is durable (copies its allocations).
-    func resource(_ kind: ResourceKind, id: String) -> Resource? {
-        guard var (resource, key) = base(kind, id) else { return nil }
-        if let removed = pending.removed[key] { resource.allocations.removeAll { removed.contains($0.id) } }
-        for allocation in pending.added[key] ?? [] { resource.allocations.insert(allocation, at: resource.insertionPoint(for: allocation.interval.from)) }
-        return resource
+    /// The allocations `interval` would overlap; nil: no such resource.
+    func conflicts(_ kind: ResourceKind, id: String, with interval: Interval) throws(StoreError) -> [Allocation]? {
+        try resource(kind, id: id)?.conflicts(with: interval)
     }
 
-    /// The allocations `interval` would overlap, pending ones included; nil: no such resource.
-    func conflicts(_ kind: ResourceKind, id: String, with interval: Interval) -> [Allocation]? {
-        guard let (resource, key) = base(kind, id) else { return nil }
-        let removed = pending.removed[key] ?? []
-        var found = resource.conflicts(with: interval).filter { !removed.contains($0.id) }
-        found += (pending.added[key] ?? []).filter { $0.interval.overlaps(interval) }
-        return found.sorted { $0.interval.from < $1.interval.from }
-    }
-
-    func allocationExists(_ kind: ResourceKind, resource id: String, allocation: String) -> Bool? {
-        guard let (resource, key) = base(kind, id) else { return nil }
-        if pending.added[key]?.contains(where: { $0.id == allocation }) == true { return true }
-        if pending.removed[key]?.contains(allocation) == true { return false }
-        return resource.allocations.contains { $0.id == allocation }
+    func allocationExists(_ kind: ResourceKind, resource id: String, allocation: String) throws(StoreError) -> Bool? {
+        try resource(kind, id: id).map { $0.allocations.contains { $0.id == allocation } }
     }
 }

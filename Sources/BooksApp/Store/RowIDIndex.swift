@@ -1,6 +1,6 @@
 /// Book id → row, as an open-addressing hash table of 4-byte row numbers whose keys live in the
 /// rows themselves: a million books cost 8 MB here instead of a String and a dictionary entry each.
-/// Hashing uses the standard library's per-process seeded `Hasher`, so chosen ids cannot flood a chain.
+/// The hash is seeded per process, so a seed file with chosen ids cannot aim at one chain.
 struct RowIDIndex {
     private static let empty: Int32 = -1
     private static let deleted: Int32 = -2
@@ -61,9 +61,26 @@ struct RowIDIndex {
         }
     }
 
+    private static let seed = UInt64.random(in: .min ... .max)
+
+    /// 8 bytes at a time, multiply and fold (as in wyhash), with a final avalanche: a few
+    /// nanoseconds for an id, where the standard `Hasher` costs its seeding on every call.
     private static func hash(_ key: ArraySlice<UInt8>) -> Int {
-        var hasher = Hasher()
-        key.withUnsafeBytes { hasher.combine(bytes: $0) }
-        return hasher.finalize()
+        var h = seed ^ UInt64(key.count) &* 0x9E37_79B9_7F4A_7C15
+        key.withUnsafeBytes { raw in
+            var i = 0
+            while i < raw.count {
+                var word: UInt64 = 0
+                let n = min(8, raw.count - i)
+                for j in 0..<n { word |= UInt64(raw[i + j]) << (8 * UInt64(j)) }
+                let m = (h ^ word).multipliedFullWidth(by: 0xBF58_476D_1CE4_E5B9)
+                h = m.high ^ m.low
+                i += n
+            }
+        }
+        h ^= h >> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        return Int(truncatingIfNeeded: h)
     }
 }

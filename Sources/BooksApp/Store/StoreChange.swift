@@ -4,7 +4,7 @@ import JSON
 /// pending until its fsync returns, then applied to what readers see. Replay turns journal records
 /// back into changes, so the journal and memory never disagree on what a change means.
 enum StoreChange {
-    case putBook(id: String, document: JSONObject)
+    case putBook(EncodedBook)
     case deleteBook(id: String)
     case putResource(Resource)
     case deleteResource(ResourceKind, id: String)
@@ -14,10 +14,8 @@ enum StoreChange {
     /// The journal record.
     var payload: [UInt8] {
         switch self {
-        case .putBook(_, let document):
-            var json: [UInt8] = []
-            JSONWriter.writeObject(document, into: &json)
-            return JournalFormat.payload(.put, collection: EmbeddedStore.collection, data: json)
+        case .putBook(let book):
+            return JournalFormat.payload(.put, collection: EmbeddedStore.collection, data: Array(book.json))
         case .deleteBook(let id):
             return JournalFormat.payload(.delete, collection: EmbeddedStore.collection, data: Array(id.utf8))
         case .putResource(let resource):
@@ -39,9 +37,8 @@ enum StoreChange {
         if record.collection == EmbeddedStore.collection {
             switch record.operation {
             case .put:
-                let document = try Self.object(record.data)
-                guard case .string(let id)? = document["id"] else { throw .corrupt("journal book record without an id") }
-                self = .putBook(id: id, document: document)
+                guard let book = EncodedBook(try Self.object(record.data)) else { throw .corrupt("journal book record without an id, or with an out-of-range year or score") }
+                self = .putBook(book)
             case .delete: self = .deleteBook(id: String(decoding: record.data, as: UTF8.self))
             default: throw .corrupt("journal record \(record.operation) for books")
             }

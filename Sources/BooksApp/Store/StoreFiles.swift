@@ -39,8 +39,9 @@ enum StoreFiles {
         var isNew: Bool
         /// Lines for the log: cuts made, stale files removed.
         var notes: [String]
-        /// True when the live journal is version 1 and should be rotated into version 2 soon.
-        var journalIsLegacy: Bool
+        /// True when the live journal is version 1, or archived journals are still needed: a
+        /// compaction should run at once, so the next start loads a snapshot instead.
+        var needsCompaction: Bool
     }
 
     static func open(directory: String) throws(StoreError) -> Recovered {
@@ -64,7 +65,7 @@ enum StoreFiles {
                 )
             }
             return Recovered(
-                state: StoreState(), journal: try Journal.create(directory: directory, generation: 0), generation: 0, isNew: true, notes: notes, journalIsLegacy: false)
+                state: StoreState(), journal: try Journal.create(directory: directory, generation: 0), generation: 0, isNew: true, notes: notes, needsCompaction: false)
         }
         var state = StoreState()
         var base: UInt64 = 0
@@ -106,7 +107,7 @@ enum StoreFiles {
             notes.append("created \(journal) for generation \(liveGeneration): a compaction stopped after archiving the previous one")
             return Recovered(
                 state: state, journal: try Journal.create(directory: directory, generation: liveGeneration), generation: liveGeneration, isNew: false,
-                notes: notes, journalIsLegacy: false)
+                notes: notes, needsCompaction: true)
         }
         let opened = try Journal.open(directory: directory)
         if let cut = opened.cut {
@@ -115,7 +116,9 @@ enum StoreFiles {
         }
         try checkGeneration(opened.scan, expected: liveGeneration, name: journal)
         try state.replay(opened.scan.records)
-        return Recovered(state: state, journal: opened.journal, generation: liveGeneration, isNew: false, notes: notes, journalIsLegacy: opened.scan.isLegacy)
+        if opened.scan.isLegacy { notes.append("converting the version 1 journal: compacting into a snapshot and a version 2 journal") }
+        return Recovered(
+            state: state, journal: opened.journal, generation: liveGeneration, isNew: false, notes: notes, needsCompaction: opened.scan.isLegacy || !needed.isEmpty)
     }
 
     private static func checkGeneration(_ scan: JournalFormat.Scan, expected: UInt64, name: String) throws(StoreError) {
@@ -135,6 +138,15 @@ enum StoreFiles {
             if name != "." && name != ".." { names.insert(name) }
         }
         return names
+    }
+
+    /// Deletes archived journals older than `generation`, once its snapshot is in place.
+    static func removeArchived(before generation: UInt64, directory: String) {
+        guard let names = try? list(directory) else { return }
+        for name in names where name.hasPrefix(journal + ".") {
+            if let g = UInt64(name.dropFirst(journal.count + 1)), archived(g) == name, g < generation { unlink(directory + "/" + name) }
+        }
+        Journal.syncDirectory(directory)
     }
 
     static func read(_ path: String) throws(StoreError) -> [UInt8] {

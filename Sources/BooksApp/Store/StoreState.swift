@@ -22,8 +22,8 @@ struct StoreState {
         if books.count == 0 {
             var bulk: [(BookRow, ArraySlice<UInt8>)] = []
             var seen: Set<String> = []
-            while case .putBook(let id, let document)? = rest.first, seen.insert(id).inserted, let (row, bytes) = BookRow.encode(document, sequence: 0) {
-                bulk.append((row, bytes[...]))
+            while case .putBook(let book)? = rest.first, seen.insert(book.id).inserted {
+                bulk.append((book.row, book.bytes[...]))
                 rest = rest.dropFirst()
             }
             if bulk.count > 1 { books = BookTable(bulk: bulk) } else { rest = changes[...] }
@@ -33,7 +33,7 @@ struct StoreState {
 
     mutating func apply(_ change: StoreChange) {
         switch change {
-        case .putBook(_, let document): books.put(document)
+        case .putBook(let book): books.put(book)
         case .deleteBook(let id): books.remove(id: id)
         case .putResource(let resource): inventory[resource.kind]!.put(resource, storedBytes: JSONWriter.encode(.object(resource.stored)).count)
         case .deleteResource(let kind, let id): inventory[kind]!.remove(id: id)
