@@ -65,6 +65,16 @@ public struct MongoCollection {
         return Int(count)
     }
 
+    /// The collection's document count from its metadata (the `count` command without a query),
+    /// not a scan. It can be off after an unclean shutdown, and on a sharded cluster it counts
+    /// orphaned documents too (https://www.mongodb.com/docs/manual/reference/method/db.collection.estimatedDocumentCount/).
+    public func estimatedDocumentCount() throws(MongoError) -> Int {
+        var error = bson_error_t()
+        let (count, reply) = withReply { mongoc_collection_estimated_document_count(handle, nil, nil, $0, &error) }
+        if count < 0 { throw MongoError(error, reply: reply) }
+        return Int(count)
+    }
+
     /// Returns (matched, modified).
     @discardableResult
     public func updateOne(_ filter: Document, update: Document, upsert: Bool = false) throws(MongoError) -> (matched: Int, modified: Int) {

@@ -1,4 +1,5 @@
 import JSON
+import TestSupport
 import XCTest
 
 @testable import BooksApp
@@ -77,5 +78,25 @@ final class InventoryModelTests: XCTestCase {
             (#"{"from":"0000-12-31T00:00:00Z","to":null,"allocation_type":"x"}"#, ["from"]),
         ]
         for (json, expected) in cases { XCTAssertEqual(fields(json), expected, json) }
+    }
+
+    /// The O(log n) overlap search gives what a scan of every allocation gives.
+    func testConflictSearchMatchesAScan() {
+        var rng = SeededGenerator(seed: 0x0E1A)
+        for _ in 0..<50 {
+            var allocations: [Allocation] = []
+            var t: Int64 = Int64.random(in: 0...20, using: &rng)
+            for i in 0..<Int.random(in: 0...60, using: &rng) {  // sorted, never overlapping, some back to back
+                let length = Int64.random(in: 1...10, using: &rng)
+                allocations.append(Allocation(id: String(i), interval: Interval(from: t, to: t + length), allocationType: "x"))
+                t += length + Int64.random(in: 0...5, using: &rng)
+            }
+            let resource = Resource(id: "r", name: "R", kind: ResourceKind.all[0], createdAt: 0, allocations: allocations)
+            for _ in 0..<40 {
+                let from = Int64.random(in: -5...(t + 5), using: &rng)
+                let window = Interval(from: from, to: from + Int64.random(in: 0...30, using: &rng))
+                XCTAssertEqual(resource.conflicts(with: window).map(\.id), allocations.filter { $0.interval.overlaps(window) }.map(\.id), "\(window) (seed \(rng.seed))")
+            }
+        }
     }
 }

@@ -60,4 +60,26 @@ final class ListQueryTests: XCTestCase {
         let lastPage = PageLinks.header(path: "/books", parameters: try QueryString(nil), skip: 40, limit: 8, total: 42)
         XCTAssertFalse(lastPage.contains("rel=\"next\""))
     }
+
+    func testLinksWithoutACount() throws {
+        let full = PageLinks.header(path: "/books", parameters: try QueryString(nil), skip: 8, limit: 8, total: nil, pageIsFull: true)
+        XCTAssertTrue(full.contains(#"skip=16&limit=8>; rel="next""#), full)
+        XCTAssertFalse(full.contains(#"rel="last""#), "no count, so no last page")
+        let short = PageLinks.header(path: "/books", parameters: try QueryString(nil), skip: 8, limit: 8, total: nil, pageIsFull: false)
+        XCTAssertFalse(short.contains(#"rel="next""#), "a short page is the last")
+        let huge = PageLinks.header(path: "/books", parameters: try QueryString(nil), skip: Int.max - 1, limit: 8, total: nil)
+        XCTAssertFalse(huge.contains(#"rel="next""#), "skip + limit past Int.max offers no next")
+    }
+
+    /// RFC 7240: a known count preference anywhere in the list, any case of the token, an optional
+    /// quoted value and parameters; anything else is ignored, never refused.
+    func testCountPreferenceParsing() {
+        XCTAssertEqual(CountPreference.of("count=none"), CountPreference.none)
+        XCTAssertEqual(CountPreference.of("return=minimal, COUNT = exact"), .exact)
+        XCTAssertEqual(CountPreference.of(#"count="estimated"; strict"#), .estimated)
+        XCTAssertEqual(CountPreference.of("handling=strict,count=none"), CountPreference.none)
+        for ignored in [nil, "", "count", "count=", "count=all", "count=NONE", "counts=none", "respond-async"] {
+            XCTAssertNil(CountPreference.of(ignored), String(describing: ignored))
+        }
+    }
 }

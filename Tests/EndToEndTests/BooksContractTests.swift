@@ -93,6 +93,26 @@ final class BooksContractTests: XCTestCase {
         XCTAssertTrue(page2.header("Link")?.contains(#"rel="prev""#) ?? false)
     }
 
+    /// `Prefer: count=none | exact | estimated` (RFC 7240) on both stores.
+    func testCountPreference() throws {
+        let c = try client()
+        let none = try c.request("GET", "/books?limit=8&author=John%20Wyndham", headers: [("Prefer", "count=none")])
+        XCTAssertEqual(none.status, 200)
+        XCTAssertNil(none.header("X-Total-Count"))
+        XCTAssertEqual(none.header("Preference-Applied"), "count=none")
+        XCTAssertFalse(none.header("Link")?.contains(#"rel="last""#) ?? true)
+        XCTAssertFalse(try json(none).arrayValue?.isEmpty ?? true)
+        for preference in ["exact", "estimated"] {
+            let r = try c.request("GET", "/books?limit=8&author=John%20Wyndham", headers: [("Prefer", "count=\(preference)")])
+            XCTAssertEqual(r.header("Preference-Applied"), "count=" + preference)
+            XCTAssertEqual(r.header("X-Total-Count"), try c.request("GET", "/books?limit=8&author=John%20Wyndham").header("X-Total-Count"))
+        }
+        XCTAssertNil(try c.request("GET", "/books", headers: [("Prefer", "count=bogus")]).header("Preference-Applied"), "an unknown value is ignored")
+        let cars = try c.request("GET", "/cars", headers: [("Prefer", "count=none")])
+        XCTAssertNil(cars.header("X-Total-Count"))
+        XCTAssertEqual(cars.header("Preference-Applied"), "count=none")
+    }
+
     func testInvalidListParametersAre400NamingTheParameter() throws {
         let c = try client()
         for (query, name) in [

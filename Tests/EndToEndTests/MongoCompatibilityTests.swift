@@ -36,6 +36,35 @@ final class MongoCompatibilityTests: XCTestCase {
         guard case .failure(let error) = duplicate, case .duplicateKey? = error as? MongoError else { return XCTFail("no unique index on id") }
     }
 
+    /// Issue 14: an unfiltered full page counts from collection metadata (the `count` command),
+    /// `Prefer: count=exact` forces countDocuments (an aggregate), `none` sends no count at all,
+    /// and a filtered list counts with countDocuments on its filter.
+    func testCountPreferenceDecidesTheCountCommand() throws {
+        let mongo = try MongoTestServer()
+        defer { mongo.stop() }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
+        defer { api.stop() }
+        let c = try api.client()
+        for i in 0..<5 { XCTAssertEqual(try c.request("POST", "/books", headers: [("Content-Type", "application/json")], body: #"{"title":"T\#(i)","author":"A"}"#).status, 201) }
+        _ = mongo.takeCommands()
+        let counts = { mongo.takeCommands().map(\.name).filter { $0 == "count" || $0 == "aggregate" } }
+        let plain = try c.request("GET", "/books?limit=2")
+        XCTAssertEqual(plain.header("X-Total-Count"), "5")
+        XCTAssertNil(plain.header("Preference-Applied"))
+        XCTAssertEqual(counts(), ["count"], "metadata count, no scan")
+        let exact = try c.request("GET", "/books?limit=2", headers: [("Prefer", "count=exact")])
+        XCTAssertEqual(exact.header("X-Total-Count"), "5")
+        XCTAssertEqual(exact.header("Preference-Applied"), "count=exact")
+        XCTAssertEqual(counts(), ["aggregate"], "countDocuments")
+        let none = try c.request("GET", "/books?limit=2", headers: [("Prefer", "return=minimal, count=none")])
+        XCTAssertNil(none.header("X-Total-Count"))
+        XCTAssertEqual(none.header("Preference-Applied"), "count=none")
+        XCTAssertTrue(none.header("Link")?.contains(#"rel="next""#) == true && none.header("Link")?.contains(#"rel="last""#) == false, none.header("Link") ?? "")
+        XCTAssertEqual(counts(), [], "no count command")
+        XCTAssertEqual(try c.request("GET", "/books?limit=2&author=A").header("X-Total-Count"), "5")
+        XCTAssertEqual(counts(), ["aggregate"], "a filtered list counts its matches")
+    }
+
     func testSecretsNeverReachTheLog() throws {
         let mongo = try MongoTestServer()
         defer { mongo.stop() }

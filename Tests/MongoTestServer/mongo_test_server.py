@@ -14,6 +14,7 @@ this server with SIGKILL and still hold it to every write it acknowledged.
 Usage: mongo_test_server.py [--port 0] [--delay-ms N] [--data-file PATH]   (prints "listening on PORT")
 """
 import argparse
+import json
 import datetime
 import itertools
 import os
@@ -42,6 +43,8 @@ connection_ids = itertools.count(1)
 request_ids = itertools.count(1)
 delay_seconds = 0.0
 data_file = None
+command_log = None
+command_log_lock = threading.Lock()
 WRITE_COMMANDS = {"insert", "update", "delete", "findAndModify", "findandmodify", "createIndexes", "drop"}
 HANDSHAKE = {"hello", "isMaster", "ismaster"}
 
@@ -214,6 +217,16 @@ def cmd_aggregate(cmd):
     return batch(namespace(cmd, "aggregate"), docs, (cmd.get("cursor") or {}).get("batchSize"), True)
 
 
+def cmd_count(cmd):
+    # estimatedDocumentCount sends {count: <collection>} with no query, which mongod answers from
+    # the collection's metadata (https://www.mongodb.com/docs/manual/reference/command/count/).
+    coll = collection(cmd, "count")
+    n = coll.count_documents(cmd.get("query") or {})
+    skip, limit = int(cmd.get("skip", 0) or 0), int(cmd.get("limit", 0) or 0)
+    n = max(0, n - skip)
+    return {"n": min(n, limit) if limit else n, "ok": 1.0}
+
+
 def cmd_create_indexes(cmd):
     coll = collection(cmd, "createIndexes")
     before = len(coll.index_information()) if cmd["createIndexes"] in coll.database.list_collection_names() else 0
@@ -241,14 +254,28 @@ COMMANDS = {
     "endSessions": lambda cmd: {"ok": 1.0},
     "insert": cmd_insert, "find": cmd_find, "getMore": cmd_get_more, "killCursors": cmd_kill_cursors,
     "update": cmd_update, "delete": cmd_delete, "findAndModify": cmd_find_and_modify, "findandmodify": cmd_find_and_modify,
-    "aggregate": cmd_aggregate, "createIndexes": cmd_create_indexes, "drop": cmd_drop,
+    "aggregate": cmd_aggregate, "createIndexes": cmd_create_indexes, "drop": cmd_drop, "count": cmd_count,
 }
+
+
+def record(name, cmd):
+    """--command-log: one JSON line per command received, so tests can assert what was sent."""
+    if command_log is None:
+        return
+    entry = {"command": name, "collection": cmd.get(name) if isinstance(cmd.get(name), str) else None}
+    for key in ("filter", "query", "sort", "skip", "limit", "pipeline", "allowDiskUse", "maxTimeMS"):
+        if key in cmd:
+            entry[key] = cmd[key]
+    with command_log_lock:
+        command_log.write(json.dumps(entry, default=str) + "\n")
+        command_log.flush()
 
 
 def run_command(cmd, conn_id):
     name = next(iter(cmd), None)
     if name in HANDSHAKE:
         return cmd_hello(cmd, conn_id)
+    record(name, cmd)
     handler = COMMANDS.get(name)
     if handler is None:
         return error("no such command: '%s'" % name, 59, "CommandNotFound")
@@ -379,7 +406,11 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay-ms", type=int, default=0, help="delay every command but the handshake")
     parser.add_argument("--data-file", help="keep the data in this file (durable before each write is acknowledged)")
+    parser.add_argument("--command-log", help="append every command received to this file, one JSON object per line")
     args = parser.parse_args()
+    global command_log
+    if args.command_log:
+        command_log = open(args.command_log, "a")
     delay_seconds = args.delay_ms / 1000.0
     data_file = args.data_file
     if data_file:

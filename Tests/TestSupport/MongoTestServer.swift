@@ -13,11 +13,16 @@ public final class MongoTestServer: @unchecked Sendable {  // set once in init; 
 
     public var url: String { "mongodb://127.0.0.1:\(port)/bookdata" }
 
+    /// Where the commands it received are logged, one JSON object per line (see `commands`).
+    public let commandLog = NSTemporaryDirectory() + "mongo-commands-\(UUID().uuidString).jsonl"
+
     /// Starts it; `port` reuses a port (to restart after a stop), `delayMS` makes every command slow.
     public init(port: Int = 0, delayMS: Int = 0) throws {
         RequiredTool.testVenv.require()
         process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [ServerProcess.packageRoot + "/Tests/MongoTestServer/mongo_test_server.py", "--port", String(port), "--delay-ms", String(delayMS)]
+        process.arguments = [
+            ServerProcess.packageRoot + "/Tests/MongoTestServer/mongo_test_server.py", "--port", String(port), "--delay-ms", String(delayMS), "--command-log", commandLog,
+        ]
         output = OutputCapture(process)
         try process.run()
         let match = try output.waitFor(#"listening on (\d+)"#, process: process)
@@ -25,6 +30,17 @@ public final class MongoTestServer: @unchecked Sendable {  // set once in init; 
     }
 
     public var log: String { output.log }
+
+    /// The names of the commands received since the last call (handshakes left out), with each
+    /// command's logged fields as JSON text.
+    public func takeCommands() -> [(name: String, json: String)] {
+        let text = (try? String(contentsOfFile: commandLog, encoding: .utf8)) ?? ""
+        try? "".write(toFile: commandLog, atomically: false, encoding: .utf8)
+        return text.split(separator: "\n").map { line in
+            let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            return ((object?["command"] as? String) ?? "?", String(line))
+        }
+    }
 
     public func stop() {
         guard process.isRunning else { return }

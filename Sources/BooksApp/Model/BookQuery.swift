@@ -10,6 +10,9 @@ struct BookQuery: Sendable, Equatable {
     var text: String?
     var yearFrom: Int64?
     var yearTo: Int64?
+    /// The client's `Prefer: count=`; nil: the store's default (exact, or on MongoDB the
+    /// collection's metadata count for an unfiltered list).
+    var count: CountPreference?
 
     var hasFilters: Bool { author != nil || read != nil || text != nil || yearFrom != nil || yearTo != nil }
 }

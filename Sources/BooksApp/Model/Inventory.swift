@@ -105,7 +105,20 @@ struct Resource: Equatable, Sendable {
         self.init(id: id, name: name, kind: kind, createdAt: created, allocations: allocations.sorted { $0.interval.from < $1.interval.from })
     }
 
-    func conflicts(with interval: Interval) -> [Allocation] { allocations.filter { $0.interval.overlaps(interval) } }
+    /// The allocations that overlap `interval`, in start order, in O(log n + k): allocations are
+    /// kept sorted by start, and since no two on a resource overlap, they are sorted by end too, so
+    /// the overlapping ones are the run that ends just before the first one starting at or after
+    /// `interval.to`.
+    func conflicts(with interval: Interval) -> [Allocation] {
+        var low = 0, high = allocations.count
+        while low < high {
+            let mid = (low + high) / 2
+            if allocations[mid].interval.from < interval.to { low = mid + 1 } else { high = mid }
+        }
+        var start = low
+        while start > 0, allocations[start - 1].interval.to > interval.from { start -= 1 }
+        return allocations[start..<low].filter { $0.interval.overlaps(interval) }
+    }
 
     /// Where an allocation starting at `from` goes in the start-sorted list (after equal starts).
     func insertionPoint(for from: Int64) -> Int {

@@ -13,7 +13,8 @@ struct BookRoutes: Sendable {
 
     func list(_ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let parameters = try QueryString(request.query)
-        let (list, query) = try parseListQuery(parameters)
+        var (list, query) = try parseListQuery(parameters)
+        query.count = CountPreference.of(request.headers["prefer"])
         let page = try store.listBooks(query)
         var body: [UInt8] = []
         body.reserveCapacity(page.items.reduce(2) { $0 + $1.count + 1 })
@@ -23,7 +24,7 @@ struct BookRoutes: Sendable {
             body.append(contentsOf: item)
         }
         body.append(UInt8(ascii: "]"))
-        return list.respond(body, total: page.total, path: "/books", parameters: parameters)
+        return list.respond(body, total: page.total, returned: page.items.count, path: "/books", parameters: parameters, preference: query.count)
     }
 
     static let listParameters = ListQuery<BookSortField>.names + ["author", "read", "q", "year_gte", "year_lte"]

@@ -5,8 +5,8 @@ import HTTPServer
 struct CORSPolicy: Sendable {
     let origins: Set<String>
     let allowsAny: Bool
-    static let exposed = "X-Total-Count, Link, ETag, Location, WWW-Authenticate"
-    static let allowedHeaders = "Content-Type, If-Match, If-None-Match, Authorization, X-Request-ID"
+    static let exposed = "X-Total-Count, Link, ETag, Location, WWW-Authenticate, Preference-Applied"
+    static let allowedHeaders = "Content-Type, If-Match, If-None-Match, Authorization, X-Request-ID, Prefer"
 
     init(_ configured: [String]) {
         allowsAny = configured.contains("*")

@@ -15,7 +15,10 @@ struct InventoryRoutes: Sendable {
         let parameters = try QueryString(request.query)
         let (list, query) = try parseListQuery(parameters, kind: kind)
         let page = try store.listResources(kind, query)
-        return list.respond(JSONWriter.encode(.array(page.items.map { .object($0.json) })), total: page.total, path: "/" + kind.collection, parameters: parameters)
+        let preference = CountPreference.of(request.headers["prefer"])  // resources are counted exactly; `none` leaves the count out
+        return list.respond(
+            JSONWriter.encode(.array(page.items.map { .object($0.json) })), total: preference == CountPreference.none ? nil : page.total, returned: page.items.count,
+            path: "/" + kind.collection, parameters: parameters, preference: preference)
     }
 
     static let listParameters = ListQuery<ResourceSortField>.names + ["available_from", "available_to"]
@@ -97,8 +100,8 @@ struct InventoryRoutes: Sendable {
         let parameters = try QueryString(request.query)
         try parameters.requireOnly(["from", "to"], endpoint: "GET /\(kind.collection)/{id}/allocations")
         let window = try self.window(parameters, "from", "to")
-        var allocations = try existing(kind, id).allocations.sorted { $0.interval.from < $1.interval.from }
-        if let window { allocations = allocations.filter { $0.interval.overlaps(window) } }
+        let resource = try existing(kind, id)  // both stores keep allocations sorted by start
+        let allocations = window.map { resource.conflicts(with: $0) } ?? resource.allocations
         var response = Self.json(200, .array(allocations.map { .object($0.json) }))
         response.addHeader("X-Total-Count", String(allocations.count))
         return response

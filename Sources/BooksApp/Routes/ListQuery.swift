@@ -37,13 +37,18 @@ struct ListQuery<Field: RawRepresentable & CaseIterable & Equatable> where Field
 
     /// A page as the original app answered it: a bare JSON array, with the count of all matches
     /// and links to the first, previous, next and last pages (keeping the client's other parameters).
-    func respond(_ body: [UInt8], total: Int, path: String, parameters: QueryString) -> HTTPResponse {
+    /// Without a count (`Prefer: count=none`): no `X-Total-Count`, no `rel="last"`, and `rel="next"`
+    /// whenever the page is full. `preference` is echoed in `Preference-Applied` (RFC 7240 §3).
+    func respond(_ body: [UInt8], total: Int?, returned: Int, path: String, parameters: QueryString, preference: CountPreference?) -> HTTPResponse {
         var response = HTTPResponse(status: 200, contentType: "application/json", body: body)
-        var count: [UInt8] = []
-        ASCIIDecimal.append(total, to: &count)
-        count.withUnsafeBufferPointer { response.addHeader("X-Total-Count", bytes: $0) }
-        PageLinks.bytes(path: path, parameters: parameters, skip: skip, limit: limit, total: total)
+        if let total {
+            var count: [UInt8] = []
+            ASCIIDecimal.append(total, to: &count)
+            count.withUnsafeBufferPointer { response.addHeader("X-Total-Count", bytes: $0) }
+        }
+        PageLinks.bytes(path: path, parameters: parameters, skip: skip, limit: limit, total: total, pageIsFull: returned >= limit)
             .withUnsafeBufferPointer { response.addHeader("Link", bytes: $0) }
+        if let preference { response.addHeader("Preference-Applied", "count=" + preference.rawValue) }
         return response
     }
 }

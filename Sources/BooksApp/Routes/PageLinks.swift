@@ -4,11 +4,12 @@ import HTTPServer
 /// The RFC 8288 Link header for a page: first, prev, next and last, keeping the client's other
 /// parameters. Built as bytes: it is on every list response.
 enum PageLinks {
-    static func header(path: String, parameters: QueryString, skip: Int, limit: Int, total: Int) -> String {
-        String(decoding: bytes(path: path, parameters: parameters, skip: skip, limit: limit, total: total), as: UTF8.self)
+    static func header(path: String, parameters: QueryString, skip: Int, limit: Int, total: Int?, pageIsFull: Bool = true) -> String {
+        String(decoding: bytes(path: path, parameters: parameters, skip: skip, limit: limit, total: total, pageIsFull: pageIsFull), as: UTF8.self)
     }
 
-    static func bytes(path: String, parameters: QueryString, skip: Int, limit: Int, total: Int) -> [UInt8] {
+    /// Without a total, `next` is offered when the page is full, and there is no `last`.
+    static func bytes(path: String, parameters: QueryString, skip: Int, limit: Int, total: Int?, pageIsFull: Bool = true) -> [UInt8] {
         var prefix: [UInt8] = []
         prefix.reserveCapacity(path.utf8.count + 64)
         prefix.append(contentsOf: path.utf8)
@@ -30,8 +31,13 @@ enum PageLinks {
         }
         link(0, "first")
         if skip > 0 { link(max(0, skip - limit), "prev") }
-        if skip + limit < total { link(skip + limit, "next") }
-        link(total == 0 ? 0 : ((total - 1) / limit) * limit, "last")
+        let (end, overflow) = skip.addingReportingOverflow(limit)
+        if let total {
+            if !overflow, end < total { link(end, "next") }
+            link(total == 0 ? 0 : ((total - 1) / limit) * limit, "last")
+        } else if !overflow, pageIsFull {
+            link(end, "next")
+        }
         return out
     }
 

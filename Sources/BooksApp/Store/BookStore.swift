@@ -22,7 +22,8 @@ protocol BookStore: AnyObject, Sendable {
 }
 
 struct BookPage {
-    var total: Int
+    /// The number of matches; nil when the client asked for none (`Prefer: count=none`).
+    var total: Int?
     var items: [[UInt8]]
 }
 

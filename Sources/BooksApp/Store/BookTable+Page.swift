@@ -66,6 +66,7 @@ extension BookTable {
     /// tie-break). The first key's index is walked in groups of equal value; groups before the page
     /// are only counted, and the group holding the page is ordered by the second key.
     private func multiKeyPage(_ query: BookQuery, _ filter: Filter) -> BookPage {
+        if !filter.isActive { return unfilteredMultiKeyPage(query) }
         let first = query.sort[0], second = query.sort[1]
         let total = filter.isActive ? filter.countMatches(in: self).total : count
         let wanted = min(total, Self.pageEnd(query))
@@ -85,7 +86,7 @@ extension BookTable {
             return true
         }
         var groupKey: Int32?
-        json.bytes.withUnsafeBufferPointer { arena in
+        _ = json.bytes.withUnsafeBufferPointer { arena in
             orders[Self.slot(first.field)].forEachWhile(reversed: !first.ascending) { r in
                 if let key = groupKey, BookRow.compare(rows[Int(key)], rows[Int(r)], first.field, arena) != 0 {
                     if !flush() { return false }
@@ -101,6 +102,38 @@ extension BookTable {
 }
 
 extension BookTable {
+    /// Two keys, no filter: the group holding position `skip` is found by binary search in the
+    /// first key's index, so neither a deep skip nor a huge group is walked: O(log n) per group
+    /// the page touches, plus the page.
+    func unfilteredMultiKeyPage(_ query: BookQuery) -> BookPage {
+        let first = query.sort[0], second = query.sort[1]
+        let order = orders[Self.slot(first.field)]
+        let wanted = min(count, Self.pageEnd(query))
+        var items: [[UInt8]] = []
+        var position = query.skip  // in walking order
+        json.bytes.withUnsafeBufferPointer { arena in
+            while position < wanted {
+                let forward = first.ascending ? position : count - 1 - position
+                let key = rows[Int(order.element(at: forward))]
+                let lower = order.partitionPoint { BookRow.compare(rows[Int($0)], key, first.field, arena) < 0 }
+                let upper = order.partitionPoint { BookRow.compare(rows[Int($0)], key, first.field, arena) <= 0 }
+                let groupStart = first.ascending ? lower : count - upper  // where the group begins, in walking order
+                let needed = min(upper - lower, wanted - groupStart)
+                var group: [Int32] = []
+                if upper - lower <= largeGroup {
+                    group.reserveCapacity(upper - lower)
+                    order.forEach(in: lower..<upper, reversed: false) { group.append($0) }
+                    group = orderGroup(group, by: second)
+                } else {
+                    group = orderLargeGroup(by: second, upTo: needed) { BookRow.compare(rows[Int($0)], key, first.field, arena) == 0 }
+                }
+                for r in group[(position - groupStart)..<needed] { items.append(jsonBytes(r)) }
+                position = groupStart + needed
+            }
+        }
+        return BookPage(total: count, items: items)
+    }
+
     /// A group (equal first key) ordered by the second key, then id ascending.
     func orderGroup(_ group: [Int32], by second: BookSort) -> [Int32] {
         json.bytes.withUnsafeBufferPointer { arena in
@@ -120,11 +153,16 @@ extension BookTable {
     func orderLargeGroup(_ group: [Int32], by second: BookSort, upTo count: Int) -> [Int32] {
         var members = Bitset(count: rows.count)
         for r in group { members.insert(Int(r)) }
+        return orderLargeGroup(by: second, upTo: count) { members.contains(Int($0)) }
+    }
+
+    /// As above, for the rows `isMember` accepts.
+    func orderLargeGroup(by second: BookSort, upTo count: Int, isMember: (Int32) -> Bool) -> [Int32] {
         var out: [Int32] = []
         var run: [Int32] = []
-        json.bytes.withUnsafeBufferPointer { arena in
+        _ = json.bytes.withUnsafeBufferPointer { arena in
             orders[Self.slot(second.field)].forEachWhile(reversed: !second.ascending) { r in
-                guard members.contains(Int(r)) else { return true }
+                guard isMember(r) else { return true }
                 if let last = run.last, BookRow.compare(rows[Int(last)], rows[Int(r)], second.field, arena) != 0 {
                     out += second.ascending ? run : run.reversed()
                     run.removeAll(keepingCapacity: true)

@@ -56,7 +56,9 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
     // MARK: reads
 
     func listBooks(_ query: BookQuery) throws(StoreError) -> BookPage {
-        lock.withReadLock { state.books.page(query) }
+        var page = lock.withReadLock { state.books.page(query) }
+        if query.count == CountPreference.none { page.total = nil }  // every count here is exact, and cheap next to the page
+        return page
     }
 
     func book(id: String) throws(StoreError) -> [UInt8]? {

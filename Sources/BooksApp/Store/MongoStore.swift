@@ -51,11 +51,19 @@ final class MongoStore: BookStore, Sendable {
                         return true
                     }
                 }
-                var total = Self.total(afterPage: items.count, query.skip, query.limit) ?? -1
-                if total < 0 { total = try c.countDocuments(filter) }
-                return BookPage(total: total, items: items)
+                return BookPage(total: try Self.count(query, filter, page: items.count, in: c), items: items)
             }
         }
+    }
+
+    /// `X-Total-Count`, as cheaply as the client allows: none for `Prefer: count=none`; the count a
+    /// short page proves; an unfiltered list's metadata count unless `count=exact` forces the scan;
+    /// else countDocuments, which runs on the same index as the filter.
+    static func count(_ query: BookQuery, _ filter: Document, page: Int, in c: MongoCollection) throws(MongoError) -> Int? {
+        if query.count == CountPreference.none { return nil }
+        if let proven = total(afterPage: page, query.skip, query.limit) { return proven }
+        if filter.isEmpty && query.count != .exact { return try c.estimatedDocumentCount() }
+        return try c.countDocuments(filter)
     }
 
     /// The match count a page already proves, saving the count command: a page that came back

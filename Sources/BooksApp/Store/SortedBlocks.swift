@@ -94,6 +94,36 @@ struct SortedBlocks<Element: Equatable> {
         return true
     }
 
+    /// The element at forward position `position` (one step per block to find it).
+    func element(at position: Int) -> Element {
+        var skip = position
+        for block in blocks {
+            if skip < block.count { return block[skip] }
+            skip -= block.count
+        }
+        preconditionFailure("position \(position) past the end (\(count))")
+    }
+
+    /// The first forward position whose element is not `isBefore`, for a predicate that holds
+    /// for a prefix of the order and then never again: a binary search over blocks, then in one.
+    func partitionPoint(_ isBefore: (Element) -> Bool) -> Int {
+        var low = 0, high = blocks.count
+        while low < high {
+            let mid = (low + high) / 2
+            if isBefore(blocks[mid][blocks[mid].count - 1]) { low = mid + 1 } else { high = mid }
+        }
+        var position = 0
+        for b in 0..<low { position += blocks[b].count }
+        guard low < blocks.count else { return position }
+        let block = blocks[low]
+        var i = 0, j = block.count
+        while i < j {
+            let mid = (i + j) / 2
+            if isBefore(block[mid]) { i = mid + 1 } else { j = mid }
+        }
+        return position + i
+    }
+
     /// The first block whose last element does not precede `element` (or the last block).
     private func blockIndex(for element: Element, by precedes: (Element, Element) -> Bool) -> Int {
         var low = 0, high = blocks.count - 1

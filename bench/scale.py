@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""The scale run (issue 14): cost against collection size, on the embedded store.
+
+For 10k, 100k and 1M books from bench/generate_books.py: first start from the seed file (import),
+restart (snapshot load plus journal tail), RSS after restart, the median time of each list shape,
+/healthz p99 while 16 clients run substring searches, and the POST rate against the same at 42
+books in the same run. Writes bench/results/scale.json, scale.md and scale.png (one line per
+query shape: a flat line is a cost that does not grow with the data).
+
+Usage: bench/scale [--sizes 10000,100000,1000000] [--repeat 15]. Loopback only; stops by itself.
+"""
+import argparse
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, ".build/release/BooksAPI")
+WORK = os.path.join(ROOT, ".build/bench/scale")
+RESULTS = os.path.join(ROOT, "bench/results")
+
+SHAPES = [
+    ("page of 8", "/books?limit=8"),
+    ("deep skip, sorted", "/books?limit=8&skip={half}&sortdesc=title"),
+    ("exact author, sorted", "/books?limit=8&author={author}&sortdesc=year"),
+    ("read flag, sorted", "/books?limit=8&read=true&sortasc=title"),
+    ("year range, sorted", "/books?limit=8&year_gte=2000&year_lte=2010&sortasc=score"),
+    ("two-key sort", "/books?limit=8&sortasc=read&sortdesc=year"),
+    ("q matching", "/books?limit=8&q=winter"),
+    ("q matching nothing", "/books?limit=8&q=zzqqzz"),
+]
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir, seed):
+        self.port = free_port()
+        env = dict(os.environ, DATA_DIR=data_dir, SEED_FILE=seed, PORT=str(self.port), HOST="127.0.0.1",
+                   LOG_LEVEL="warn", STATIC_DIR="/nonexistent", MAX_CONNECTIONS_PER_CLIENT="0")
+        self.started = time.monotonic()
+        self.process = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.ready_after = self.wait_ready()
+
+    def wait_ready(self, timeout=300):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                status, _, _ = get(self.port, "/books?limit=1")
+                if status == 200:
+                    return time.monotonic() - self.started
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError("server did not become ready")
+
+    def rss_mb(self):
+        with open(f"/proc/{self.process.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def get(port, path, connection=None, method="GET", body=None):
+    c = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Content-Type": "application/json"} if body else {}
+    c.request(method, path, body=body, headers=headers)
+    r = c.getresponse()
+    data = r.read()
+    if connection is None:
+        c.close()
+    return r.status, r.getheader("X-Total-Count"), data
+
+
+def median_ms(port, path, repeat):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    get(port, path, c)  # warm
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        status, _, _ = get(port, path, c)
+        times.append((time.perf_counter() - t) * 1000)
+        assert status == 200, (path, status)
+    c.close()
+    return statistics.median(times)
+
+
+def healthz_p99_under_search(port, seconds=5, clients=16):
+    stop = time.monotonic() + seconds
+    def search():
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while time.monotonic() < stop:
+            get(port, "/books?limit=8&q=winter", c)
+    threads = [threading.Thread(target=search) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    samples = []
+    while time.monotonic() < stop:
+        t = time.perf_counter()
+        get(port, "/healthz", c)
+        samples.append((time.perf_counter() - t) * 1000)
+        time.sleep(0.005)
+    for t in threads:
+        t.join()
+    samples.sort()
+    return samples[int(len(samples) * 0.99) - 1], len(samples)
+
+
+def post_rate(port, seconds=4, clients=16):
+    stop = time.monotonic() + seconds
+    counts = [0] * clients
+    body = json.dumps({"title": "Scale test", "author": "Bench Writer", "year": 2001, "score": 5, "read": False})
+    def writer(i):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while time.monotonic() < stop:
+            status, _, _ = get(port, "/books", c, method="POST", body=body)
+            assert status == 201, status
+            counts[i] += 1
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / seconds
+
+
+def wait_snapshot(data_dir, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        names = os.listdir(data_dir)
+        # A compaction in progress leaves an archived journal (books.journal.G) until its snapshot is in place.
+        if not any(n.startswith("books.journal.") and n[len("books.journal."):].isdigit() for n in names):
+            return
+        time.sleep(0.1)
+
+
+def seed_file(count):
+    path = os.path.join(WORK, f"books-{count}.js")
+    if not os.path.exists(path):
+        subprocess.check_call([sys.executable, os.path.join(ROOT, "bench/generate_books.py"), str(count), path])
+    return path
+
+
+def run_size(count, repeat):
+    seed = seed_file(count)
+    data_dir = os.path.join(WORK, f"data-{count}")
+    shutil.rmtree(data_dir, ignore_errors=True)
+    json_mb = os.path.getsize(seed) / 1e6
+    first = Server(data_dir, seed)
+    import_s = first.ready_after
+    wait_snapshot(data_dir)
+    first.stop()
+    server = Server(data_dir, seed)
+    row = {"books": count, "json_mb": json_mb, "import_s": import_s, "restart_s": server.ready_after, "rss_mb": server.rss_mb()}
+    status, total, data = get(server.port, "/books?limit=1&skip=7")
+    author = json.loads(data)[0]["author"].replace(" ", "%20")
+    for name, template in SHAPES:
+        row[name] = median_ms(server.port, template.format(half=count // 2, author=author), repeat)
+    row["healthz_p99_ms"], row["healthz_samples"] = healthz_p99_under_search(server.port)
+    row["post_rate"] = post_rate(server.port)
+    server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return row
+
+
+def small_post_rate():
+    data_dir = os.path.join(WORK, "data-42")
+    shutil.rmtree(data_dir, ignore_errors=True)
+    server = Server(data_dir, os.path.join(ROOT, "rawdata/book-data-to-insert.js"))
+    rate = post_rate(server.port)
+    server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return rate
+
+
+def render(summary):
+    rows = summary["rows"]
+    lines = ["| measure | " + " | ".join(f"{r['books']:,} books" for r in rows) + " |", "|---" * (len(rows) + 1) + "|"]
+    def line(label, key, fmt):
+        lines.append(f"| {label} | " + " | ".join(fmt.format(r[key]) for r in rows) + " |")
+    line("seed file (MB)", "json_mb", "{:.0f}")
+    line("import: first start from the seed file (s)", "import_s", "{:.1f}")
+    line("restart (s)", "restart_s", "{:.2f}")
+    line("RSS after restart (MB)", "rss_mb", "{:.0f}")
+    for name, _ in SHAPES:
+        line(f"{name} (ms, median)", name, "{:.2f}")
+    line("/healthz p99 under 16 searching clients (ms)", "healthz_p99_ms", "{:.2f}")
+    line("POST /books per second (16 clients)", "post_rate", "{:.0f}")
+    lines.append(f"\nPOST /books at 42 books in the same run: {summary['post_rate_42']:.0f}/s.")
+    return "\n".join(lines) + "\n"
+
+
+def chart(summary, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = summary["rows"]
+    sizes = [r["books"] for r in rows]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for name, _ in SHAPES:
+        ax.plot(sizes, [r[name] for r in rows], marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("books in the store")
+    ax.set_ylabel("median latency of one page of 8 (ms)")
+    ax.set_title("BooksAPI embedded store: cost against collection size")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    os.makedirs(WORK, exist_ok=True)
+    os.makedirs(RESULTS, exist_ok=True)
+    summary = {"post_rate_42": small_post_rate(), "rows": []}
+    for count in [int(s) for s in args.sizes.split(",")]:
+        print(f"scale: {count:,} books", flush=True)
+        summary["rows"].append(run_size(count, args.repeat))
+    with open(os.path.join(RESULTS, "scale.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    table = render(summary)
+    with open(os.path.join(RESULTS, "scale.md"), "w") as f:
+        f.write(table)
+    chart(summary, os.path.join(RESULTS, "scale.png"))
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
