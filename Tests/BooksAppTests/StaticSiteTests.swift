@@ -110,7 +110,8 @@ final class StaticSiteTests: XCTestCase {
         XCTAssertEqual(routed, documented, "every route in the table is documented with the same methods, and nothing else is")
         let parameters = paths["/books"]?.objectValue?["get"]?.objectValue?["parameters"]
         guard case .array(let list)? = parameters else { return XCTFail("no parameters") }
-        let names = list.compactMap { $0.objectValue?["name"]?.stringValue }
+        let names = list.filter { $0.objectValue?["in"] == .string("query") }.compactMap { $0.objectValue?["name"]?.stringValue }
         XCTAssertEqual(names, BookRoutes.listParameters, "the accepted query names are the documented ones")
+        XCTAssertTrue(list.contains { $0.objectValue?["name"] == .string("Prefer") && $0.objectValue?["in"] == .string("header") }, "Prefer is documented")
     }
 }
