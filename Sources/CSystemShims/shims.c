@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 #include "CSystemShims.h"
 
 int shim_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
@@ -12,3 +13,5 @@ int shim_set_thread_name(pthread_t thread, const char *name) { return pthread_se
 void *shim_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
     return memmem(haystack, haystack_length, needle, needle_length);
 }
+
+int shim_gettid(void) { return (int)gettid(); }

@@ -1,3 +1,4 @@
+import CSystemShims
 import Glibc
 
 /// A fixed set of threads for work that may block (fsync, libmongoc). The queue is bounded in
@@ -44,7 +45,13 @@ public final class WorkPool: @unchecked Sendable {  // queue state is behind `lo
         lock.withLock { (queue.count - head, busy) }
     }
 
+    /// Work threads run at nice 10: when searches keep every core busy, an event loop that wakes
+    /// for a health probe or a new connection still runs at once (Linux weighs nice 0 against
+    /// nice 10 about 10 to 1), so the cost of heavy requests never shows in cheap ones.
+    static let niceness: Int32 = 10
+
     private func workLoop() {
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(shim_gettid()), Self.niceness)  // this thread only (Linux)
         while true {
             lock.lock()
             while head == queue.count { lock.wait() }

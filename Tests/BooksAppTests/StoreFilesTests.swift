@@ -8,7 +8,7 @@ import XCTest
 /// Issue 15 §2: every intermediate state of creation and compaction opens with nothing lost, or is
 /// refused with a message; only an empty directory is a new store (StoreFiles.swift).
 final class StoreFilesTests: XCTestCase {
-    private func names(_ dir: String) throws -> [String] { try StoreFiles.list(dir).sorted() }
+    private func names(_ dir: String) throws -> [String] { try RealDisk().list(dir).sorted() }
 
     /// A store holding books a and b, compacted once (snapshot generation 1, empty journal 1), and
     /// then c written to journal 1. Returns its directory.

@@ -13,7 +13,9 @@ final class DataDirectory: Sendable {
     static let fileMode: mode_t = 0o600
 
     init(path: String) throws(StoreError) {
-        if mkdir(path, Self.directoryMode) != 0 && errno != EEXIST {
+        if mkdir(path, Self.directoryMode) == 0 {
+            RealDisk().syncDirectory(Self.parent(of: path))  // the new directory's entry is durable too
+        } else if errno != EEXIST {
             throw .unavailable("cannot create DATA_DIR \(path): \(SystemError("mkdir"))")
         }
         let lockPath = path + "/LOCK"
@@ -27,5 +29,12 @@ final class DataDirectory: Sendable {
         lockFD = fd
     }
 
-    deinit { close(lockFD) }  // closing releases the flock
+    deinit { close(lockFD) }
+
+    static func parent(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+    }  // closing releases the flock
 }

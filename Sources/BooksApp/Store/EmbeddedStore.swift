@@ -15,7 +15,10 @@ import JSON
 final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guarded by `lock`, the rest by `writers`
     static let collection = "books"
     let readsAreNonBlocking = true
-    private let directory: DataDirectory
+    /// Holds the directory's lock (nil on a simulated disk).
+    private let lock_: DataDirectory?
+    private let path: String
+    private let disk: StoreDisk
     let journal: Journal
     /// Guards `state`: readers share it; applying durable changes takes it exclusively, briefly.
     private let lock = ReadWriteLock()
@@ -36,9 +39,13 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
     /// What opening found (torn tails cut, stale files removed), for the log.
     let openNotes: [String]
 
-    init(directory path: String, maxDocumentBytes: Int = 16 * 1024, compactMinBytes: Int = 1 << 20, journalTailBytes: Int = 64 << 20) throws(StoreError) {
-        directory = try DataDirectory(path: path)
-        let recovered = try StoreFiles.open(directory: path)
+    init(
+        directory path: String, disk: StoreDisk = RealDisk(), maxDocumentBytes: Int = 16 * 1024, compactMinBytes: Int = 1 << 20, journalTailBytes: Int = 64 << 20
+    ) throws(StoreError) {
+        lock_ = disk is RealDisk ? try DataDirectory(path: path) : nil
+        self.path = path
+        self.disk = disk
+        let recovered = try StoreFiles.open(directory: path, disk: disk)
         journal = recovered.journal
         state = recovered.state
         generation = recovered.generation
@@ -242,28 +249,34 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
         generation = next
         snapshotting = true
         let copy = lock.withReadLock { state }  // copy-on-write: free until the next write
-        let directory = self.directory.path
+        let directory = path, disk = self.disk
         startThread(name: "snapshot") { [self] in
-            let written = Self.writeSnapshot(copy, generation: next, directory: directory)
-            if written { StoreFiles.removeArchived(before: next, directory: directory) }
+            let written = Self.writeSnapshot(copy, generation: next, directory: directory, disk: disk)
+            if written { StoreFiles.removeArchived(before: next, directory: directory, disk: disk) }
             writers.withLock { snapshotting = false }
         }
     }
 
     /// Writes `books.snapshot.tmp`, syncs it, renames it over `books.snapshot` and syncs the
     /// directory. On failure the archived journal stays, and the next open replays it.
-    static func writeSnapshot(_ state: StoreState, generation: UInt64, directory: String) -> Bool {
+    static func writeSnapshot(_ state: StoreState, generation: UInt64, directory: String, disk: StoreDisk) -> Bool {
         let bytes = SnapshotFormat.encode(state, generation: generation)
         let temporary = directory + "/" + StoreFiles.snapshotTemporary
         do throws(StoreError) {
-            try Journal.writeFile(temporary, bytes)
+            try disk.writeWhole(temporary, bytes)
+            try disk.rename(temporary, directory + "/" + StoreFiles.snapshot)
         } catch {
-            unlink(temporary)
+            disk.unlink(temporary)
             return false
         }
-        guard rename(temporary, directory + "/" + StoreFiles.snapshot) == 0 else { unlink(temporary); return false }
-        Journal.syncDirectory(directory)
+        disk.syncDirectory(directory)
         return true
+    }
+
+    /// Stops the journal's thread once the snapshot in progress is written (tests; a process just exits).
+    func close() {
+        waitForSnapshot()
+        journal.close()
     }
 
     /// Starts a compaction now, whatever the sizes (tests, and a future admin route).

@@ -1,5 +1,3 @@
-import Glibc
-import HTTPServer
 
 /// The embedded store's files, and how any state a crash can leave them in is opened.
 ///
@@ -44,11 +42,11 @@ enum StoreFiles {
         var needsCompaction: Bool
     }
 
-    static func open(directory: String) throws(StoreError) -> Recovered {
-        var names = try list(directory)
+    static func open(directory: String, disk: StoreDisk) throws(StoreError) -> Recovered {
+        var names = try disk.list(directory)
         var notes: [String] = []
         for temporary in [snapshotTemporary, legacyCompaction] where names.contains(temporary) {
-            unlink(directory + "/" + temporary)  // never renamed into place, so nothing relies on it
+            disk.unlink(directory + "/" + temporary)  // never renamed into place, so nothing relies on it
             names.remove(temporary)
             notes.append("removed \(temporary), left by a compaction that did not finish")
         }
@@ -65,12 +63,12 @@ enum StoreFiles {
                 )
             }
             return Recovered(
-                state: StoreState(), journal: try Journal.create(directory: directory, generation: 0), generation: 0, isNew: true, notes: notes, needsCompaction: false)
+                state: StoreState(), journal: try Journal.create(directory: directory, generation: 0, disk: disk), generation: 0, isNew: true, notes: notes, needsCompaction: false)
         }
         var state = StoreState()
         var base: UInt64 = 0
         if hasSnapshot {
-            let bytes = try read(directory + "/" + snapshot)
+            let bytes = try disk.read(directory + "/" + snapshot) ?? []
             do throws(StoreError) {
                 (base, state) = try SnapshotFormat.decode(bytes)
             } catch {
@@ -78,7 +76,7 @@ enum StoreFiles {
             }
         }
         for g in archivedGenerations where g < base {
-            unlink(directory + "/" + archived(g))  // step 4: already inside the snapshot
+            disk.unlink(directory + "/" + archived(g))  // step 4: already inside the snapshot
             notes.append("removed \(archived(g)), which the snapshot of generation \(base) already holds")
         }
         let needed = archivedGenerations.filter { $0 >= base }
@@ -86,7 +84,7 @@ enum StoreFiles {
             throw .corrupt("\(directory) holds \(archived(g)) but not the journal of generation \(base + UInt64(i)); refusing to open with writes missing")
         }
         for g in needed {
-            let bytes = try read(directory + "/" + archived(g))
+            let bytes = try disk.read(directory + "/" + archived(g)) ?? []
             let scan = JournalFormat.scan(bytes)
             guard scan.corruptionOffset == nil, scan.validLength == bytes.count else {
                 throw .corrupt(
@@ -106,10 +104,10 @@ enum StoreFiles {
             // Step 1: the journal was archived and its successor never created.
             notes.append("created \(journal) for generation \(liveGeneration): a compaction stopped after archiving the previous one")
             return Recovered(
-                state: state, journal: try Journal.create(directory: directory, generation: liveGeneration), generation: liveGeneration, isNew: false,
+                state: state, journal: try Journal.create(directory: directory, generation: liveGeneration, disk: disk), generation: liveGeneration, isNew: false,
                 notes: notes, needsCompaction: true)
         }
-        let opened = try Journal.open(directory: directory)
+        let opened = try Journal.open(directory: directory, disk: disk)
         if let cut = opened.cut {
             notes.append(
                 "journal: cut a torn tail at bytes \(cut.range.lowerBound)..<\(cut.range.upperBound) (no acknowledged write can be in it); the bytes are kept in \(cut.savedAs)")
@@ -129,30 +127,12 @@ enum StoreFiles {
         }
     }
 
-    static func list(_ directory: String) throws(StoreError) -> Set<String> {
-        guard let dir = opendir(directory) else { throw .unavailable("cannot list DATA_DIR \(directory): \(SystemError("opendir"))") }
-        defer { closedir(dir) }
-        var names: Set<String> = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.insert(name) }
-        }
-        return names
-    }
-
     /// Deletes archived journals older than `generation`, once its snapshot is in place.
-    static func removeArchived(before generation: UInt64, directory: String) {
-        guard let names = try? list(directory) else { return }
+    static func removeArchived(before generation: UInt64, directory: String, disk: StoreDisk) {
+        guard let names = try? disk.list(directory) else { return }
         for name in names where name.hasPrefix(journal + ".") {
-            if let g = UInt64(name.dropFirst(journal.count + 1)), archived(g) == name, g < generation { unlink(directory + "/" + name) }
+            if let g = UInt64(name.dropFirst(journal.count + 1)), archived(g) == name, g < generation { disk.unlink(directory + "/" + name) }
         }
-        Journal.syncDirectory(directory)
-    }
-
-    static func read(_ path: String) throws(StoreError) -> [UInt8] {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Journal.ioError("open", path) }
-        defer { close(fd) }
-        return try Journal.readAll(fd, path: path)
+        disk.syncDirectory(directory)
     }
 }

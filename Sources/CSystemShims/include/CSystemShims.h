@@ -17,4 +17,7 @@ int shim_set_thread_name(pthread_t thread, const char *name);
 // memmem, also _GNU_SOURCE only: the embedded store's substring search over its text arena.
 void *shim_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
 
+// gettid, _GNU_SOURCE only: the calling thread's id, to renice a work thread alone.
+int shim_gettid(void);
+
 #endif
