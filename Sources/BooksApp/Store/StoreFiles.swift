@@ -1,4 +1,3 @@
-
 /// The embedded store's files, and how any state a crash can leave them in is opened.
 ///
 /// Files: `books.snapshot` (the whole store as of the start of generation S), the live journal
