@@ -108,7 +108,7 @@ public enum Command {
             } catch {
                 fail("invalid setting MONGODB_URL=\"\(Redaction.mongoURL(url))\": \(Redaction.mongoURL(error.description))", code: 2)
             }
-            let store = MongoStore(pool: pool, maxDocumentBytes: settings.maxDocumentBytes)
+            let store = MongoStore(pool: pool, maxDocumentBytes: settings.maxDocumentBytes, maxTimeMS: settings.mongodbMaxTimeMS)
             do {
                 try store.ensureIndexes()
             } catch {

@@ -26,9 +26,9 @@ public struct MongoCollection {
     /// whole result. `each` returns false to stop early (the cursor is then killed).
     public func find(
         _ filter: Document, sort: Document? = nil, skip: Int = 0, limit: Int = 0, projection: Document? = nil,
-        batchSize: Int32? = nil, _ each: (Document) throws(MongoError) -> Bool
+        batchSize: Int32? = nil, options extra: Document = [:], _ each: (Document) throws(MongoError) -> Bool
     ) throws(MongoError) {
-        var options = Document()
+        var options = extra
         if let sort { options["sort"] = .document(sort) }
         if skip > 0 { options["skip"] = .int64(Int64(skip)) }
         if limit > 0 { options["limit"] = .int64(Int64(limit)) }
@@ -57,10 +57,11 @@ public struct MongoCollection {
         return found
     }
 
-    public func countDocuments(_ filter: Document) throws(MongoError) -> Int {
-        let filterHandle = try BSONHandle(filter)
+    /// `options` go into the aggregate it runs (maxTimeMS, for one).
+    public func countDocuments(_ filter: Document, options: Document = [:]) throws(MongoError) -> Int {
+        let filterHandle = try BSONHandle(filter), optionsHandle = try BSONHandle(options)
         var error = bson_error_t()
-        let (count, reply) = withReply { mongoc_collection_count_documents(handle, filterHandle.pointer, nil, nil, $0, &error) }
+        let (count, reply) = withReply { mongoc_collection_count_documents(handle, filterHandle.pointer, optionsHandle.pointer, nil, $0, &error) }
         if count < 0 { throw MongoError(error, reply: reply) }
         return Int(count)
     }
@@ -68,9 +69,10 @@ public struct MongoCollection {
     /// The collection's document count from its metadata (the `count` command without a query),
     /// not a scan. It can be off after an unclean shutdown, and on a sharded cluster it counts
     /// orphaned documents too (https://www.mongodb.com/docs/manual/reference/method/db.collection.estimatedDocumentCount/).
-    public func estimatedDocumentCount() throws(MongoError) -> Int {
+    public func estimatedDocumentCount(options: Document = [:]) throws(MongoError) -> Int {
+        let optionsHandle = try BSONHandle(options)
         var error = bson_error_t()
-        let (count, reply) = withReply { mongoc_collection_estimated_document_count(handle, nil, nil, $0, &error) }
+        let (count, reply) = withReply { mongoc_collection_estimated_document_count(handle, optionsHandle.pointer, nil, $0, &error) }
         if count < 0 { throw MongoError(error, reply: reply) }
         return Int(count)
     }

@@ -65,6 +65,91 @@ final class MongoCompatibilityTests: XCTestCase {
         XCTAssertEqual(counts(), ["aggregate"], "a filtered list counts its matches")
     }
 
+    /// Issue 14: every find and count carries allowDiskUse and maxTimeMS, and the sort of every
+    /// single-key list (alone, or under read=) matches the key pattern of an index the API created.
+    func testEveryListShapeSortsOnAnIndex() throws {
+        let mongo = try MongoTestServer()
+        defer { mongo.stop() }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url, "MONGODB_MAX_TIME_MS": "7000"])
+        defer { api.stop() }
+        let c = try api.client()
+        XCTAssertEqual(try c.request("GET", "/readyz").status, 200)
+        for i in 0..<3 { XCTAssertEqual(try c.request("POST", "/books", headers: [("Content-Type", "application/json")], body: #"{"title":"T\#(i)","author":"A"}"#).status, 201) }
+        let created = mongo.takeCommands().filter { $0.name == "createIndexes" && $0.json.contains(#""collection": "books""#) }
+        let patterns = created.flatMap { entry -> [[(String, Int)]] in
+            let object = try? JSONParser.parse(Array(entry.json.utf8)).objectValue
+            return (object?["indexes"]?.arrayValue ?? []).compactMap { index in
+                index.objectValue?["key"]?.objectValue.map { key in key.map { ($0.key, Self.int($0.value)) } }
+            }
+        }
+        XCTAssertFalse(patterns.isEmpty, "the books indexes were created")
+        func served(_ sort: [(String, Int)], pinned: Set<String>) -> Bool {
+            let reverse = sort.map { ($0.0, -$0.1) }
+            return patterns.contains { pattern in
+                var rest = pattern[...]
+                while let first = rest.first, pinned.contains(first.0), rest.count > sort.count { rest = rest.dropFirst() }
+                let head = Array(rest.prefix(sort.count))
+                return head.elementsEqual(sort, by: ==) || head.elementsEqual(reverse, by: ==)
+            }
+        }
+        var shapes: [(String, Set<String>)] = []
+        for field in ["id", "title", "author", "year", "score", "read"] {
+            shapes += [("sortasc=\(field)", []), ("sortdesc=\(field)", []), ("read=true&sortdesc=\(field)", ["read"]), ("year_gte=1900&sortasc=\(field)", [])]
+        }
+        for (query, pinned) in shapes where !(query.hasPrefix("read=") && query.hasSuffix("=read")) {
+            XCTAssertEqual(try c.request("GET", "/books?limit=3&" + query).status, 200, query)
+            let finds = mongo.takeCommands().filter { $0.name == "find" }
+            guard let find = finds.last, let object = try? JSONParser.parse(Array(find.json.utf8)).objectValue else { XCTFail("no find for \(query)"); continue }
+            XCTAssertEqual(object["allowDiskUse"], .bool(true), query)
+            XCTAssertEqual(object["maxTimeMS"].map(Self.int), 7000, query)
+            let sort = (object["sort"]?.objectValue ?? JSONObject()).map { ($0.key, Self.int($0.value)) }
+            XCTAssertTrue(served(sort, pinned: pinned), "\(query): sort \(sort) matches no index pattern \(patterns)")
+        }
+        _ = try c.request("GET", "/books?limit=1&read=false", headers: [("Prefer", "count=exact")])
+        let counts = mongo.takeCommands().filter { $0.name == "aggregate" || $0.name == "count" }
+        XCTAssertFalse(counts.isEmpty)
+        for count in counts { XCTAssertTrue(count.json.contains(#""maxTimeMS": 7000"#), count.json) }
+    }
+
+    /// A sort no index provides, over more documents than a blocking sort may hold in memory,
+    /// still answers: the API sends allowDiskUse (the test server refuses it otherwise, code 292).
+    func testATwoKeySortOverManyBooksSpillsInsteadOfFailing() throws {
+        let mongo = try MongoTestServer()
+        defer { mongo.stop() }
+        let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 2)
+        try pool.collection("books") { (c) throws(MongoError) in
+            for i in 0..<2100 {
+                try c.insertOne([
+                    "id": .string(String(i)), "title": .string("T"), "author": .string("A\(i % 9)"), "year": .int32(Int32(1900 + i % 50)), "score": .int32(1), "read": .bool(false),
+                ])
+            }
+        }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
+        defer { api.stop() }
+        let r = try api.client().request("GET", "/books?limit=5&sortasc=author&sortdesc=year")
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual(r.header("X-Total-Count"), "2100")
+    }
+
+    /// A query past MONGODB_MAX_TIME_MS answers 504 problem+json (MaxTimeMSExpired, code 50).
+    func testAQueryPastMaxTimeMSAnswers504() throws {
+        let mongo = try MongoTestServer(delayMS: 400)
+        defer { mongo.stop() }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url, "MONGODB_MAX_TIME_MS": "100"])
+        defer { api.stop() }
+        let r = try api.client().request("GET", "/books?limit=5")
+        XCTAssertEqual(r.status, 504, r.text)
+        XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
+    }
+
+    private static func int(_ value: JSONValue) -> Int {
+        switch value {
+        case .int(let i): return Int(i)
+        case .double(let d): return Int(d)
+        default: return 0
+        }
+    }
+
     func testSecretsNeverReachTheLog() throws {
         let mongo = try MongoTestServer()
         defer { mongo.stop() }

@@ -53,6 +53,13 @@ def error(message, code=8, code_name="UnknownError"):
     return {"ok": 0.0, "errmsg": message, "code": code, "codeName": code_name}
 
 
+class CommandError(Exception):
+    """A command's failure, answered as mongod answers it."""
+    def __init__(self, message, code, code_name):
+        super().__init__(message)
+        self.reply = error(message, code, code_name)
+
+
 def collection(cmd, name_key):
     return client[cmd.get("$db", "test")][cmd[name_key]]
 
@@ -96,9 +103,42 @@ def cmd_insert(cmd):
     return reply
 
 
+# A blocking sort (one no index provides) holds every match in memory; mongod 5.0 refuses one past
+# 100 MB unless allowDiskUse is set (QueryExceededMemoryLimitNoDiskUseAllowed, 292:
+# https://www.mongodb.com/docs/v5.0/reference/method/cursor.allowDiskUse/). Here the limit is a
+# number of matching documents, small enough for tests to cross.
+BLOCKING_SORT_LIMIT = 2000
+
+
+def sort_is_indexed(coll, filter_doc, sort):
+    """Whether an index provides `sort`: its key pattern, after leading fields the filter pins by
+    equality ($eq, or a small $in, which mongod explodes for sort), starts with the sort's pattern or
+    its exact reverse (https://www.mongodb.com/docs/manual/tutorial/sort-results-with-indexes/)."""
+    keys = [(k, int(v)) for k, v in sort.items()]
+    if [k for k, _ in keys] == ["_id"]:
+        return True
+    pinned = {k for k, v in filter_doc.items()
+              if not k.startswith("$") and (not isinstance(v, dict) or set(v) <= {"$eq", "$in"})}
+    reverse = [(k, -d) for k, d in keys]
+    for index in coll.index_information().values():
+        pattern = [(k, int(d)) for k, d in index["key"]]
+        for start in range(len(pattern) + 1):
+            if start > 0 and pattern[start - 1][0] not in pinned:
+                break
+            candidate = pattern[start:start + len(keys)]
+            if candidate == keys or candidate == reverse:
+                return True
+    return False
+
+
 def run_find(cmd):
     coll = collection(cmd, "find")
-    cursor = coll.find(cmd.get("filter", {}), cmd.get("projection"))
+    filter_doc = cmd.get("filter", {})
+    if cmd.get("sort") and not cmd.get("allowDiskUse") and not sort_is_indexed(coll, filter_doc, cmd["sort"]):
+        if coll.count_documents(filter_doc) > BLOCKING_SORT_LIMIT:
+            raise CommandError("Executor error during find command :: caused by :: Sort exceeded memory limit of 104857600 bytes, "
+                               "but did not opt in to external sorting.", 292, "QueryExceededMemoryLimitNoDiskUseAllowed")
+    cursor = coll.find(filter_doc, cmd.get("projection"))
     if cmd.get("sort"):
         cursor = cursor.sort(list(cmd["sort"].items()))
     if cmd.get("skip"):
@@ -263,7 +303,7 @@ def record(name, cmd):
     if command_log is None:
         return
     entry = {"command": name, "collection": cmd.get(name) if isinstance(cmd.get(name), str) else None}
-    for key in ("filter", "query", "sort", "skip", "limit", "pipeline", "allowDiskUse", "maxTimeMS"):
+    for key in ("filter", "query", "sort", "skip", "limit", "pipeline", "allowDiskUse", "maxTimeMS", "indexes"):
         if key in cmd:
             entry[key] = cmd[key]
     with command_log_lock:
@@ -280,10 +320,18 @@ def run_command(cmd, conn_id):
     if handler is None:
         return error("no such command: '%s'" % name, 59, "CommandNotFound")
     if delay_seconds:
+        limit_ms = cmd.get("maxTimeMS")
+        if limit_ms and delay_seconds * 1000 > float(limit_ms):
+            # mongod stops an operation at maxTimeMS with MaxTimeMSExpired (50):
+            # https://www.mongodb.com/docs/manual/reference/method/cursor.maxTimeMS/
+            threading.Event().wait(float(limit_ms) / 1000)
+            return error("operation exceeded time limit", 50, "MaxTimeMSExpired")
         threading.Event().wait(delay_seconds)  # a slow server, for deadline tests
     with lock:
         try:
             reply = handler(cmd)
+        except CommandError as e:
+            return e.reply
         except Exception as e:  # any failure is an error reply, never a dropped connection
             return error("%s: %s" % (type(e).__name__, e))
         if data_file and name in WRITE_COMMANDS:

@@ -39,6 +39,23 @@ class MongoTestServerTest(unittest.TestCase):
         next(cursor)
         cursor.close()                                      # killCursors
 
+    def test_a_blocking_sort_past_the_memory_limit_needs_allow_disk_use(self):
+        # As mongod 5.0 (code 292); an index that provides the sort, or allowDiskUse, lets it run.
+        coll = self.db.bigsort
+        coll.drop()
+        coll.insert_many([{"id": str(i), "a": i % 7, "b": i} for i in range(2100)])
+        with self.assertRaises(pymongo.errors.OperationFailure) as refused:
+            list(coll.find({}).sort([("a", 1), ("id", 1)]))
+        self.assertEqual(refused.exception.code, 292)
+        self.assertEqual(len(list(coll.find({}).sort([("a", 1), ("id", 1)]).allow_disk_use(True))), 2100)
+        self.assertEqual(len(list(coll.find({"a": 3}).sort([("b", -1)]))), 300, "few matches sort in memory")
+        coll.create_index([("a", 1), ("id", 1)])
+        self.assertEqual(len(list(coll.find({}).sort([("a", -1), ("id", -1)]))), 2100, "the index, walked backwards")
+        coll.create_index([("a", 1), ("b", 1)])
+        self.assertEqual(len(list(coll.find({"a": {"$in": [1, 2]}}).sort([("b", 1)]))), 600, "equality, then sort")
+        with self.assertRaises(pymongo.errors.OperationFailure):
+            list(coll.find({"b": {"$gt": 0}}).sort([("b", 1), ("a", 1)]))
+
     def test_more_to_come_writes_get_no_reply(self):
         coll = self.db.get_collection("unacked", write_concern=WriteConcern(w=0))
         coll.drop()
@@ -106,3 +123,21 @@ class DataFileTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MaxTimeMSTest(unittest.TestCase):
+    def test_a_command_past_max_time_ms_fails_with_code_50(self):
+        server = subprocess.Popen([sys.executable, os.path.join(HERE, "mongo_test_server.py"), "--port", "0", "--delay-ms", "300"],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(server.stdout.readline().split()[-1])
+            client = pymongo.MongoClient("mongodb://127.0.0.1:%d" % port, serverSelectionTimeoutMS=3000)
+            coll = client.servertest.slow
+            with self.assertRaises(pymongo.errors.ExecutionTimeout) as expired:
+                list(coll.find({}).max_time_ms(100))
+            self.assertEqual(expired.exception.code, 50)
+            self.assertEqual(list(coll.find({}).max_time_ms(1000)), [])
+            client.close()
+        finally:
+            server.kill()
+            server.wait()

@@ -12,6 +12,7 @@ struct Settings: Sendable {
     var mongodbURL: String?
     var mongodbDB = "bookdata"
     var mongodbPoolSize: Int?
+    var mongodbMaxTimeMS = 4000
     var staticDir = "client-tier"
     var seedFile = "rawdata/book-data-to-insert.js"
     var openAPIFile = "docs/openapi.json"
@@ -72,6 +73,13 @@ struct Settings: Sendable {
                 "most MongoDB connections (libmongoc client pool size); maxPoolSize in MONGODB_URL wins. With waitQueueTimeoutMS in the URL, a request that waits longer for a connection gets 503"
         ) { s, v throws(SettingsError) in
             s.mongodbPoolSize = try int("MONGODB_POOL_SIZE", v, 1...1024)
+        },
+        .init(
+            name: "MONGODB_MAX_TIME_MS", defaultValue: "4000",
+            help:
+                "the server-side time limit (maxTimeMS) sent with every MongoDB find and count; a query past it answers 504. Keep it below the socket timeout (socketTimeoutMS in MONGODB_URL, 5000 unless set there), so MongoDB stops the query before the connection is cut"
+        ) { s, v throws(SettingsError) in
+            s.mongodbMaxTimeMS = try int("MONGODB_MAX_TIME_MS", v, 1...3_600_000)
         },
         .init(name: "MONGODB_DB", defaultValue: "bookdata", help: "database name when MONGODB_URL has no path") { s, v in s.mongodbDB = v },
         .init(name: "STATIC_DIR", defaultValue: "client-tier", help: "directory served at / (the single-page app); missing: API only") { s, v in s.staticDir = v },

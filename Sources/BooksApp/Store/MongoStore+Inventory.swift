@@ -30,14 +30,14 @@ extension MongoStore: InventoryStore {
                 var items: [Resource] = []
                 var returned = 0
                 if query.limit > 0 {
-                    try c.find(filter, sort: sort, skip: query.skip, limit: query.limit, projection: Self.resourceView) { (doc) throws(MongoError) -> Bool in
+                    try c.find(filter, sort: sort, skip: query.skip, limit: query.limit, projection: Self.resourceView, options: findOptions) { (doc) throws(MongoError) -> Bool in
                         returned += 1
                         if let r = Resource(stored: doc.json, kind: kind) { items.append(r) }
                         return true
                     }
                 }
                 var total = Self.total(afterPage: returned, query.skip, query.limit) ?? -1
-                if total < 0 { total = try c.countDocuments(filter) }
+                if total < 0 { total = try c.countDocuments(filter, options: countOptions) }
                 return (total, items)
             }
         }

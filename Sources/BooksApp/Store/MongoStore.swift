@@ -12,21 +12,51 @@ final class MongoStore: BookStore, Sendable {
     let maxDocumentBytes: Int
     private let indexesReady = Atomic<Bool>(false)
     private static let withoutID: Document = ["_id": .int32(0)]
+    /// Sent with every find: a sort no index serves may spill to disk instead of failing with
+    /// QueryExceededMemoryLimitNoDiskUseAllowed (292) on MongoDB 5.0, and every query stops at
+    /// maxTimeMS (MaxTimeMSExpired, 50: answered 504) before the socket timeout would cut it.
+    let findOptions: Document
+    /// Sent with every count.
+    let countOptions: Document
 
-    init(pool: MongoPool, maxDocumentBytes: Int) {
+    init(pool: MongoPool, maxDocumentBytes: Int, maxTimeMS: Int = 4000) {
         self.pool = pool
         self.maxDocumentBytes = maxDocumentBytes
+        findOptions = ["allowDiskUse": .bool(true), "maxTimeMS": .int64(Int64(maxTimeMS))]
+        countOptions = ["maxTimeMS": .int64(Int64(maxTimeMS))]
     }
+
+    /// The indexes of `books`: the unique id; `author` as the original script made it; for each
+    /// sort field the field then id, so every single-key sort (with its id tie-break, either way)
+    /// and an exact-author or year-range filter under it walk an index instead of sorting; and the
+    /// same behind `read`, so `read=` under any single sort does too (equality, then sort: the
+    /// ESR rule, https://www.mongodb.com/docs/manual/tutorial/equality-sort-range-guideline/).
+    /// Left to a blocking sort, which allowDiskUse lets spill: two-key sorts (their direction
+    /// pairs would need 40 more indexes) and an author filter under a sort (a few hundred matches
+    /// at most, sorted in memory). `q` is an unanchored case-insensitive regex, which no index can
+    /// serve: it scans, bounded by maxTimeMS.
+    static let bookIndexes: [MongoCollection.Index] = {
+        var indexes: [MongoCollection.Index] = [
+            .init(keys: ["id": .int32(1)], name: "id_1", unique: true),
+            .init(keys: ["author": .int32(1)], name: "author_1"),
+        ]
+        for field in BookSortField.allCases where field != .id {
+            indexes.append(.init(keys: [field.rawValue: .int32(1), "id": .int32(1)], name: "\(field.rawValue)_1_id_1"))
+        }
+        for field in BookSortField.allCases where field != .read {
+            var keys: Document = ["read": .int32(1), field.rawValue: .int32(1)]
+            if field != .id { keys["id"] = .int32(1) }
+            indexes.append(.init(keys: keys, name: field == .id ? "read_1_id_1" : "read_1_\(field.rawValue)_1_id_1"))
+        }
+        return indexes
+    }()
 
     /// Creates the indexes the store relies on: unique `id`, and `author` as in the original script.
     /// Safe to repeat. Failure (MongoDB down at start) is retried before the next write.
     func ensureIndexes() throws(StoreError) {
         try call { () throws(MongoError) in
             try pool.collection(Self.collection) { (c) throws(MongoError) in
-                try c.createIndexes([
-                    .init(keys: ["id": .int32(1)], name: "id_1", unique: true),
-                    .init(keys: ["author": .int32(1)], name: "author_1"),
-                ])
+                try c.createIndexes(Self.bookIndexes)
             }
             for kind in ResourceKind.all {
                 try pool.collection(kind.collection) { (c) throws(MongoError) in
@@ -46,12 +76,12 @@ final class MongoStore: BookStore, Sendable {
             try pool.collection(Self.collection) { (c) throws(MongoError) -> BookPage in
                 var items: [[UInt8]] = []
                 if query.limit > 0 {
-                    try c.find(filter, sort: sort, skip: query.skip, limit: query.limit, projection: Self.withoutID) { (doc) throws(MongoError) -> Bool in
+                    try c.find(filter, sort: sort, skip: query.skip, limit: query.limit, projection: Self.withoutID, options: findOptions) { (doc) throws(MongoError) -> Bool in
                         items.append(Self.json(doc))
                         return true
                     }
                 }
-                return BookPage(total: try Self.count(query, filter, page: items.count, in: c), items: items)
+                return BookPage(total: try count(query, filter, page: items.count, in: c), items: items)
             }
         }
     }
@@ -59,11 +89,11 @@ final class MongoStore: BookStore, Sendable {
     /// `X-Total-Count`, as cheaply as the client allows: none for `Prefer: count=none`; the count a
     /// short page proves; an unfiltered list's metadata count unless `count=exact` forces the scan;
     /// else countDocuments, which runs on the same index as the filter.
-    static func count(_ query: BookQuery, _ filter: Document, page: Int, in c: MongoCollection) throws(MongoError) -> Int? {
+    func count(_ query: BookQuery, _ filter: Document, page: Int, in c: MongoCollection) throws(MongoError) -> Int? {
         if query.count == CountPreference.none { return nil }
-        if let proven = total(afterPage: page, query.skip, query.limit) { return proven }
-        if filter.isEmpty && query.count != .exact { return try c.estimatedDocumentCount() }
-        return try c.countDocuments(filter)
+        if let proven = Self.total(afterPage: page, query.skip, query.limit) { return proven }
+        if filter.isEmpty && query.count != .exact { return try c.estimatedDocumentCount(options: countOptions) }
+        return try c.countDocuments(filter, options: countOptions)
     }
 
     /// The match count a page already proves, saving the count command: a page that came back
