@@ -113,6 +113,39 @@ final class BooksContractTests: XCTestCase {
         XCTAssertEqual(cars.header("Preference-Applied"), "count=none")
     }
 
+    /// Keyset paging: following rel="next" from `cursor=` visits every match once, in the same order
+    /// as one big page, on both stores.
+    func testCursorPagingVisitsEveryMatchInOrder() throws {
+        let c = try client()
+        for query in ["", "sortasc=title", "sortdesc=year", "sortasc=read", "sortdesc=score", "sortasc=year&author=John%20Wyndham", "sortdesc=id&read=true"] {
+            let whole = try XCTUnwrap(json(try c.request("GET", "/books?limit=1000&" + query)).arrayValue).compactMap { $0.objectValue?["id"] }
+            var walked: [JSONValue] = []
+            var next: String? = "/books?limit=4&cursor=&" + query
+            var pages = 0
+            while let target = next, pages < 100 {
+                let r = try c.request("GET", target)
+                XCTAssertEqual(r.status, 200, "\(target): \(r.text)")
+                walked += try XCTUnwrap(json(r).arrayValue).compactMap { $0.objectValue?["id"] }
+                let link = r.header("Link") ?? ""
+                XCTAssertTrue(link.contains(#"rel="first""#), link)
+                XCTAssertFalse(link.contains(#"rel="last""#), link)
+                next = link.split(separator: ",").first { $0.contains(#"rel="next""#) }.flatMap { part in
+                    part.split(separator: "<").last?.split(separator: ">").first.map(String.init)
+                }
+                pages += 1
+            }
+            XCTAssertEqual(walked, whole, "cursor walk of ?\(query)")
+        }
+        XCTAssertEqual(try c.request("GET", "/books?cursor=zz").status, 400)
+        XCTAssertEqual(try c.request("GET", "/books?cursor=&skip=4").status, 400)
+        XCTAssertEqual(try c.request("GET", "/books?cursor=&sortasc=title&sortdesc=year").status, 400)
+        let first = try c.request("GET", "/books?limit=2&cursor=&sortasc=title")
+        let token = try XCTUnwrap(first.header("Link")?.components(separatedBy: "cursor=").last?.components(separatedBy: ">").first)
+        let other = try c.request("GET", "/books?limit=2&sortasc=author&cursor=" + token)
+        XCTAssertEqual(other.status, 400, "a cursor from another sort")
+        XCTAssertTrue(other.text.contains("cursor"), other.text)
+    }
+
     func testInvalidListParametersAre400NamingTheParameter() throws {
         let c = try client()
         for (query, name) in [

@@ -105,6 +105,15 @@ final class MongoCompatibilityTests: XCTestCase {
             let sort = (object["sort"]?.objectValue ?? JSONObject()).map { ($0.key, Self.int($0.value)) }
             XCTAssertTrue(served(sort, pinned: pinned), "\(query): sort \(sort) matches no index pattern \(patterns)")
         }
+        // A cursor page is a range filter on the sort's index, never a skip.
+        let first = try c.request("GET", "/books?limit=1&cursor=&sortasc=title", headers: [("Prefer", "count=none")])
+        let next = try XCTUnwrap(first.header("Link")?.components(separatedBy: "<").last?.components(separatedBy: ">").first)
+        _ = mongo.takeCommands()
+        XCTAssertEqual(try c.request("GET", next, headers: [("Prefer", "count=none")]).status, 200)
+        let paged = mongo.takeCommands()
+        XCTAssertEqual(paged.map(\.name), ["find"], "one find, no count")
+        XCTAssertTrue(paged[0].json.contains(#""$or""#) && paged[0].json.contains(#""$gt""#), paged[0].json)
+        XCTAssertFalse(paged[0].json.contains(#""skip""#), paged[0].json)
         _ = try c.request("GET", "/books?limit=1&read=false", headers: [("Prefer", "count=exact")])
         let counts = mongo.takeCommands().filter { $0.name == "aggregate" || $0.name == "count" }
         XCTAssertFalse(counts.isEmpty)

@@ -13,6 +13,10 @@ struct BookQuery: Sendable, Equatable {
     /// The client's `Prefer: count=`; nil: the store's default (exact, or on MongoDB the
     /// collection's metadata count for an unfiltered list).
     var count: CountPreference?
+    /// Keyset paging (`cursor=`): pages start after `after` (nil: from the start), and the store
+    /// returns the cursor of a full page's last item. Never with `skip`, and at most one sort key.
+    var keyset = false
+    var after: PageCursor?
 
     var hasFilters: Bool { author != nil || read != nil || text != nil || yearFrom != nil || yearTo != nil }
 }

@@ -24,10 +24,13 @@ struct BookRoutes: Sendable {
             body.append(contentsOf: item)
         }
         body.append(UInt8(ascii: "]"))
+        if query.keyset {
+            return list.respondKeyset(body, total: page.total, next: page.next?.token, path: "/books", parameters: parameters, preference: query.count)
+        }
         return list.respond(body, total: page.total, returned: page.items.count, path: "/books", parameters: parameters, preference: query.count)
     }
 
-    static let listParameters = ListQuery<BookSortField>.names + ["author", "read", "q", "year_gte", "year_lte"]
+    static let listParameters = ListQuery<BookSortField>.names + ["author", "read", "q", "year_gte", "year_lte", "cursor"]
 
     func parseListQuery(_ p: QueryString) throws(Problem) -> (ListQuery<BookSortField>, BookQuery) {
         try p.requireOnly(Self.listParameters, endpoint: "GET /books")
@@ -48,6 +51,12 @@ struct BookRoutes: Sendable {
         }
         query.yearFrom = try year(p, "year_gte")
         query.yearTo = try year(p, "year_lte")
+        if let cursor = try p.value("cursor") {  // present, even empty: keyset paging from the start
+            guard try p.value("skip") == nil else { throw .badParameter("cursor", "cannot be combined with skip; follow the Link rel=\"next\" cursors instead") }
+            guard query.sort.count <= 1 else { throw .badParameter("cursor", "pages lists with at most one sort key (sortasc or sortdesc, not both)") }
+            query.keyset = true
+            if !cursor.isEmpty { query.after = try PageCursor(token: cursor, sort: query.sort.first) }
+        }
         return (list, query)
     }
 

@@ -32,6 +32,20 @@ struct ListQuery<Field: RawRepresentable & CaseIterable & Equatable> where Field
         }
     }
 
+    /// A keyset page: `Link` to the first page (`cursor=`) and, when the page is full, the next
+    /// one (`cursor=` the store's token); no prev or last, which keyset paging cannot know cheaply.
+    func respondKeyset(_ body: [UInt8], total: Int?, next: String?, path: String, parameters: QueryString, preference: CountPreference?) -> HTTPResponse {
+        var response = HTTPResponse(status: 200, contentType: "application/json", body: body)
+        if let total {
+            var count: [UInt8] = []
+            ASCIIDecimal.append(total, to: &count)
+            count.withUnsafeBufferPointer { response.addHeader("X-Total-Count", bytes: $0) }
+        }
+        PageLinks.keysetBytes(path: path, parameters: parameters, limit: limit, next: next).withUnsafeBufferPointer { response.addHeader("Link", bytes: $0) }
+        if let preference { response.addHeader("Preference-Applied", "count=" + preference.rawValue) }
+        return response
+    }
+
     /// The names every list endpoint accepts, before its own filters.
     static var names: [String] { ["skip", "limit", "sortasc", "sortdesc"] }
 

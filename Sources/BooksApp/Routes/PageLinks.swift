@@ -41,5 +41,29 @@ enum PageLinks {
         return out
     }
 
+    /// Keyset links: `first` (`cursor=`) and, if given, `next` (`cursor=TOKEN`; tokens are hex).
+    static func keysetBytes(path: String, parameters: QueryString, limit: Int, next: String?) -> [UInt8] {
+        var prefix: [UInt8] = []
+        prefix.append(contentsOf: path.utf8)
+        prefix.append(UInt8(ascii: "?"))
+        parameters.appendRawPairs(excluding: ["skip", "limit", "cursor"], to: &prefix)
+        var out: [UInt8] = []
+        func link(_ cursor: String, _ rel: String) {
+            if !out.isEmpty { out.append(contentsOf: ", ".utf8) }
+            out.append(UInt8(ascii: "<"))
+            out.append(contentsOf: prefix)
+            out.append(contentsOf: "limit=".utf8)
+            ASCIIDecimal.append(limit, to: &out)
+            out.append(contentsOf: "&cursor=".utf8)
+            out.append(contentsOf: cursor.utf8)
+            out.append(contentsOf: ">; rel=\"".utf8)
+            out.append(contentsOf: rel.utf8)
+            out.append(UInt8(ascii: "\""))
+        }
+        link("", "first")
+        if let next { link(next, "next") }
+        return out
+    }
+
     private static let paging = ["skip", "limit"]
 }

@@ -25,6 +25,8 @@ struct BookPage {
     /// The number of matches; nil when the client asked for none (`Prefer: count=none`).
     var total: Int?
     var items: [[UInt8]]
+    /// With keyset paging: where the next page starts, when this one is full.
+    var next: PageCursor? = nil
 }
 
 enum UpdateOutcome: Equatable {

@@ -10,6 +10,7 @@
 extension BookTable {
     func page(_ query: BookQuery) -> BookPage {
         let filter = Filter(query, table: self)
+        if query.keyset { return keysetPage(query, filter) }
         if query.sort.count > 1 { return multiKeyPage(query, filter) }
         let order = query.sort.first.map { orders[Self.slot($0.field)] } ?? natural
         let reversed = !(query.sort.first?.ascending ?? true)

@@ -71,19 +71,67 @@ final class MongoStore: BookStore, Sendable {
 
     func listBooks(_ query: BookQuery) throws(StoreError) -> BookPage {
         let filter = Self.filter(for: query)
+        var pageFilter = filter
+        if let after = query.after { pageFilter = filter.isEmpty ? Self.keysetFilter(after) : ["$and": .array([.document(filter), .document(Self.keysetFilter(after))])] }
         let sort = Self.sortDocument(query.sort.map { ($0.field.rawValue, $0.ascending) })
+        // Insertion order pages by `_id`, so a keyset page over it keeps `_id` (the JSON drops it).
+        let projection: Document? = query.keyset && query.sort.isEmpty ? nil : Self.withoutID
         return try call { () throws(MongoError) -> BookPage in
             try pool.collection(Self.collection) { (c) throws(MongoError) -> BookPage in
                 var items: [[UInt8]] = []
+                var last: Document?
                 if query.limit > 0 {
-                    try c.find(filter, sort: sort, skip: query.skip, limit: query.limit, projection: Self.withoutID, options: findOptions) { (doc) throws(MongoError) -> Bool in
+                    try c.find(pageFilter, sort: sort, skip: query.skip, limit: query.limit, projection: projection, options: findOptions) { (doc) throws(MongoError) -> Bool in
                         items.append(Self.json(doc))
+                        last = doc
                         return true
                     }
                 }
-                return BookPage(total: try count(query, filter, page: items.count, in: c), items: items)
+                var page = BookPage(total: try count(query, filter, page: items.count, in: c), items: items)
+                if query.keyset, items.count == query.limit, let last { page.next = Self.cursor(after: last, sort: query.sort.first) }
+                return page
             }
         }
+    }
+
+    /// The cursor after `document`, the last of a full keyset page.
+    static func cursor(after document: Document, sort: BookSort?) -> PageCursor {
+        let book = BookValidator.normalizeStored(document.json)
+        let id = book["id"]?.stringValue ?? ""
+        guard let sort else {
+            let position: String? = if case .objectID(let oid)? = document["_id"] { oid.description } else { nil }
+            return PageCursor(sort: nil, key: .null, id: id, position: position)
+        }
+        return PageCursor(sort: sort, key: book[sort.field.rawValue] ?? .null, id: id, position: nil)
+    }
+
+    /// The rows after a cursor under its sort (field, then id, in the sort's direction), as a range
+    /// filter the sort's index answers, never a skip. MongoDB compares only within a type bracket
+    /// and sorts a missing field first, so null cursors and descending walks name the nulls apart
+    /// (https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/).
+    static func keysetFilter(_ cursor: PageCursor) -> Document {
+        guard let sort = cursor.sort else {
+            guard let hex = cursor.position, let oid = ObjectID(hex: hex) else { return ["_id": .document(["$exists": .bool(false)])] }
+            return ["_id": .document(["$gt": .objectID(oid)])]
+        }
+        let step = sort.ascending ? "$gt" : "$lt"
+        let field = sort.field.rawValue, id = BSON.string(cursor.id)
+        if sort.field == .id { return ["id": .document([step: id])] }
+        let key: BSON
+        switch cursor.key {
+        case .string(let s): key = .string(s)
+        case .int(let i): key = .int64(i)
+        case .bool(let b): key = .bool(b)
+        default: key = .null
+        }
+        if case .null = key {
+            let tie: Document = [field: .null, "id": .document([step: id])]
+            // Ascending, nulls come first: then every value. Descending, nulls come last.
+            return sort.ascending ? ["$or": .array([.document(tie), .document([field: .document(["$ne": .null])])])] : tie
+        }
+        var branches: [BSON] = [.document([field: .document([step: key])]), .document([field: key, "id": .document([step: id])])]
+        if !sort.ascending { branches.append(.document([field: .null])) }
+        return ["$or": .array(branches)]
     }
 
     /// `X-Total-Count`, as cheaply as the client allows: none for `Prefer: count=none`; the count a
@@ -91,7 +139,7 @@ final class MongoStore: BookStore, Sendable {
     /// else countDocuments, which runs on the same index as the filter.
     func count(_ query: BookQuery, _ filter: Document, page: Int, in c: MongoCollection) throws(MongoError) -> Int? {
         if query.count == CountPreference.none { return nil }
-        if let proven = Self.total(afterPage: page, query.skip, query.limit) { return proven }
+        if !query.keyset, let proven = Self.total(afterPage: page, query.skip, query.limit) { return proven }
         if filter.isEmpty && query.count != .exact { return try c.estimatedDocumentCount(options: countOptions) }
         return try c.countDocuments(filter, options: countOptions)
     }
