@@ -189,6 +189,77 @@ def small_post_rate():
     return rate
 
 
+FLEET_EPOCH = 1893456000  # 2030-01-01T00:00:00Z: every booking is in the future
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def booking_script(ids, name, start_slot=0, slot_seconds=3600):
+    """wrk Lua: one Lua state (-t1), so every request books a distinct (car, slot): car n mod N,
+    slot n div N, each an hour long, back to back."""
+    path = os.path.join(WORK, name)
+    with open(path, "w") as f:
+        f.write("local ids = {%s}\nlocal n = -1\n" % ", ".join('"%s"' % i for i in ids))
+        f.write("""request = function()
+  n = n + 1
+  local id = ids[(n %% #ids) + 1]
+  local from = %d + (%d + math.floor(n / #ids)) * %d
+  local body = string.format('{"from":"%%s","to":"%%s","allocation_type":"hire"}',
+    os.date("!%%Y-%%m-%%dT%%H:%%M:%%SZ", from), os.date("!%%Y-%%m-%%dT%%H:%%M:%%SZ", from + %d))
+  return wrk.format("POST", "/cars/" .. id .. "/allocations", {["Content-Type"] = "application/json"}, body)
+end
+""" % (FLEET_EPOCH, start_slot, slot_seconds, slot_seconds))
+    return path
+
+
+def post_json(port, path, body, connection):
+    status, _, data = get(port, path, connection, method="POST", body=json.dumps(body))
+    return status, data
+
+
+def run_fleet(cars, seconds, big_allocations, repeat):
+    """10,000 cars with about 100 bookings each, and one car with 50,000 (issue 14's busy fleet)."""
+    data_dir = os.path.join(WORK, "data-fleet")
+    shutil.rmtree(data_dir, ignore_errors=True)
+    server = Server(data_dir, "/nonexistent-seed")
+    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    ids = [json.loads(post_json(server.port, "/cars", {"name": "car %05d" % i}, c)[1])["id"] for i in range(cars)]
+    big = json.loads(post_json(server.port, "/cars", {"name": "the busy one"}, c)[1])["id"]
+    started = time.monotonic()
+    out = wrk(server.port, "/", max(5, big_allocations // 3000), 16, booking_script([big], "big.lua", slot_seconds=1800))
+    out = wrk(server.port, "/", seconds, 16, booking_script(ids, "fleet.lua"))
+    booking_rate = float(out.split("Requests/sec:")[1].split()[0])
+    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)  # the old one idled past IDLE_TIMEOUT during wrk
+    row = {"cars": cars, "fill_s": time.monotonic() - started, "fleet_booking_rate": booking_rate}
+    status, total, data = get(server.port, f"/cars/{big}/allocations?from={iso(FLEET_EPOCH)}&to={iso(FLEET_EPOCH + 10**9)}", c)
+    row["big_car_allocations"] = int(total)
+    status, _, data = get(server.port, f"/cars/{ids[0]}/allocations", c)
+    row["allocations_per_car"] = len(json.loads(data))
+    busy = f"/cars?limit=8&available_from={iso(FLEET_EPOCH + 3600 * 10)}&available_to={iso(FLEET_EPOCH + 3600 * 12)}"
+    free = f"/cars?limit=8&available_from={iso(FLEET_EPOCH + 3600 * 10**5)}&available_to={iso(FLEET_EPOCH + 3600 * (10**5 + 2))}"
+    row["availability search, busy window (ms)"] = median_ms(server.port, busy, repeat)
+    row["availability search, free window (ms)"] = median_ms(server.port, free, repeat)
+    day = f"/cars/{big}/allocations?from={iso(FLEET_EPOCH + 86400 * 100)}&to={iso(FLEET_EPOCH + 86400 * 101)}"
+    row["one day of the busy car's allocations (ms)"] = median_ms(server.port, day, repeat)
+    times = []
+    for i in range(200):  # bookings on the busy car, past its last one
+        t = time.perf_counter()
+        status, _ = post_json(server.port, f"/cars/{big}/allocations",
+                              {"from": iso(FLEET_EPOCH + 10**8 + i * 3600), "to": iso(FLEET_EPOCH + 10**8 + i * 3600 + 1800), "allocation_type": "hire"}, c)
+        times.append((time.perf_counter() - t) * 1000)
+        assert status == 201, status
+    row["booking on the busy car, p50 (ms)"] = statistics.median(times)
+    server.stop()
+    again = Server(data_dir, "/nonexistent-seed")
+    row["fleet restart (s)"] = again.ready_after
+    row["fleet RSS after restart (MB)"] = again.rss_mb()
+    again.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return row
+
+
 def render(summary):
     rows = summary["rows"]
     lines = ["| measure | " + " | ".join(f"{r['books']:,} books" for r in rows) + " |", "|---" * (len(rows) + 1) + "|"]
@@ -203,8 +274,17 @@ def render(summary):
     line("/healthz p99 under 16 searching clients (ms)", "healthz_p99_ms", "{:.2f}")
     line("searches per second meanwhile", "searches_per_s", "{:.0f}")
     line("POST /books per second (wrk, 16 connections)", "post_rate", "{:.0f}")
-    lines.append(f"\nPOST /books at 42 books in the same run: {summary['post_rate_42']:.0f}/s; at 1M it is "
+    lines.append(f"\nPOST /books at 42 books in the same run: {summary['post_rate_42']:.0f}/s; at {rows[-1]['books']:,} books it is "
                  f"{rows[-1]['post_rate'] / summary['post_rate_42']:.2f}× that.")
+    fleet = summary.get("fleet")
+    if fleet:
+        lines.append(f"\nThe fleet: {fleet['cars']:,} cars with {fleet['allocations_per_car']} allocations each (booked by wrk at "
+                     f"{fleet['fleet_booking_rate']:.0f}/s), and one car with {fleet['big_car_allocations']:,}.\n")
+        lines.append("| fleet measure | value |")
+        lines.append("|---|---|")
+        for key, value in fleet.items():
+            if key.endswith("(ms)") or key.endswith("(s)") or key.endswith("(MB)"):
+                lines.append(f"| {key} | {value:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -232,6 +312,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--fleet-cars", type=int, default=10000)
+    parser.add_argument("--fleet-seconds", type=int, default=240, help="how long wrk books the fleet (about 100 each at 4,000/s)")
+    parser.add_argument("--big-car", type=int, default=50000)
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
     os.makedirs(RESULTS, exist_ok=True)
@@ -239,13 +322,21 @@ def main():
     for count in [int(s) for s in args.sizes.split(",")]:
         print(f"scale: {count:,} books", flush=True)
         summary["rows"].append(run_size(count, args.repeat))
+    write_results(summary)  # the books table, even if the fleet fails
+    if args.fleet_cars:
+        print(f"scale: a fleet of {args.fleet_cars:,} cars", flush=True)
+        summary["fleet"] = run_fleet(args.fleet_cars, args.fleet_seconds, args.big_car, args.repeat)
+    print(write_results(summary))
+
+
+def write_results(summary):
     with open(os.path.join(RESULTS, "scale.json"), "w") as f:
         json.dump(summary, f, indent=2)
     table = render(summary)
     with open(os.path.join(RESULTS, "scale.md"), "w") as f:
         f.write(table)
     chart(summary, os.path.join(RESULTS, "scale.png"))
-    print(table)
+    return table
 
 
 if __name__ == "__main__":

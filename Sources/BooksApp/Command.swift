@@ -44,6 +44,8 @@ public enum Command {
         let log = AppLog(sink: sink, level: settings.logLevel)
         let store = openStore(settings, log: log)
         let pool = WorkPool(threads: settings.workerThreads, maxQueued: settings.workQueueLimit, queueTimeout: settings.workQueueTimeout)
+        // Lists and other reads that may be heavy, at a lower CPU priority than the event loops and writes.
+        let readPool = WorkPool(threads: settings.workerThreads, maxQueued: settings.workQueueLimit, queueTimeout: settings.workQueueTimeout, niceness: 10, name: "read")
         let staticSite = StaticSite(directory: settings.staticDir)
         if let staticSite {
             log.info("serving \(staticSite.files.count) files from STATIC_DIR \(staticSite.root) (read at start)")
@@ -63,7 +65,7 @@ public enum Command {
         let metrics = Metrics()
         metrics.workPool = pool
         metrics.mongoPool = (store as? MongoStore)?.pool
-        let app = App(store: store, pool: pool, settings: settings, log: log, metrics: metrics, staticSite: staticSite, openAPI: openAPI)
+        let app = App(store: store, pool: pool, readPool: readPool, settings: settings, log: log, metrics: metrics, staticSite: staticSite, openAPI: openAPI)
         var configuration = ServerConfiguration()
         configuration.host = settings.host
         configuration.port = settings.port

@@ -19,11 +19,18 @@ public final class WorkPool: @unchecked Sendable {  // queue state is behind `lo
     private(set) public var busy = 0
     public let size: Int
 
-    public init(threads: Int, maxQueued: Int, queueTimeout: Duration) {
+    private let niceness: Int32
+
+    /// `niceness` lowers the threads' CPU priority (Linux nice, per thread): a pool for heavy reads
+    /// runs at 10, so that when searches keep every core busy, an event loop that wakes for a
+    /// health probe or a new connection still runs at once (Linux weighs nice 0 against nice 10
+    /// about 10 to 1), and writes, on a pool at 0, keep their share.
+    public init(threads: Int, maxQueued: Int, queueTimeout: Duration, niceness: Int32 = 0, name: String = "work") {
         size = max(1, threads)
         self.maxQueued = maxQueued
         self.queueTimeout = queueTimeout.nanoseconds
-        for i in 0..<size { startThread(name: "work-\(i)") { [self] in workLoop() } }
+        self.niceness = niceness
+        for i in 0..<size { startThread(name: "\(name)-\(i)") { [self] in workLoop() } }
     }
 
     /// Queues `run`. Returns false, without queueing, when the queue is full.
@@ -45,13 +52,8 @@ public final class WorkPool: @unchecked Sendable {  // queue state is behind `lo
         lock.withLock { (queue.count - head, busy) }
     }
 
-    /// Work threads run at nice 10: when searches keep every core busy, an event loop that wakes
-    /// for a health probe or a new connection still runs at once (Linux weighs nice 0 against
-    /// nice 10 about 10 to 1), so the cost of heavy requests never shows in cheap ones.
-    static let niceness: Int32 = 10
-
     private func workLoop() {
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(shim_gettid()), Self.niceness)  // this thread only (Linux)
+        if niceness != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(shim_gettid()), niceness) }  // this thread only (Linux)
         while true {
             lock.lock()
             while head == queue.count { lock.wait() }

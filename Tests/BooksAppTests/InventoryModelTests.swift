@@ -95,7 +95,9 @@ final class InventoryModelTests: XCTestCase {
             for _ in 0..<40 {
                 let from = Int64.random(in: -5...(t + 5), using: &rng)
                 let window = Interval(from: from, to: from + Int64.random(in: 0...30, using: &rng))
-                XCTAssertEqual(resource.conflicts(with: window).map(\.id), allocations.filter { $0.interval.overlaps(window) }.map(\.id), "\(window) (seed \(rng.seed))")
+                let scan = allocations.filter { $0.interval.overlaps(window) }
+                XCTAssertEqual(resource.conflicts(with: window).map(\.id), scan.map(\.id), "\(window) (seed \(rng.seed))")
+                XCTAssertEqual(resource.isFree(during: window), scan.isEmpty, "\(window) (seed \(rng.seed))")
             }
         }
     }

@@ -82,4 +82,15 @@ final class ListQueryTests: XCTestCase {
             XCTAssertNil(CountPreference.of(ignored), String(describing: ignored))
         }
     }
+
+    /// Only pages whose cost the page bounds run on the I/O threads (RouteTable's `.storeReadIf`).
+    func testWhichBookListsAreBounded() {
+        func bounded(_ query: String?) -> Bool { BookRoutes.isBounded(HTTPRequest(method: .get, path: "/books", query: query)) }
+        XCTAssertTrue(bounded(nil))
+        XCTAssertTrue(bounded("limit=8&skip=900000&sortdesc=title"))
+        XCTAssertTrue(bounded("cursor=&sortasc=year"))
+        for unbounded in ["q=winter", "author=A", "read=true", "year_gte=1", "year_lte=2", "sortasc=title&sortdesc=year", "limit=%zz"] {
+            XCTAssertFalse(bounded(unbounded), unbounded)
+        }
+    }
 }

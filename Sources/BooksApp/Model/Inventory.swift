@@ -120,6 +120,17 @@ struct Resource: Equatable, Sendable {
         return allocations[start..<low].filter { $0.interval.overlaps(interval) }
     }
 
+    /// Whether no allocation overlaps `interval`, without collecting the conflicts.
+    func isFree(during interval: Interval) -> Bool {
+        var low = 0, high = allocations.count
+        while low < high {
+            let mid = (low + high) / 2
+            if allocations[mid].interval.from < interval.to { low = mid + 1 } else { high = mid }
+        }
+        // Only the allocation starting last before `interval.to` can reach into it (none overlap).
+        return low == 0 || !allocations[low - 1].interval.overlaps(interval)
+    }
+
     /// Where an allocation starting at `from` goes in the start-sorted list (after equal starts).
     func insertionPoint(for from: Int64) -> Int {
         var low = 0, high = allocations.count

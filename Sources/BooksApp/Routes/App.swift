@@ -5,7 +5,10 @@ import JSON
 /// work pool when it may, and renders every failure as problem+json.
 final class App: HTTPHandler {
     let store: InstrumentedStore
+    /// Writes (and anything not a read) wait for fsync or MongoDB here, at normal priority.
     let pool: WorkPool
+    /// Reads that may be heavy (lists, searches), at a lower CPU priority (WorkPool's niceness).
+    let readPool: WorkPool
     let cors: CORSPolicy
     let access: AccessPolicy
     let books: BookRoutes
@@ -17,11 +20,12 @@ final class App: HTTPHandler {
     let openAPI: [UInt8]?
     let maxDocumentBytes: Int
 
-    init(store: Store, pool: WorkPool, settings: Settings, log: AppLog, metrics: Metrics, staticSite: StaticSite?, openAPI: [UInt8]?) {
+    init(store: Store, pool: WorkPool, readPool: WorkPool? = nil, settings: Settings, log: AppLog, metrics: Metrics, staticSite: StaticSite?, openAPI: [UInt8]?) {
         let store = InstrumentedStore(store, metrics: metrics.store)
         self.store = store
         self.metrics = metrics
         self.pool = pool
+        self.readPool = readPool ?? pool
         self.log = log
         self.staticSite = staticSite
         self.openAPI = openAPI
@@ -55,6 +59,7 @@ final class App: HTTPHandler {
         switch endpoint.execution {
         case .inline: blocking = false
         case .storeRead: blocking = !store.readsAreNonBlocking
+        case .storeReadIf(let isBounded): blocking = !store.readsAreNonBlocking || !isBounded(request)
         case .pool: blocking = true
         }
         return run(request, context, blocking: blocking, route: match.index) { r throws(Problem) in try endpoint.run(self, r, match) }
@@ -131,7 +136,8 @@ final class App: HTTPHandler {
     ) -> HandlerResult {
         guard blocking else { return .respond(execute(request, route: route, work)) }
         let busy = Problem(503, "the server is busy; try again shortly", headers: [("Retry-After", "1")])
-        let accepted = pool.submit(
+        let target = request.method == .get || request.method == .head ? readPool : pool
+        let accepted = target.submit(
             {
                 context.complete(self.execute(request, route: route, work))
             },

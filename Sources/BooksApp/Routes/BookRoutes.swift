@@ -30,6 +30,15 @@ struct BookRoutes: Sendable {
         return list.respond(body, total: page.total, returned: page.items.count, path: "/books", parameters: parameters, preference: query.count)
     }
 
+    /// Whether a list request's cost is bounded by its page on the embedded store: no filter (the
+    /// filters count or scan their matches) and at most one sort key. Unparsable queries are not
+    /// (the handler, on the pool, answers them 400).
+    @Sendable static func isBounded(_ request: HTTPRequest) -> Bool {
+        guard let p = try? QueryString(request.query) else { return false }
+        for name in ["author", "read", "q", "year_gte", "year_lte"] where (try? p.value(name)) != nil { return false }
+        return (try? p.value("sortasc")) == nil || (try? p.value("sortdesc")) == nil
+    }
+
     static let listParameters = ListQuery<BookSortField>.names + ["author", "read", "q", "year_gte", "year_lte", "cursor"]
 
     func parseListQuery(_ p: QueryString) throws(Problem) -> (ListQuery<BookSortField>, BookQuery) {

@@ -10,7 +10,7 @@ extension Route {
             Route(
                 "/books",
                 [
-                    Endpoint(.get, .pool) { app, request, _ throws(Problem) in try app.books.list(request) },
+                    Endpoint(.get, .storeReadIf(BookRoutes.isBounded)) { app, request, _ throws(Problem) in try app.books.list(request) },
                     Endpoint(.post, .pool, body: .documents) { app, request, _ throws(Problem) in try app.books.create(request) },
                 ]),
             Route(
@@ -99,9 +99,14 @@ struct Route: Sendable {
 struct Endpoint: Sendable {
     /// Where the handler runs. The I/O threads must never block, and never run anything whose
     /// cost grows with the data: `.storeRead` is only for lookups by key (O(1) in memory), which
-    /// run inline on a store whose reads never block; every list, whatever its filters, runs on
-    /// the work pool (`.pool`), as do writes, so a slow search cannot delay /healthz.
-    enum Execution: Sendable { case inline, storeRead, pool }
+    /// run inline on a store whose reads never block; `.storeReadIf` runs inline only the requests
+    /// its test finds bounded (a book page with no filter and at most one sort key: O(log n + page)
+    /// on the embedded store), and the rest on the pool; every other list, and every write, runs
+    /// on the work pool (`.pool`), so a slow search cannot delay /healthz.
+    enum Execution: Sendable {
+        case inline, storeRead, pool
+        case storeReadIf(@Sendable (HTTPRequest) -> Bool)
+    }
     /// `.token`: AccessPolicy decides (writes need the token; reads too with READS_REQUIRE_TOKEN).
     enum Access: Sendable { case open, token }
     /// The body the method takes, checked before any of it is read.

@@ -1,6 +1,7 @@
 import Glibc
 import HTTPServer
 import JSON
+import Synchronization
 
 /// The store used when no MongoDB is configured: books and the inventory in memory, indexed;
 /// every change appended to a checksummed journal with group commit, and **durable before
@@ -27,6 +28,9 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
     /// Serialises writers (decide and append), publishing, and compaction's rotation.
     private let writers = ConditionLock()
     private var pending = PendingChanges()
+    /// Every change up to this ticket is visible; lets a writer whose change a group-mate already
+    /// published return without taking the writers' lock.
+    private let published = Atomic<UInt64>(0)
     private var generation: UInt64
     private var snapshotting = false
     private let maxDocumentBytes: Int
@@ -189,7 +193,7 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
                 writers.withLock { recoverFromWriteFailureLocked() }
                 throw error
             }
-            publishDurable()
+            if published.load(ordering: .acquiring) < ticket { publishDurable() }
             compactIfWorthIt()
             return
         }
@@ -199,9 +203,10 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
     /// applies a whole group commit; the others find nothing left.
     private func publishDurable() {
         writers.withLock {
-            let ready = pending.takeDurable(through: journal.durableTicket)
-            guard !ready.isEmpty else { return }
-            lock.withWriteLock { state.apply(ready) }
+            let durable = journal.durableTicket
+            let ready = pending.takeDurable(through: durable)
+            if !ready.isEmpty { lock.withWriteLock { state.apply(ready) } }
+            published.store(durable, ordering: .releasing)  // nothing at or below it is left pending
         }
     }
 
@@ -221,10 +226,10 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
     private func compactIfWorthIt() {
         let size = journal.currentSize
         guard size > compactMinBytes else { return }
+        let live = lock.withReadLock { state.liveBytes }
+        guard size > 2 * live + 4096 || size > journalTailBytes else { return }  // checked without holding the writers
         writers.withLock {
-            guard !snapshotting else { return }
-            let live = lock.withReadLock { state.liveBytes }
-            guard journal.currentSize > 2 * live + 4096 || journal.currentSize > journalTailBytes else { return }
+            guard !snapshotting, journal.currentSize > 2 * live + 4096 || journal.currentSize > journalTailBytes else { return }
             startCompactionLocked()
         }
     }

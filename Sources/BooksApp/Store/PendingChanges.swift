@@ -14,25 +14,44 @@ struct PendingChanges {
     }
 
     private(set) var queue: [(ticket: UInt64, change: StoreChange)] = []
+    /// The latest pending change of any kind per document.
     private var tickets: [Key: UInt64] = [:]
+    /// Per resource: a pending whole-resource change (create, rename, delete), and pending
+    /// bookings and cancellations with their tickets, so a booking waits only for the pending
+    /// changes its interval touches, and bookings of one car still share a group commit.
+    private var resourceChanges: [Key: UInt64] = [:]
+    private(set) var addedAllocations: [Key: [(allocation: Allocation, ticket: UInt64)]] = [:]
+    private(set) var removedAllocations: [Key: [String: UInt64]] = [:]
 
     var isEmpty: Bool { queue.isEmpty }
 
     mutating func append(_ change: StoreChange, ticket: UInt64) {
         queue.append((ticket, change))
-        tickets[change.key] = ticket
+        note(change, ticket)
     }
 
     func ticket(for key: Key) -> UInt64? { tickets[key] }
+    func resourceChange(for key: Key) -> UInt64? { resourceChanges[key] }
+
+    private mutating func note(_ change: StoreChange, _ ticket: UInt64) {
+        let key = change.key
+        tickets[key] = ticket
+        switch change {
+        case .putResource, .deleteResource: resourceChanges[key] = ticket
+        case .addAllocation(_, _, let allocation): addedAllocations[key, default: []].append((allocation, ticket))
+        case .removeAllocation(_, _, let allocation): removedAllocations[key, default: [:]][allocation] = ticket
+        case .putBook, .deleteBook: break
+        }
+    }
 
     /// Takes the changes whose tickets are durable, in order, and forgets them here.
     mutating func takeDurable(through ticket: UInt64) -> [StoreChange] {
         let count = queue.prefix { $0.ticket <= ticket }.count
         guard count > 0 else { return [] }
-        let ready = queue[0..<count].map(\.change)
+        let taken = queue[0..<count]
         queue.removeFirst(count)
-        rebuild()
-        return ready
+        for entry in taken { forget(entry.change, entry.ticket) }  // O(taken), not O(queue)
+        return taken.map(\.change)
     }
 
     /// Forgets changes whose write failed (tickets after `ticket`).
@@ -41,9 +60,29 @@ struct PendingChanges {
         rebuild()
     }
 
+    /// Drops what `note` recorded for this change, unless a later change of the key replaced it.
+    private mutating func forget(_ change: StoreChange, _ ticket: UInt64) {
+        let key = change.key
+        if tickets[key] == ticket { tickets[key] = nil }
+        switch change {
+        case .putResource, .deleteResource:
+            if resourceChanges[key] == ticket { resourceChanges[key] = nil }
+        case .addAllocation:
+            addedAllocations[key]?.removeAll { $0.ticket == ticket }
+            if addedAllocations[key]?.isEmpty == true { addedAllocations[key] = nil }
+        case .removeAllocation(_, _, let allocation):
+            if removedAllocations[key]?[allocation] == ticket { removedAllocations[key]![allocation] = nil }
+            if removedAllocations[key]?.isEmpty == true { removedAllocations[key] = nil }
+        case .putBook, .deleteBook: break
+        }
+    }
+
     private mutating func rebuild() {
         tickets = [:]
-        for entry in queue { tickets[entry.change.key] = entry.ticket }
+        resourceChanges = [:]
+        addedAllocations = [:]
+        removedAllocations = [:]
+        for entry in queue { note(entry.change, entry.ticket) }
     }
 }
 
@@ -92,12 +131,26 @@ struct WriterView {
 
     func resourceExists(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool { try resource(kind, id: id) != nil }
 
-    /// The allocations `interval` would overlap; nil: no such resource.
+    /// The durable allocations `interval` would overlap; nil: no such resource. It waits only for
+    /// pending changes that could change that answer: the resource itself (created, renamed,
+    /// deleted), a pending booking that overlaps, or a pending cancellation of an overlapping one.
     func conflicts(_ kind: ResourceKind, id: String, with interval: Interval) throws(StoreError) -> [Allocation]? {
-        try resource(kind, id: id)?.conflicts(with: interval)
+        let key = PendingChanges.Key(collection: kind.collection, id: id)
+        if let ticket = pending.resourceChange(for: key) { throw .pendingWrite(ticket: ticket) }
+        guard let resource = state.inventory[kind]!.byID[id] else { return nil }
+        for added in pending.addedAllocations[key] ?? [] where added.allocation.interval.overlaps(interval) { throw .pendingWrite(ticket: added.ticket) }
+        let found = resource.conflicts(with: interval)
+        if let removals = pending.removedAllocations[key] {
+            for allocation in found { if let ticket = removals[allocation.id] { throw .pendingWrite(ticket: ticket) } }
+        }
+        return found
     }
 
     func allocationExists(_ kind: ResourceKind, resource id: String, allocation: String) throws(StoreError) -> Bool? {
-        try resource(kind, id: id).map { $0.allocations.contains { $0.id == allocation } }
+        let key = PendingChanges.Key(collection: kind.collection, id: id)
+        if let ticket = pending.resourceChange(for: key) { throw .pendingWrite(ticket: ticket) }
+        if let added = pending.addedAllocations[key]?.first(where: { $0.allocation.id == allocation }) { throw .pendingWrite(ticket: added.ticket) }
+        if let ticket = pending.removedAllocations[key]?[allocation] { throw .pendingWrite(ticket: ticket) }
+        return state.inventory[kind]!.byID[id].map { $0.allocations.contains { $0.id == allocation } }
     }
 }

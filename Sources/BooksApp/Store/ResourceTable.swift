@@ -42,10 +42,23 @@ struct ResourceTable {
         return true
     }
 
-    /// Resources are few compared with books, so a page filters and sorts on the fly.
+    /// Resources are few compared with books, so a page filters and sorts on the fly. Unsorted, it
+    /// counts every match but keeps only the page; each availability test is a binary search of
+    /// that resource's allocations.
     func page(_ query: ResourceQuery) -> (total: Int, items: [Resource]) {
+        if query.sort.isEmpty {
+            var total = 0
+            var items: [Resource] = []
+            for id in order {
+                guard let resource = byID[id] else { continue }
+                if let window = query.available, !resource.isFree(during: window) { continue }
+                if total >= query.skip, items.count < query.limit { items.append(resource) }
+                total += 1
+            }
+            return (total, items)
+        }
         var matches = all
-        if let window = query.available { matches = matches.filter { $0.conflicts(with: window).isEmpty } }
+        if let window = query.available { matches = matches.filter { $0.isFree(during: window) } }
         if !query.sort.isEmpty {
             matches.sort { a, b in
                 for key in query.sort {
