@@ -302,6 +302,9 @@ class SlotsHeldHostageTest(unittest.TestCase):
         server = Server(MAX_CONNECTIONS_PER_CLIENT="4")
         try:
             mine = [server.connect("127.0.0.2") for _ in range(4)]
+            for s in mine:  # each answered once, so the server has accepted and counted all four (connect() returns at the handshake)
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertIn(b"200 OK", s.recv(4096))
             r = get(server, b"/healthz", source="127.0.0.2")
             self.assertEqual(status(r), 503, r[:200])
             self.assertIn(b"too many connections from this address", r)
