@@ -93,4 +93,16 @@ final class ListQueryTests: XCTestCase {
             XCTAssertFalse(bounded(unbounded), unbounded)
         }
     }
+
+    /// Cursor tokens round-trip, and anything else is a 400 naming `cursor`.
+    func testCursorTokensAreCheckedStrictly() throws {
+        let sort = BookSort(field: .year, ascending: false)
+        let cursor = PageCursor(sort: sort, key: .int(1999), id: "7", position: nil)
+        XCTAssertEqual(try PageCursor(token: cursor.token, sort: sort), cursor)
+        func hex(_ json: String) -> String { json.utf8.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+        for bad in ["zz", "0", hex("[]"), hex(#"{"k":null,"i":"x"}"#), hex(#"{"k":null,"i":"x","p":"+5"}"#), hex(#"{"k":1,"i":"x","s":"nope","a":true}"#), cursor.token + "00"] {
+            XCTAssertThrowsError(try PageCursor(token: bad, sort: nil), bad) { XCTAssertEqual(($0 as? Problem)?.status, 400) }
+        }
+        XCTAssertThrowsError(try PageCursor(token: cursor.token, sort: BookSort(field: .year, ascending: true)), "a cursor of another sort")
+    }
 }

@@ -51,7 +51,11 @@ struct PageCursor: Equatable, Sendable {
         }
         guard tokenSort == sort else { throw .badParameter("cursor", "belongs to a list with another sort; start again from cursor= with this sort") }
         var position: String?
-        if case .string(let p)? = o["p"] { position = p }
+        if case .string(let p)? = o["p"] {
+            // The embedded store's sequence (decimal digits) or MongoDB's _id (24 hex digits).
+            guard (1...24).contains(p.utf8.count), p.utf8.allSatisfy({ ASCIIHex.value($0) != nil }) else { throw .badParameter("cursor", "is not a cursor this API issued") }
+            position = p
+        }
         guard sort != nil || position != nil else { throw .badParameter("cursor", "is not a cursor this API issued") }
         self.init(sort: sort, key: key, id: id, position: position)
     }

@@ -10,24 +10,14 @@ enum PageLinks {
 
     /// Without a total, `next` is offered when the page is full, and there is no `last`.
     static func bytes(path: String, parameters: QueryString, skip: Int, limit: Int, total: Int?, pageIsFull: Bool = true) -> [UInt8] {
-        var prefix: [UInt8] = []
-        prefix.reserveCapacity(path.utf8.count + 64)
-        prefix.append(contentsOf: path.utf8)
-        prefix.append(UInt8(ascii: "?"))
-        parameters.appendRawPairs(excluding: Self.paging, to: &prefix)
-        var out: [UInt8] = []
-        out.reserveCapacity(4 * (prefix.count + 40))
+        var links = Builder(path: path, parameters: parameters, excluding: ["skip", "limit"])
         func link(_ skip: Int, _ rel: StaticString) {
-            if !out.isEmpty { out.append(contentsOf: ", ".utf8) }
-            out.append(UInt8(ascii: "<"))
-            out.append(contentsOf: prefix)
-            out.append(contentsOf: "skip=".utf8)
-            ASCIIDecimal.append(skip, to: &out)
-            out.append(contentsOf: "&limit=".utf8)
-            ASCIIDecimal.append(limit, to: &out)
-            out.append(contentsOf: ">; rel=\"".utf8)
-            out.append(contentsOf: UnsafeBufferPointer(start: rel.utf8Start, count: rel.utf8CodeUnitCount))
-            out.append(UInt8(ascii: "\""))
+            links.add(rel) { out in
+                out.append(contentsOf: "skip=".utf8)
+                ASCIIDecimal.append(skip, to: &out)
+                out.append(contentsOf: "&limit=".utf8)
+                ASCIIDecimal.append(limit, to: &out)
+            }
         }
         link(0, "first")
         if skip > 0 { link(max(0, skip - limit), "prev") }
@@ -38,32 +28,47 @@ enum PageLinks {
         } else if !overflow, pageIsFull {
             link(end, "next")
         }
-        return out
+        return links.out
     }
 
     /// Keyset links: `first` (`cursor=`) and, if given, `next` (`cursor=TOKEN`; tokens are hex).
     static func keysetBytes(path: String, parameters: QueryString, limit: Int, next: String?) -> [UInt8] {
-        var prefix: [UInt8] = []
-        prefix.append(contentsOf: path.utf8)
-        prefix.append(UInt8(ascii: "?"))
-        parameters.appendRawPairs(excluding: ["skip", "limit", "cursor"], to: &prefix)
-        var out: [UInt8] = []
-        func link(_ cursor: String, _ rel: String) {
-            if !out.isEmpty { out.append(contentsOf: ", ".utf8) }
-            out.append(UInt8(ascii: "<"))
-            out.append(contentsOf: prefix)
-            out.append(contentsOf: "limit=".utf8)
-            ASCIIDecimal.append(limit, to: &out)
-            out.append(contentsOf: "&cursor=".utf8)
-            out.append(contentsOf: cursor.utf8)
-            out.append(contentsOf: ">; rel=\"".utf8)
-            out.append(contentsOf: rel.utf8)
-            out.append(UInt8(ascii: "\""))
+        var links = Builder(path: path, parameters: parameters, excluding: ["skip", "limit", "cursor"])
+        func link(_ cursor: String, _ rel: StaticString) {
+            links.add(rel) { out in
+                out.append(contentsOf: "limit=".utf8)
+                ASCIIDecimal.append(limit, to: &out)
+                out.append(contentsOf: "&cursor=".utf8)
+                out.append(contentsOf: cursor.utf8)
+            }
         }
         link("", "first")
         if let next { link(next, "next") }
-        return out
+        return links.out
     }
 
-    private static let paging = ["skip", "limit"]
+    /// `<path?other-parameters&PAGING>; rel="REL"`, comma-separated: the one shape of every link.
+    private struct Builder {
+        var prefix: [UInt8] = []
+        var out: [UInt8] = []
+
+        init(path: String, parameters: QueryString, excluding paging: [String]) {
+            prefix.reserveCapacity(path.utf8.count + 64)
+            prefix.append(contentsOf: path.utf8)
+            prefix.append(UInt8(ascii: "?"))
+            parameters.appendRawPairs(excluding: paging, to: &prefix)
+            out.reserveCapacity(4 * (prefix.count + 40))
+        }
+
+        mutating func add(_ rel: StaticString, paging: (inout [UInt8]) -> Void) {
+            if !out.isEmpty { out.append(contentsOf: ", ".utf8) }
+            out.append(UInt8(ascii: "<"))
+            out.append(contentsOf: prefix)
+            paging(&out)
+            out.append(contentsOf: ">; rel=\"".utf8)
+            out.append(contentsOf: UnsafeBufferPointer(start: rel.utf8Start, count: rel.utf8CodeUnitCount))
+            out.append(UInt8(ascii: "\""))
+        }
+    }
+
 }

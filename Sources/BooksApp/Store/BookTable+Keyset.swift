@@ -1,3 +1,4 @@
+import ASCIIText
 import Glibc
 import JSON
 
@@ -55,7 +56,7 @@ extension BookTable {
     private func compare(_ r: Int32, to cursor: PageCursor, _ arena: UnsafeBufferPointer<UInt8>) -> Int {
         let row = rows[Int(r)]
         guard let sort = cursor.sort else {
-            let position = Int64(cursor.position ?? "") ?? 0
+            let position = ASCIIDecimal.parse(cursor.position ?? "") ?? 0  // strict digits; another store's token starts over
             return row.sequence == position ? 0 : (row.sequence < position ? -1 : 1)
         }
         var c: Int
