@@ -1,24 +1,30 @@
 import Glibc
 
-/// A pthread mutex with a condition variable, for the few places that must wait
-/// (the work queue, group commit, the log writer). Heap-allocated so its address is stable.
+/// A pthread mutex with condition variables, for the few places that must wait (the work queue,
+/// group commit, the log writer). Heap-allocated so its addresses are stable. More than one
+/// condition lets different waiters be woken apart: the journal's commit thread waits for work
+/// on one, its writers for durability on the other, so an append wakes no writer.
 public final class ConditionLock: @unchecked Sendable {  // all state is behind the pthread mutex
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let conds: UnsafeMutablePointer<pthread_cond_t>
+    private let count: Int
 
-    public init() {
+    public init(conditions: Int = 1) {
+        precondition(conditions >= 1)
+        count = conditions
+        conds = .allocate(capacity: conditions)
         pthread_mutex_init(mutex, nil)
         var attr = pthread_condattr_t()
         pthread_condattr_init(&attr)
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
-        pthread_cond_init(cond, &attr)
+        for i in 0..<conditions { pthread_cond_init(conds + i, &attr) }
         pthread_condattr_destroy(&attr)
     }
 
     deinit {
-        pthread_cond_destroy(cond)
+        for i in 0..<count { pthread_cond_destroy(conds + i) }
         pthread_mutex_destroy(mutex)
-        cond.deallocate()
+        conds.deallocate()
         mutex.deallocate()
     }
 
@@ -31,16 +37,17 @@ public final class ConditionLock: @unchecked Sendable {  // all state is behind 
         return try body()
     }
 
-    /// Waits (the lock must be held) until signalled or until `deadline` (monotonic ns). Returns false on timeout.
+    /// Waits (the lock must be held) on `condition` until signalled or until `deadline`
+    /// (monotonic ns). Returns false on timeout.
     @discardableResult
-    public func wait(untilNanos deadline: UInt64? = nil) -> Bool {
-        guard let deadline else { pthread_cond_wait(cond, mutex); return true }
+    public func wait(_ condition: Int = 0, untilNanos deadline: UInt64? = nil) -> Bool {
+        guard let deadline else { pthread_cond_wait(conds + condition, mutex); return true }
         var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-        return pthread_cond_timedwait(cond, mutex, &ts) != ETIMEDOUT
+        return pthread_cond_timedwait(conds + condition, mutex, &ts) != ETIMEDOUT
     }
 
-    public func signal() { pthread_cond_signal(cond) }
-    public func broadcast() { pthread_cond_broadcast(cond) }
+    public func signal(_ condition: Int = 0) { pthread_cond_signal(conds + condition) }
+    public func broadcast(_ condition: Int = 0) { pthread_cond_broadcast(conds + condition) }
 }
 
 /// A reader-writer lock that prefers writers, so a stream of readers cannot starve a write.

@@ -9,7 +9,10 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
     private let directory: String
     private let disk: StoreDisk
     private var file: StoreFile
-    private let lock = ConditionLock()
+    /// Condition 0: durability changed (writers, rotation and truncation wait on it);
+    /// condition 1: work for the commit thread. Apart, so an append wakes no waiting writer.
+    private let lock = ConditionLock(conditions: 2)
+    private static let durabilityChanged = 0, workArrived = 1
     private var pending: [UInt8] = []
     private var lastAppended: UInt64 = 0
     private var durable: UInt64 = 0
@@ -100,7 +103,7 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
         if let broken { throw broken }
         JournalFormat.frame(payload, into: &pending)
         lastAppended += 1
-        lock.signal()
+        lock.signal(Self.workArrived)
         return lastAppended
     }
 
@@ -122,14 +125,15 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
     func close() {
         lock.withLock {
             closed = true
-            lock.broadcast()
+            lock.broadcast(Self.workArrived)
+            lock.broadcast(Self.durabilityChanged)
         }
     }
 
     private func commitLoop() {
         while true {
             lock.lock()
-            while pending.isEmpty && !closed { lock.wait() }
+            while pending.isEmpty && !closed { lock.wait(Self.workArrived) }
             if pending.isEmpty {  // closed
                 file.close()
                 lock.unlock()
@@ -165,7 +169,7 @@ final class Journal: @unchecked Sendable {  // all mutable state is behind `lock
                 durable = through
                 size += batch.count
             }
-            lock.broadcast()
+            lock.broadcast(Self.durabilityChanged)
             lock.unlock()
         }
     }
