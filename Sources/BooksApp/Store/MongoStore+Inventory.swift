@@ -8,25 +8,54 @@ import MongoBridge
 extension MongoStore: InventoryStore {
     private static let resourceView: Document = ["_id": .int32(0), "allocations": .int32(0)]
 
-    /// Matches documents with no allocation overlapping [from, to): stored ends are integer
-    /// milliseconds with sentinels for open ends, so one range test covers every shape.
-    static func noOverlap(_ interval: Interval) -> BSON {
-        .document([
-            "$not": .document([
-                "$elemMatch": .document([
-                    "from": .document(["$lt": .int64(interval.to)]),
-                    "to": .document(["$gt": .int64(interval.from)]),
-                ])
-            ])
-        ])
+    /// The indexes of each kind's collection: the unique id; each sort field then id, so a list
+    /// under any single sort walks an index; and the allocation ends (multikey), which the
+    /// availability search's first step, the resources busy in the window, runs on: `to` first,
+    /// since a window in the future excludes every allocation that ended before it, most of them.
+    static let resourceIndexes: [MongoCollection.Index] = {
+        var indexes: [MongoCollection.Index] = [.init(keys: ["id": .int32(1)], name: "id_1", unique: true)]
+        for field in ResourceSortField.allCases where field != .id {
+            indexes.append(.init(keys: [field.rawValue: .int32(1), "id": .int32(1)], name: "\(field.rawValue)_1_id_1"))
+        }
+        indexes.append(.init(keys: ["allocations.to": .int32(1), "allocations.from": .int32(1)], name: "allocations.to_1_allocations.from_1"))
+        return indexes
+    }()
+
+    /// An allocation overlapping [from, to): stored ends are integer milliseconds with sentinels
+    /// for open ends, so one range test covers every shape. Both bounds sit inside one
+    /// `$elemMatch`, so they hold for the same allocation and the multikey index bounds both
+    /// (https://www.mongodb.com/docs/manual/core/multikey-index-bounds/).
+    static func overlapping(_ interval: Interval) -> Document {
+        ["$elemMatch": .document(["to": .document(["$gt": .int64(interval.from)]), "from": .document(["$lt": .int64(interval.to)])])]
+    }
+
+    /// Matches documents with no allocation overlapping the interval: the fallback filter, which
+    /// no index serves (a negation reads every document's allocations).
+    static func noOverlap(_ interval: Interval) -> BSON { .document(["$not": .document(overlapping(interval))]) }
+
+    /// The availability filter, in two steps: the ids of resources busy in the window, found on
+    /// the allocation-ends index (a range scan over allocations that end after the window opens),
+    /// then `id: {$nin: busy}`, which the sort's index pages through and the id index counts. One
+    /// `$not $elemMatch` would read every resource's allocations to page or count.
+    func availabilityFilter(_ window: Interval, in c: MongoCollection) throws(MongoError) -> Document {
+        var busy: [BSON] = []
+        var tooMany = false
+        let busyFilter: Document = ["allocations": .document(Self.overlapping(window))]
+        try c.find(busyFilter, limit: busyIDLimit + 1, projection: ["_id": .int32(0), "id": .int32(1)], options: findOptions) { (doc) throws(MongoError) -> Bool in
+            if busy.count == busyIDLimit { tooMany = true; return false }
+            if case .string(let id)? = doc["id"] { busy.append(.string(id)) }
+            return true
+        }
+        if tooMany { return ["allocations": Self.noOverlap(window)] }
+        return busy.isEmpty ? [:] : ["id": .document(["$nin": .array(busy)])]
     }
 
     func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]) {
-        var filter = Document()
-        if let window = query.available, !window.isEmpty { filter["allocations"] = Self.noOverlap(window) }
         let sort = Self.sortDocument(query.sort.map { ($0.field.rawValue, $0.ascending) })
         return try call { () throws(MongoError) -> (total: Int, items: [Resource]) in
             try pool.collection(kind.collection) { (c) throws(MongoError) -> (total: Int, items: [Resource]) in
+                var filter = Document()
+                if let window = query.available, !window.isEmpty { filter = try availabilityFilter(window, in: c) }
                 var items: [Resource] = []
                 var returned = 0
                 if query.limit > 0 {

@@ -19,8 +19,13 @@ final class MongoStore: BookStore, Sendable {
     /// Sent with every count.
     let countOptions: Document
 
-    init(pool: MongoPool, maxDocumentBytes: Int, maxTimeMS: Int = 4000) {
+    /// Above this many busy resources, the availability search filters by `$not $elemMatch`
+    /// instead of sending the busy ids (20,000 ids are about 0.5 MB, far below the 16 MiB limit).
+    let busyIDLimit: Int
+
+    init(pool: MongoPool, maxDocumentBytes: Int, maxTimeMS: Int = 4000, busyIDLimit: Int = 20_000) {
         self.pool = pool
+        self.busyIDLimit = busyIDLimit
         self.maxDocumentBytes = maxDocumentBytes
         findOptions = ["allowDiskUse": .bool(true), "maxTimeMS": .int64(Int64(maxTimeMS))]
         countOptions = ["maxTimeMS": .int64(Int64(maxTimeMS))]
@@ -51,17 +56,15 @@ final class MongoStore: BookStore, Sendable {
         return indexes
     }()
 
-    /// Creates the indexes the store relies on: unique `id`, and `author` as in the original script.
-    /// Safe to repeat. Failure (MongoDB down at start) is retried before the next write.
+    /// Creates the indexes the store relies on (`bookIndexes`, `resourceIndexes`). Safe to repeat.
+    /// Failure (MongoDB down at start) is retried before the next write.
     func ensureIndexes() throws(StoreError) {
         try call { () throws(MongoError) in
             try pool.collection(Self.collection) { (c) throws(MongoError) in
                 try c.createIndexes(Self.bookIndexes)
             }
             for kind in ResourceKind.all {
-                try pool.collection(kind.collection) { (c) throws(MongoError) in
-                    try c.createIndexes([.init(keys: ["id": .int32(1)], name: "id_1", unique: true)])
-                }
+                try pool.collection(kind.collection) { (c) throws(MongoError) in try c.createIndexes(Self.resourceIndexes) }
             }
         }
         indexesReady.store(true, ordering: .relaxed)
