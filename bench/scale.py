@@ -7,13 +7,15 @@ restart (snapshot load plus journal tail), RSS after restart, the median time of
 books in the same run. Writes bench/results/scale.json, scale.md and scale.png (one line per
 query shape: a flat line is a cost that does not grow with the data).
 
-Usage: bench/scale [--sizes 10000,100000,1000000] [--repeat 15]. Loopback only; stops by itself.
+Usage: bench/scale [--sizes 10000,100000,1000000] [--repeat 15] [--fleet-cars 10000]
+[--fleet-per-car 100] [--big-car 50000]; --sizes '' runs the fleet alone. Loopback only; stops by itself.
 """
 import argparse
 import http.client
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -101,12 +103,32 @@ def median_ms(port, path, repeat):
     return statistics.median(times)
 
 
+WRK_THREADS = 2
+
+
 def wrk(port, path, seconds, connections, script=None):
-    """wrk as the load (Python threads would queue on the GIL and blur the probe); returns its output."""
-    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    """wrk as the load (Python threads would queue on the GIL and blur the probe); returns its output.
+    A script's `wrk.thread:stop()` ends a thread, but wrk's main thread sleeps out the duration
+    anyway: once only the main thread is left, SIGINT wakes it to print its summary."""
+    args = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         args += ["-s", script]
-    return subprocess.run(args + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+    process = subprocess.Popen(args + [f"http://127.0.0.1:{port}{path}"], stdout=subprocess.PIPE, text=True)
+    tasks, workers_seen = f"/proc/{process.pid}/task", False
+    while process.poll() is None:
+        time.sleep(0.2)
+        try:
+            count = len(os.listdir(tasks))
+        except FileNotFoundError:
+            break
+        workers_seen = workers_seen or count > 1
+        if workers_seen and count == 1:
+            process.send_signal(signal.SIGINT)
+            break
+    out, _ = process.communicate()
+    if process.returncode not in (0, -signal.SIGINT):
+        raise RuntimeError(f"wrk exited with {process.returncode}")
+    return out
 
 
 def healthz_p99_under_search(port, seconds=6, clients=16):
@@ -196,21 +218,32 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-def booking_script(ids, name, start_slot=0, slot_seconds=3600):
-    """wrk Lua: one Lua state (-t1), so every request books a distinct (car, slot): car n mod N,
-    slot n div N, each an hour long, back to back."""
+def booking_script(ids, name, total, start_slot=0, slot_seconds=3600):
+    """wrk Lua: every request books a distinct (car, slot): request n books car n mod N, slot
+    n div N, an hour long, back to back. wrk gives each thread its own Lua state, so thread t takes
+    n = t, t + 2, t + 4, ...; each stops after its share of `total` answers (a few more may be in
+    flight). Any answer but 201 is counted, so a bench that books over itself shows."""
     path = os.path.join(WORK, name)
     with open(path, "w") as f:
-        f.write("local ids = {%s}\nlocal n = -1\n" % ", ".join('"%s"' % i for i in ids))
-        f.write("""request = function()
-  n = n + 1
+        f.write("local ids = {%s}\n" % ", ".join('"%s"' % i for i in ids))
+        f.write("""local threads, total = %d, %d
+local started = 0
+function setup(thread) thread:set("tid", started); started = started + 1 end
+local n, answers, refused = nil, 0, 0
+request = function()
+  n = (n or tid - threads) + threads
   local id = ids[(n %% #ids) + 1]
   local from = %d + (%d + math.floor(n / #ids)) * %d
   local body = string.format('{"from":"%%s","to":"%%s","allocation_type":"hire"}',
     os.date("!%%Y-%%m-%%dT%%H:%%M:%%SZ", from), os.date("!%%Y-%%m-%%dT%%H:%%M:%%SZ", from + %d))
   return wrk.format("POST", "/cars/" .. id .. "/allocations", {["Content-Type"] = "application/json"}, body)
 end
-""" % (FLEET_EPOCH, start_slot, slot_seconds, slot_seconds))
+response = function(status)
+  answers = answers + 1
+  if status ~= 201 then refused = refused + 1; if refused <= 3 then io.stderr:write("booking answered " .. status .. "\\n") end end
+  if answers * threads >= total then wrk.thread:stop() end
+end
+""" % (WRK_THREADS, total, FLEET_EPOCH, start_slot, slot_seconds, slot_seconds))
     return path
 
 
@@ -219,7 +252,7 @@ def post_json(port, path, body, connection):
     return status, data
 
 
-def run_fleet(cars, seconds, big_allocations, repeat):
+def run_fleet(cars, per_car, big_allocations, repeat):
     """10,000 cars with about 100 bookings each, and one car with 50,000 (issue 14's busy fleet)."""
     data_dir = os.path.join(WORK, "data-fleet")
     shutil.rmtree(data_dir, ignore_errors=True)
@@ -228,8 +261,9 @@ def run_fleet(cars, seconds, big_allocations, repeat):
     ids = [json.loads(post_json(server.port, "/cars", {"name": "car %05d" % i}, c)[1])["id"] for i in range(cars)]
     big = json.loads(post_json(server.port, "/cars", {"name": "the busy one"}, c)[1])["id"]
     started = time.monotonic()
-    out = wrk(server.port, "/", max(5, big_allocations // 3000), 16, booking_script([big], "big.lua", slot_seconds=1800))
-    out = wrk(server.port, "/", seconds, 16, booking_script(ids, "fleet.lua"))
+    # wrk stops each script after its count; the duration is only a cap.
+    out = wrk(server.port, "/", 600, 16, booking_script([big], "big.lua", big_allocations, slot_seconds=1800))
+    out = wrk(server.port, "/", 1200, 16, booking_script(ids, "fleet.lua", cars * per_car))
     booking_rate = float(out.split("Requests/sec:")[1].split()[0])
     c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)  # the old one idled past IDLE_TIMEOUT during wrk
     row = {"cars": cars, "fill_s": time.monotonic() - started, "fleet_booking_rate": booking_rate}
@@ -262,20 +296,22 @@ def run_fleet(cars, seconds, big_allocations, repeat):
 
 def render(summary):
     rows = summary["rows"]
-    lines = ["| measure | " + " | ".join(f"{r['books']:,} books" for r in rows) + " |", "|---" * (len(rows) + 1) + "|"]
-    def line(label, key, fmt):
-        lines.append(f"| {label} | " + " | ".join(fmt.format(r[key]) for r in rows) + " |")
-    line("seed file (MB)", "json_mb", "{:.0f}")
-    line("import: first start from the seed file (s)", "import_s", "{:.1f}")
-    line("restart (s)", "restart_s", "{:.2f}")
-    line("RSS after restart (MB)", "rss_mb", "{:.0f}")
-    for name, _ in SHAPES:
-        line(f"{name} (ms, median)", name, "{:.2f}")
-    line("/healthz p99 under 16 searching clients (ms)", "healthz_p99_ms", "{:.2f}")
-    line("searches per second meanwhile", "searches_per_s", "{:.0f}")
-    line("POST /books per second (wrk, 16 connections)", "post_rate", "{:.0f}")
-    lines.append(f"\nPOST /books at 42 books in the same run: {summary['post_rate_42']:.0f}/s; at {rows[-1]['books']:,} books it is "
-                 f"{rows[-1]['post_rate'] / summary['post_rate_42']:.2f}× that.")
+    lines = []
+    if rows:
+        lines = ["| measure | " + " | ".join(f"{r['books']:,} books" for r in rows) + " |", "|---" * (len(rows) + 1) + "|"]
+        def line(label, key, fmt):
+            lines.append(f"| {label} | " + " | ".join(fmt.format(r[key]) for r in rows) + " |")
+        line("seed file (MB)", "json_mb", "{:.0f}")
+        line("import: first start from the seed file (s)", "import_s", "{:.1f}")
+        line("restart (s)", "restart_s", "{:.2f}")
+        line("RSS after restart (MB)", "rss_mb", "{:.0f}")
+        for name, _ in SHAPES:
+            line(f"{name} (ms, median)", name, "{:.2f}")
+        line("/healthz p99 under 16 searching clients (ms)", "healthz_p99_ms", "{:.2f}")
+        line("searches per second meanwhile", "searches_per_s", "{:.0f}")
+        line("POST /books per second (wrk, 16 connections)", "post_rate", "{:.0f}")
+        lines.append(f"\nPOST /books at 42 books in the same run: {summary['post_rate_42']:.0f}/s; at {rows[-1]['books']:,} books it is "
+                     f"{rows[-1]['post_rate'] / summary['post_rate_42']:.2f}× that.")
     fleet = summary.get("fleet")
     if fleet:
         lines.append(f"\nThe fleet: {fleet['cars']:,} cars with {fleet['allocations_per_car']} allocations each (booked by wrk at "
@@ -313,29 +349,32 @@ def main():
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--fleet-cars", type=int, default=10000)
-    parser.add_argument("--fleet-seconds", type=int, default=240, help="how long wrk books the fleet (about 100 each at 4,000/s)")
+    parser.add_argument("--fleet-per-car", type=int, default=100, help="bookings per car, made by wrk")
     parser.add_argument("--big-car", type=int, default=50000)
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
     os.makedirs(RESULTS, exist_ok=True)
     summary = {"post_rate_42": small_post_rate(), "rows": []}
-    for count in [int(s) for s in args.sizes.split(",")]:
+    for count in [int(s) for s in args.sizes.split(",") if s]:
         print(f"scale: {count:,} books", flush=True)
         summary["rows"].append(run_size(count, args.repeat))
     write_results(summary)  # the books table, even if the fleet fails
     if args.fleet_cars:
         print(f"scale: a fleet of {args.fleet_cars:,} cars", flush=True)
-        summary["fleet"] = run_fleet(args.fleet_cars, args.fleet_seconds, args.big_car, args.repeat)
+        summary["fleet"] = run_fleet(args.fleet_cars, args.fleet_per_car, args.big_car, args.repeat)
     print(write_results(summary))
 
 
 def write_results(summary):
-    with open(os.path.join(RESULTS, "scale.json"), "w") as f:
+    """scale.{json,md,png}; a fleet-only run (`--sizes ''`) writes fleet.{json,md} instead."""
+    name = "scale" if summary["rows"] else "fleet"
+    with open(os.path.join(RESULTS, name + ".json"), "w") as f:
         json.dump(summary, f, indent=2)
     table = render(summary)
-    with open(os.path.join(RESULTS, "scale.md"), "w") as f:
+    with open(os.path.join(RESULTS, name + ".md"), "w") as f:
         f.write(table)
-    chart(summary, os.path.join(RESULTS, "scale.png"))
+    if summary["rows"]:
+        chart(summary, os.path.join(RESULTS, "scale.png"))
     return table
 
 

@@ -105,17 +105,16 @@ public enum Command {
     static func openStore(_ settings: Settings, log: AppLog) -> Store {
         if let url = settings.mongodbURL {
             let pool: MongoPool
+            var timeouts = MongoPool.Timeouts()
+            timeouts.writeConcernMS = Int32(clamping: settings.mongodbMaxTimeMS)
             do {
-                pool = try MongoPool(url: url, defaultDatabase: settings.mongodbDB, maxSize: settings.mongodbPoolSize ?? settings.workerThreads)
+                pool = try MongoPool(url: url, defaultDatabase: settings.mongodbDB, maxSize: settings.mongodbPoolSize ?? settings.workerThreads, timeouts: timeouts)
             } catch {
                 fail("invalid setting MONGODB_URL=\"\(Redaction.mongoURL(url))\": \(Redaction.mongoURL(error.description))", code: 2)
             }
             let store = MongoStore(pool: pool, maxDocumentBytes: settings.maxDocumentBytes, maxTimeMS: settings.mongodbMaxTimeMS)
-            do {
-                try store.ensureIndexes()
-            } catch {
-                log.warn("MongoDB not reachable yet (\(describe(error))); serving anyway, /readyz answers 503 until it is")
-            }
+            log.info("MongoDB writes carry \(pool.writeConcern)")
+            store.ensureIndexes(log: log)
             return store
         }
         do {
@@ -172,7 +171,7 @@ public enum Command {
     static func describe(_ error: Error) -> String {
         guard let error = error as? StoreError else { return "\(error)" }
         switch error {
-        case .corrupt(let m), .unavailable(let m), .invalid(let m), .storageFull(let m), .timeout(let m): return m
+        case .corrupt(let m), .unavailable(let m), .invalid(let m), .storageFull(let m), .timeout(let m), .misconfigured(let m), .outcomeUnknown(let m, _): return m
         case .duplicateID(let id): return "duplicate id \(id)"
         case .documentTooLarge(let limit): return "document larger than \(limit) bytes"
         case .pendingWrite(let ticket): return "waiting for journal write \(ticket)"

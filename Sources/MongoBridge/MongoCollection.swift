@@ -26,7 +26,7 @@ public struct MongoCollection {
     /// whole result. `each` returns false to stop early (the cursor is then killed).
     public func find(
         _ filter: Document, sort: Document? = nil, skip: Int = 0, limit: Int = 0, projection: Document? = nil,
-        batchSize: Int32? = nil, options extra: Document = [:], _ each: (Document) throws(MongoError) -> Bool
+        batchSize: Int32? = nil, options extra: Document = [:], primary: Bool = false, _ each: (Document) throws(MongoError) -> Bool
     ) throws(MongoError) {
         var options = extra
         if let sort { options["sort"] = .document(sort) }
@@ -35,7 +35,11 @@ public struct MongoCollection {
         if let projection { options["projection"] = .document(projection) }
         if let batchSize { options["batchSize"] = .int32(batchSize) }
         let filterHandle = try BSONHandle(filter), optionsHandle = try BSONHandle(options)
-        guard let cursor = mongoc_collection_find_with_opts(handle, filterHandle.pointer, optionsHandle.pointer, nil) else {
+        // `primary`: this read decides a write, so it must see the latest one, whatever
+        // readPreference the URL gives the other reads.
+        let readPrefs = primary ? mongoc_read_prefs_new(MONGOC_READ_PRIMARY) : nil
+        defer { if let readPrefs { mongoc_read_prefs_destroy(readPrefs) } }
+        guard let cursor = mongoc_collection_find_with_opts(handle, filterHandle.pointer, optionsHandle.pointer, readPrefs) else {
             throw .driver("mongoc_collection_find_with_opts returned NULL")
         }
         defer { mongoc_cursor_destroy(cursor) }
@@ -49,9 +53,9 @@ public struct MongoCollection {
         if mongoc_cursor_error_document(cursor, &error, &reply) { throw MongoError(error, reply: reply.flatMap(decode)) }
     }
 
-    public func findOne(_ filter: Document, projection: Document? = nil) throws(MongoError) -> Document? {
+    public func findOne(_ filter: Document, projection: Document? = nil, options: Document = [:], primary: Bool = false) throws(MongoError) -> Document? {
         var found: Document?
-        try find(filter, limit: 1, projection: projection) { (doc) throws(MongoError) -> Bool in
+        try find(filter, limit: 1, projection: projection, options: options, primary: primary) { (doc) throws(MongoError) -> Bool in
             found = doc; return false
         }
         return found
@@ -79,13 +83,25 @@ public struct MongoCollection {
 
     /// Returns (matched, modified).
     @discardableResult
-    public func updateOne(_ filter: Document, update: Document, upsert: Bool = false) throws(MongoError) -> (matched: Int, modified: Int) {
+    public func updateOne(_ filter: Document, update: Document, upsert: Bool = false, options extra: Document = [:]) throws(MongoError) -> (matched: Int, modified: Int) {
         let filterHandle = try BSONHandle(filter), updateHandle = try BSONHandle(update)
-        let optionsHandle = try BSONHandle(upsert ? ["upsert": .bool(true)] : [:])
+        var options = extra
+        if upsert { options["upsert"] = .bool(true) }
+        let optionsHandle = try BSONHandle(options)
         var error = bson_error_t()
         let (ok, reply) = withReply { mongoc_collection_update_one(handle, filterHandle.pointer, updateHandle.pointer, optionsHandle.pointer, $0, &error) }
         if !ok { throw MongoError(error, reply: reply) }
         return (reply?["matchedCount"].flatMap(Self.int) ?? 0, reply?["modifiedCount"].flatMap(Self.int) ?? 0)
+    }
+
+    /// Applies `update` to every match; returns how many were modified.
+    @discardableResult
+    public func updateMany(_ filter: Document, update: Document, options: Document = [:]) throws(MongoError) -> Int {
+        let filterHandle = try BSONHandle(filter), updateHandle = try BSONHandle(update), optionsHandle = try BSONHandle(options)
+        var error = bson_error_t()
+        let (ok, reply) = withReply { mongoc_collection_update_many(handle, filterHandle.pointer, updateHandle.pointer, optionsHandle.pointer, $0, &error) }
+        if !ok { throw MongoError(error, reply: reply) }
+        return reply?["modifiedCount"].flatMap(Self.int) ?? 0
     }
 
     /// findAndModify: applies `update` (operators, or a whole replacement document) to the first
@@ -93,9 +109,9 @@ public struct MongoCollection {
     /// With a filter that pins the current state, this is a compare-and-swap.
     public func findOneAndUpdate(
         _ filter: Document, update: Document, returnNew: Bool = true, projection: Document? = nil,
-        upsert: Bool = false
+        upsert: Bool = false, options extra: Document = [:]
     ) throws(MongoError) -> Document? {
-        let filterHandle = try BSONHandle(filter), updateHandle = try BSONHandle(update)
+        let filterHandle = try BSONHandle(filter), updateHandle = try BSONHandle(update), extraHandle = try BSONHandle(extra)
         let projectionHandle = try projection.map { (p) throws(MongoError) -> BSONHandle in try BSONHandle(p) }
         guard let options = mongoc_find_and_modify_opts_new() else { throw .driver("mongoc_find_and_modify_opts_new returned NULL") }
         defer { mongoc_find_and_modify_opts_destroy(options) }
@@ -105,6 +121,7 @@ public struct MongoCollection {
         if upsert { flags |= MONGOC_FIND_AND_MODIFY_UPSERT.rawValue }
         mongoc_find_and_modify_opts_set_flags(options, mongoc_find_and_modify_flags_t(flags))
         if let projectionHandle { mongoc_find_and_modify_opts_set_fields(options, projectionHandle.pointer) }
+        if !extra.isEmpty, !mongoc_find_and_modify_opts_append(options, extraHandle.pointer) { throw .invalidDocument("findAndModify options refused") }
         var error = bson_error_t()
         let (ok, reply) = withReply { mongoc_collection_find_and_modify_with_opts(handle, filterHandle.pointer, options, $0, &error) }
         if !ok { throw MongoError(error, reply: reply) }
@@ -114,10 +131,10 @@ public struct MongoCollection {
 
     /// Returns how many were deleted (0 or 1).
     @discardableResult
-    public func deleteOne(_ filter: Document) throws(MongoError) -> Int {
-        let filterHandle = try BSONHandle(filter)
+    public func deleteOne(_ filter: Document, options: Document = [:]) throws(MongoError) -> Int {
+        let filterHandle = try BSONHandle(filter), optionsHandle = try BSONHandle(options)
         var error = bson_error_t()
-        let (ok, reply) = withReply { mongoc_collection_delete_one(handle, filterHandle.pointer, nil, $0, &error) }
+        let (ok, reply) = withReply { mongoc_collection_delete_one(handle, filterHandle.pointer, optionsHandle.pointer, $0, &error) }
         if !ok { throw MongoError(error, reply: reply) }
         return reply?["deletedCount"].flatMap(Self.int) ?? 0
     }
@@ -134,10 +151,12 @@ public struct MongoCollection {
     }
 
     /// The createIndexes command; creating an index that exists with the same spec is a no-op.
-    public func createIndexes(_ indexes: [Index]) throws(MongoError) {
+    /// `collation`, when given, is every index's (the collection's default collation otherwise).
+    public func createIndexes(_ indexes: [Index], collation: BSON? = nil) throws(MongoError) {
         let specs: [BSON] = indexes.map { index in
             var spec: Document = ["key": .document(index.keys), "name": .string(index.name)]
             if index.unique { spec["unique"] = .bool(true) }
+            if let collation { spec["collation"] = collation }
             return .document(spec)
         }
         let command = try BSONHandle(["createIndexes": .string(name), "indexes": .array(specs)])

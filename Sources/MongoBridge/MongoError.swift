@@ -12,6 +12,10 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     case server(code: Int, message: String)
     /// The server answered with an error of a moment (a failover, a write conflict): retry soon.
     case transient(code: Int, message: String)
+    /// The write was applied on the primary, but its write concern was not satisfied (a
+    /// `writeConcernError`: 64 WriteConcernFailed, as for a wtimeout; 79 UnknownReplWriteConcern;
+    /// 100 UnsatisfiableWriteConcern): whether it lasts is unknown. `timedOut` for a wtimeout.
+    case writeConcern(code: Int, message: String, timedOut: Bool)
     /// A document libbson or the server could not accept.
     case invalidDocument(String)
     /// A bad connection string or option.
@@ -25,7 +29,7 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String {
         switch self {
         case .duplicateKey(let m), .unreachable(let m), .timeout(let m), .invalidDocument(let m), .configuration(let m),
-            .poolExhausted(let m), .driver(let m), .server(_, let m), .transient(_, let m):
+            .poolExhausted(let m), .driver(let m), .server(_, let m), .transient(_, let m), .writeConcern(_, let m, _):
             return m
         }
     }
@@ -37,6 +41,7 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
         case .timeout(let m): return "MongoDB timed out: \(m)"
         case .server(let code, let m): return "MongoDB error \(code): \(m)"
         case .transient(let code, let m): return "MongoDB error \(code) (transient): \(m)"
+        case .writeConcern(let code, let m, _): return "MongoDB write concern error \(code): \(m)"
         case .invalidDocument(let m): return "invalid document: \(m)"
         case .configuration(let m): return "invalid MongoDB configuration: \(m)"
         case .poolExhausted(let m): return "no MongoDB connection free: \(m)"
@@ -56,6 +61,8 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
         }
         let domain = e.domain, code = Int(e.code)
         switch domain {
+        case MONGOC_ERROR_WRITE_CONCERN.rawValue:
+            self = .writeConcern(code: code, message: message, timedOut: Self.timeoutCodes.contains(code) || code == 64)
         case _ where Self.duplicateKeyCodes.contains(code):
             self = .duplicateKey(message)
         case MONGOC_ERROR_SERVER_SELECTION.rawValue, MONGOC_ERROR_CLIENT.rawValue:

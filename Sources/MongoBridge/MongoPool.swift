@@ -29,8 +29,13 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
         public var connectMS: Int32 = 2000
         public var serverSelectionMS: Int32 = 3000
         public var socketMS: Int32 = 5000
+        /// wtimeoutMS of every write, when the URL sets none.
+        public var writeConcernMS: Int32 = 4000
         public init() {}
     }
+
+    /// The write concern every write carries, for the start-up log: "w=majority, wtimeoutMS=4000".
+    public let writeConcern: String
 
     public init(url: String, defaultDatabase: String, maxSize: Int, timeouts: Timeouts = Timeouts(), appName: String = "BooksAPI") throws(MongoError) {
         _ = Self.initialised
@@ -43,6 +48,7 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
             mongoc_uri_set_option_as_int32(uri, option, value)
         }
         if !mongoc_uri_has_option(uri, MONGOC_URI_APPNAME) { mongoc_uri_set_appname(uri, appName) }
+        writeConcern = Self.defaultWriteConcern(uri, timeoutMS: timeouts.writeConcernMS)
         guard let pool = mongoc_client_pool_new_with_error(uri, &error) else {
             mongoc_uri_destroy(uri)
             throw .configuration(MongoError(error).description)
@@ -62,6 +68,25 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
         } else {
             databaseName = defaultDatabase
         }
+    }
+
+    /// Writes wait for a majority, with a deadline, unless the URL sets `w`: the implicit default
+    /// is w:1 on a primary-secondary-arbiter set, and a w:1 write a failover rolls back was
+    /// acknowledged all the same (https://www.mongodb.com/docs/manual/reference/write-concern/).
+    /// A URL `w` without `wtimeoutMS` gets the deadline too; `w=0` is left alone.
+    private static func defaultWriteConcern(_ uri: OpaquePointer, timeoutMS: Int32) -> String {
+        guard let current = mongoc_uri_get_write_concern(uri), let concern = mongoc_write_concern_copy(current) else { return "libmongoc's default" }
+        defer { mongoc_write_concern_destroy(concern) }
+        let w = mongoc_write_concern_get_w(concern)
+        if w == MONGOC_WRITE_CONCERN_W_DEFAULT {
+            mongoc_write_concern_set_wmajority(concern, timeoutMS)
+        } else if w != 0, !mongoc_uri_has_option(uri, MONGOC_URI_WTIMEOUTMS) {
+            mongoc_write_concern_set_wtimeout_int64(concern, Int64(timeoutMS))
+        }
+        mongoc_uri_set_write_concern(uri, concern)
+        let now = mongoc_write_concern_get_w(concern)
+        let name = now == MONGOC_WRITE_CONCERN_W_MAJORITY ? "majority" : mongoc_write_concern_get_wtag(concern).map { String(cString: $0) } ?? String(now)
+        return "w=\(name), wtimeoutMS=\(mongoc_write_concern_get_wtimeout_int64(concern))"
     }
 
     deinit {
@@ -98,12 +123,16 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
     }
 
     /// `{ping: 1}` against the admin database: throws if no server is usable.
-    public func ping() throws(MongoError) {
-        try withClient { (client) throws(MongoError) in
-            let command = try BSONHandle(["ping": .int32(1)])
+    public func ping() throws(MongoError) { _ = try runCommand(["ping": .int32(1)]) }
+
+    /// One command against `database` (admin by default), on the primary; returns the reply.
+    public func runCommand(_ command: Document, database: String = "admin") throws(MongoError) -> Document {
+        try withClient { (client) throws(MongoError) -> Document in
+            let handle = try BSONHandle(command)
             var error = bson_error_t()
-            let (ok, _) = withReply { mongoc_client_command_simple(client, "admin", command.pointer, nil, $0, &error) }
-            if !ok { throw MongoError(error) }
+            let (ok, reply) = withReply { mongoc_client_command_simple(client, database, handle.pointer, nil, $0, &error) }
+            if !ok { throw MongoError(error, reply: reply) }
+            return reply ?? [:]
         }
     }
 }

@@ -16,7 +16,7 @@ final class MongoAvailabilityTests: XCTestCase {
     private func store(on server: MongoTestServer, busyIDLimit: Int) throws -> MongoStore {
         let pool = try MongoPool(url: server.url, defaultDatabase: "bookdata", maxSize: 2)
         let store = MongoStore(pool: pool, maxDocumentBytes: 1 << 20, busyIDLimit: busyIDLimit)
-        try store.ensureIndexes()
+        try store.createIndexes()
         // Five cars: c0 and c1 free in the window (c1 only touches it), c2, c3 and c4 busy.
         let bookings: [[Interval]] = [[], [Interval(from: 0, to: 1_000)], [Interval(from: 1_500, to: 1_600)], [Interval(from: 0, to: 5_000)], [Interval(from: 1_999, to: 3_000)]]
         for (i, intervals) in bookings.enumerated() {
@@ -62,7 +62,7 @@ final class MongoAvailabilityTests: XCTestCase {
         defer { server.stop() }
         do {
             let pool = try MongoPool(url: server.url, defaultDatabase: "bookdata", maxSize: 2)
-            try MongoStore(pool: pool, maxDocumentBytes: 1 << 20).ensureIndexes()
+            try MongoStore(pool: pool, maxDocumentBytes: 1 << 20).createIndexes()
         }
         let created = server.takeCommands().filter { $0.name == "createIndexes" && $0.json.contains(#""collection": "cars""#) }
         XCTAssertEqual(created.count, 1)

@@ -4,14 +4,16 @@
 It speaks OP_MSG (with document sequences, checksums and moreToCome) and the legacy OP_QUERY
 handshake, decodes BSON with pymongo's `bson`, and gets query and update semantics from mongomock.
 It implements the commands the BooksAPI store uses: hello/isMaster, ping, buildInfo, insert, find,
-getMore, killCursors, update, delete, findAndModify, aggregate, createIndexes, drop and endSessions.
+getMore, killCursors, update, delete, findAndModify, aggregate, createIndexes, drop and endSessions,
+and mongod's configureFailPoint for its failCommand fail point (faults on demand).
 Any other command answers CommandNotFound, so gaps are loud.
 
 With --data-file, every acknowledged write is on disk (fsync, then an atomic rename) before the
 reply goes out, like a real server with journaling, and a restart loads it back: a test can kill
 this server with SIGKILL and still hold it to every write it acknowledged.
 
-Usage: mongo_test_server.py [--port 0] [--delay-ms N] [--data-file PATH]   (prints "listening on PORT")
+Usage: mongo_test_server.py [--port 0] [--delay-ms N] [--data-file PATH] [--command-log PATH]
+       [--replica-set NAME]   (prints "listening on PORT")
 """
 import argparse
 import json
@@ -78,11 +80,24 @@ def batch(ns, docs, batch_size, first):
     return {"cursor": {"firstBatch" if first else "nextBatch": head, "id": Int64(cursor_id), "ns": ns}, "ok": 1.0}
 
 
+# --replica-set NAME: answer hello as the primary of a one-member replica set, so a driver
+# given ?replicaSet=NAME discovers a replica set and sends what it sends to one (read
+# preferences, sessions, retryable writes) (https://www.mongodb.com/docs/manual/reference/command/hello/).
+replica_set = None
+me = None
+process_id = ObjectId()
+
+
 def cmd_hello(cmd, conn_id):
-    return {"helloOk": True, "ismaster": True, "isWritablePrimary": True, "maxBsonObjectSize": 16 * 1024 * 1024,
-            "maxMessageSizeBytes": 48000000, "maxWriteBatchSize": 100000,
-            "localTime": datetime.datetime.now(datetime.timezone.utc), "logicalSessionTimeoutMinutes": 30,
-            "connectionId": conn_id, "minWireVersion": 0, "maxWireVersion": MAX_WIRE_VERSION, "readOnly": False, "ok": 1.0}
+    reply = {"helloOk": True, "ismaster": True, "isWritablePrimary": True, "maxBsonObjectSize": 16 * 1024 * 1024,
+             "maxMessageSizeBytes": 48000000, "maxWriteBatchSize": 100000,
+             "localTime": datetime.datetime.now(datetime.timezone.utc), "logicalSessionTimeoutMinutes": 30,
+             "connectionId": conn_id, "minWireVersion": 0, "maxWireVersion": MAX_WIRE_VERSION, "readOnly": False, "ok": 1.0}
+    if replica_set:
+        reply.update(setName=replica_set, hosts=[me], primary=me, me=me, secondary=False, setVersion=1,
+                     electionId=ObjectId("7fffffff0000000000000001"),
+                     topologyVersion={"processId": process_id, "counter": Int64(0)})
+    return reply
 
 
 def cmd_insert(cmd):
@@ -131,6 +146,58 @@ def sort_is_indexed(coll, filter_doc, sort):
     return False
 
 
+class StrictBool:
+    """A boolean in a filter that equals only a boolean: mongod compares within a BSON type, so
+    `true` and `1` are unequal (https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/),
+    while Python (and so mongomock) says True == 1."""
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return type(other) is bool and other == self.value
+
+    def __hash__(self):
+        return hash(self.value)
+
+
+class StrictNumber(StrictBool):
+    """A number in a filter that equals numbers only, never a boolean."""
+    def __eq__(self, other):
+        return isinstance(other, (int, float)) and not isinstance(other, bool) and other == self.value
+
+
+def strict(value):
+    if isinstance(value, bool):
+        return StrictBool(value)
+    if isinstance(value, (int, float)):
+        return StrictNumber(value)
+    return value
+
+
+def strict_filter(filter_doc):
+    """The filter with every literal compared by equality ($eq, $ne, $in, $nin, or implicit)
+    wrapped so that booleans and numbers never equal each other."""
+    if not isinstance(filter_doc, dict):
+        return filter_doc
+    out = {}
+    for key, value in filter_doc.items():
+        if key in ("$and", "$or", "$nor"):
+            out[key] = [strict_filter(v) for v in value]
+        elif key in ("$eq", "$ne"):
+            out[key] = strict(value)
+        elif key in ("$in", "$nin") and isinstance(value, list):
+            out[key] = [strict(v) for v in value]
+        elif key in ("$not", "$elemMatch"):
+            out[key] = strict_filter(value)
+        elif isinstance(value, dict):
+            out[key] = strict_filter(value) if all(k.startswith("$") for k in value) else value
+        elif key.startswith("$"):
+            out[key] = value
+        else:
+            out[key] = strict(value)
+    return out
+
+
 def run_find(cmd):
     coll = collection(cmd, "find")
     filter_doc = cmd.get("filter", {})
@@ -138,7 +205,7 @@ def run_find(cmd):
         if coll.count_documents(filter_doc) > BLOCKING_SORT_LIMIT:
             raise CommandError("Executor error during find command :: caused by :: Sort exceeded memory limit of 104857600 bytes, "
                                "but did not opt in to external sorting.", 292, "QueryExceededMemoryLimitNoDiskUseAllowed")
-    cursor = coll.find(filter_doc, cmd.get("projection"))
+    cursor = coll.find(strict_filter(filter_doc), cmd.get("projection"))
     if cmd.get("sort"):
         cursor = cursor.sort(list(cmd["sort"].items()))
     if cmd.get("skip"):
@@ -184,6 +251,8 @@ def cmd_update(cmd):
     for index, spec in enumerate(cmd.get("updates", [])):
         try:
             q, u, upsert = spec.get("q", {}), spec["u"], spec.get("upsert", False)
+            if not upsert:  # an upsert builds its document from the filter's values
+                q = strict_filter(q)
             if is_replacement(u):
                 result = coll.replace_one(q, u, upsert=upsert)
             elif spec.get("multi"):
@@ -213,7 +282,8 @@ def cmd_delete(cmd):
     coll = collection(cmd, "delete")
     n = 0
     for spec in cmd.get("deletes", []):
-        result = coll.delete_one(spec.get("q", {})) if spec.get("limit", 0) == 1 else coll.delete_many(spec.get("q", {}))
+        q = strict_filter(spec.get("q", {}))
+        result = coll.delete_one(q) if spec.get("limit", 0) == 1 else coll.delete_many(q)
         n += result.deleted_count
     return {"n": n, "ok": 1.0}
 
@@ -226,7 +296,7 @@ def cmd_find_and_modify(cmd):
     sort = list(cmd["sort"].items()) if cmd.get("sort") else None
     update, new, upsert = cmd.get("update"), bool(cmd.get("new", False)), bool(cmd.get("upsert", False))
     try:
-        doc = coll.find_one(query, sort=sort)
+        doc = coll.find_one(strict_filter(query), sort=sort)
         if doc is None:
             if not upsert or cmd.get("remove"):
                 return {"lastErrorObject": {"n": 0, "updatedExisting": False}, "value": None, "ok": 1.0}
@@ -253,7 +323,8 @@ def cmd_find_and_modify(cmd):
 
 def cmd_aggregate(cmd):
     coll = collection(cmd, "aggregate")
-    docs = list(coll.aggregate(cmd.get("pipeline", [])))
+    pipeline = [{"$match": strict_filter(stage["$match"])} if "$match" in stage else stage for stage in cmd.get("pipeline", [])]
+    docs = list(coll.aggregate(pipeline))
     return batch(namespace(cmd, "aggregate"), docs, (cmd.get("cursor") or {}).get("batchSize"), True)
 
 
@@ -261,7 +332,7 @@ def cmd_count(cmd):
     # estimatedDocumentCount sends {count: <collection>} with no query, which mongod answers from
     # the collection's metadata (https://www.mongodb.com/docs/manual/reference/command/count/).
     coll = collection(cmd, "count")
-    n = coll.count_documents(cmd.get("query") or {})
+    n = coll.count_documents(strict_filter(cmd.get("query") or {}))
     skip, limit = int(cmd.get("skip", 0) or 0), int(cmd.get("limit", 0) or 0)
     n = max(0, n - skip)
     return {"n": min(n, limit) if limit else n, "ok": 1.0}
@@ -269,7 +340,21 @@ def cmd_count(cmd):
 
 def cmd_create_indexes(cmd):
     coll = collection(cmd, "createIndexes")
-    before = len(coll.index_information()) if cmd["createIndexes"] in coll.database.list_collection_names() else 0
+    exists = cmd["createIndexes"] in coll.database.list_collection_names()
+    before = len(coll.index_information()) if exists else 0
+    current = coll.index_information() if exists else {}
+    for index in cmd.get("indexes", []):
+        # mongod refuses an index whose keys exist under another name (IndexOptionsConflict, 85) or
+        # a name that exists with other keys or options (IndexKeySpecsConflict, 86):
+        # https://www.mongodb.com/docs/manual/reference/command/createIndexes/#considerations
+        key, name, unique = [(k, int(d)) for k, d in index["key"].items()], index.get("name"), bool(index.get("unique", False))
+        for other_name, info in current.items():
+            other_key, other_unique = [(k, int(d)) for k, d in info["key"]], bool(info.get("unique", False))
+            if other_name == name and (other_key != key or other_unique != unique):
+                raise CommandError("An existing index has the same name as the requested index. Requested index: %s, existing index: %s"
+                                   % (index, info), 86, "IndexKeySpecsConflict")
+            if other_name != name and other_key == key:
+                raise CommandError("Index already exists with a different name: %s" % other_name, 85, "IndexOptionsConflict")
     try:
         for index in cmd.get("indexes", []):
             coll.create_index(list(index["key"].items()), unique=bool(index.get("unique", False)), name=index.get("name"))
@@ -303,7 +388,8 @@ def record(name, cmd):
     if command_log is None:
         return
     entry = {"command": name, "collection": cmd.get(name) if isinstance(cmd.get(name), str) else None}
-    for key in ("filter", "query", "sort", "skip", "limit", "pipeline", "allowDiskUse", "maxTimeMS", "indexes"):
+    for key in ("filter", "query", "sort", "skip", "limit", "pipeline", "allowDiskUse", "maxTimeMS", "indexes", "writeConcern",
+                "$readPreference", "txnNumber", "collation"):
         if key in cmd:
             entry[key] = cmd[key]
     with command_log_lock:
@@ -311,14 +397,73 @@ def record(name, cmd):
         command_log.flush()
 
 
+# mongod's failCommand fail point, as its wiki page describes it
+# (https://github.com/mongodb/mongo/wiki/The-failCommand-fail-point): for the commands named in
+# data.failCommands, `errorCode` answers that error (with `errorLabels`) without running the
+# command; `writeConcernError` runs it and adds that document to the reply; `closeConnection`
+# drops the connection without a reply; `blockConnection` waits `blockTimeMS` first. `mode` is
+# "alwaysOn", "off" or {times: n}. The handshake and configureFailPoint itself never trigger it.
+fail_point = {"times": 0, "data": {}}
+
+
+class CloseConnection(Exception):
+    """The fail point's closeConnection: the handler drops the socket without a reply."""
+
+
+def cmd_configure_fail_point(cmd):
+    if cmd["configureFailPoint"] != "failCommand":
+        raise CommandError("unknown fail point %s" % cmd["configureFailPoint"], 2, "BadValue")
+    mode = cmd.get("mode")
+    times = -1 if mode == "alwaysOn" else 0 if mode == "off" else int(mode["times"])
+    fail_point.update(times=times, data=cmd.get("data", {}))
+    return {"count": 0, "ok": 1.0}
+
+
+def triggered_fail_point(name):
+    """The fail point's data if it fires for this command (counting a {times: n} down), else None."""
+    with lock:
+        if fail_point["times"] == 0 or name not in fail_point["data"].get("failCommands", []):
+            return None
+        if fail_point["times"] > 0:
+            fail_point["times"] -= 1
+        return fail_point["data"]
+
+
 def run_command(cmd, conn_id):
     name = next(iter(cmd), None)
     if name in HANDSHAKE:
         return cmd_hello(cmd, conn_id)
     record(name, cmd)
+    if name == "configureFailPoint":
+        try:
+            return cmd_configure_fail_point(cmd)
+        except CommandError as e:
+            return e.reply
     handler = COMMANDS.get(name)
     if handler is None:
         return error("no such command: '%s'" % name, 59, "CommandNotFound")
+    fault = triggered_fail_point(name)
+    if fault is not None:
+        if fault.get("blockConnection"):
+            threading.Event().wait(float(fault.get("blockTimeMS", 0)) / 1000)
+        if fault.get("closeConnection"):
+            raise CloseConnection()
+        if "errorCode" in fault:
+            reply = error("Failing command via 'failCommand' failpoint", int(fault["errorCode"]), "FailPoint")
+            if fault.get("errorLabels"):
+                reply["errorLabels"] = list(fault["errorLabels"])
+            return reply
+        if "writeConcernError" in fault:
+            reply = execute(name, handler, cmd)
+            if reply.get("ok"):
+                reply["writeConcernError"] = dict(fault["writeConcernError"])
+                if fault.get("errorLabels"):
+                    reply["errorLabels"] = list(fault["errorLabels"])
+            return reply
+    return execute(name, handler, cmd)
+
+
+def execute(name, handler, cmd):
     if delay_seconds:
         limit_ms = cmd.get("maxTimeMS")
         if limit_ms and delay_seconds * 1000 > float(limit_ms):
@@ -431,11 +576,17 @@ class Handler(socketserver.BaseRequestHandler):
                 body = read_exactly(sock, length - 16)
                 if op_code == OP_MSG:
                     flags, command = parse_op_msg(body)
-                    reply = run_command(command, conn_id)
+                    try:
+                        reply = run_command(command, conn_id)
+                    except CloseConnection:
+                        return
                     if not flags & MORE_TO_COME:
                         sock.sendall(message(OP_MSG, request_id, struct.pack("<I", 0) + b"\x00" + bson.encode(reply)))
                 elif op_code == OP_QUERY:
-                    reply = run_command(parse_op_query(body), conn_id)
+                    try:
+                        reply = run_command(parse_op_query(body), conn_id)
+                    except CloseConnection:
+                        return
                     sock.sendall(message(OP_REPLY, request_id, struct.pack("<iqii", 0, 0, 0, 1) + bson.encode(reply)))
                 else:
                     return  # compression and removed opcodes are not offered; close like a server would
@@ -455,7 +606,10 @@ def main():
     parser.add_argument("--delay-ms", type=int, default=0, help="delay every command but the handshake")
     parser.add_argument("--data-file", help="keep the data in this file (durable before each write is acknowledged)")
     parser.add_argument("--command-log", help="append every command received to this file, one JSON object per line")
+    parser.add_argument("--replica-set", help="answer hello as the primary of a one-member replica set of this name")
     args = parser.parse_args()
+    global replica_set, me
+    replica_set = args.replica_set
     global command_log
     if args.command_log:
         command_log = open(args.command_log, "a")
@@ -464,6 +618,7 @@ def main():
     if data_file:
         load()
     server = Server(("127.0.0.1", args.port), Handler)
+    me = "127.0.0.1:%d" % server.server_address[1]
     print("listening on %d" % server.server_address[1], flush=True)
     server.serve_forever()
 

@@ -76,6 +76,75 @@ class MongoTestServerTest(unittest.TestCase):
         self.assertEqual(doc, {"id": "a", "v": 3})
         self.assertEqual(coll.delete_one({"id": "a"}).deleted_count, 1)
 
+    def fail_point(self, mode, **data):
+        self.client.admin.command({"configureFailPoint": "failCommand", "mode": mode, "data": data})
+        self.addCleanup(lambda: self.client.admin.command({"configureFailPoint": "failCommand", "mode": "off"}))
+
+    def test_fail_point_error_code_and_labels_skip_the_command(self):
+        coll = self.db.faults
+        coll.drop()
+        self.fail_point({"times": 1}, failCommands=["insert"], errorCode=10107, errorLabels=["RetryableWriteError"])
+        with self.assertRaises(pymongo.errors.NotPrimaryError) as failed:  # pymongo names 10107 so
+            coll.insert_one({"n": 1})
+        self.assertEqual(failed.exception.details["code"], 10107)
+        self.assertTrue(failed.exception.has_error_label("RetryableWriteError"))
+        self.assertEqual(coll.count_documents({}), 0, "an errorCode does not run the command")
+        coll.insert_one({"n": 2})  # {times: 1}: the next one goes through
+        self.assertEqual(coll.count_documents({}), 1)
+
+    def test_fail_point_write_concern_error_runs_the_write(self):
+        coll = self.db.wce
+        coll.drop()
+        self.fail_point({"times": 1}, failCommands=["insert"],
+                        writeConcernError={"code": 64, "codeName": "WriteConcernFailed", "errmsg": "waiting for replication timed out"})
+        with self.assertRaises(pymongo.errors.WriteConcernError) as failed:
+            coll.insert_one({"n": 1})
+        self.assertEqual(failed.exception.code, 64)
+        self.assertEqual(coll.count_documents({}), 1, "the write was applied; only its write concern failed")
+
+    def test_fail_point_closes_the_connection_and_blocks(self):
+        no_retry = pymongo.MongoClient("mongodb://127.0.0.1:%d" % self.port, serverSelectionTimeoutMS=3000, retryReads=False)
+        self.addCleanup(no_retry.close)
+        coll = no_retry.servertest.closing
+        self.fail_point({"times": 1}, failCommands=["find"], closeConnection=True)
+        with self.assertRaises(pymongo.errors.AutoReconnect):  # a network error: the socket closed
+            list(coll.find({}))
+        self.assertEqual(list(coll.find({})), [])
+        import time
+        self.fail_point({"times": 1}, failCommands=["find"], blockConnection=True, blockTimeMS=300)
+        started = time.monotonic()
+        list(coll.find({}))
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+
+    def test_index_conflicts_and_duplicates_refuse_create_indexes(self):
+        coll = self.db.indexes
+        coll.drop()
+        coll.create_index([("a", 1)], name="a_1")
+        coll.create_index([("a", 1)], name="a_1")  # the same spec again: a no-op
+        with self.assertRaises(pymongo.errors.OperationFailure) as renamed:
+            coll.create_index([("a", 1)], name="other")
+        self.assertEqual(renamed.exception.code, 85)
+        with self.assertRaises(pymongo.errors.OperationFailure) as respecified:
+            coll.create_index([("b", 1)], name="a_1")
+        self.assertEqual(respecified.exception.code, 86)
+        coll.insert_many([{"k": 1}, {"k": 1}])
+        with self.assertRaises(pymongo.errors.OperationFailure) as duplicates:
+            coll.create_index([("k", 1)], unique=True)
+        self.assertEqual(duplicates.exception.code, 11000)
+
+    def test_true_and_one_are_unequal_as_in_mongod(self):
+        coll = self.db.bools
+        coll.drop()
+        coll.insert_many([{"k": i, "r": r} for i, r in enumerate([True, 1, False, 0, 1.0])])
+        self.assertEqual(sorted(d["k"] for d in coll.find({"r": 1})), [1, 4])
+        self.assertEqual(sorted(d["k"] for d in coll.find({"r": True})), [0])
+        self.assertEqual(sorted(d["k"] for d in coll.find({"r": {"$in": [True, 1]}})), [0, 1, 4])
+        self.assertEqual(sorted(d["k"] for d in coll.find({"r": {"$ne": False}})), [0, 1, 3, 4])
+        self.assertEqual(coll.count_documents({"r": 0}), 1)
+        self.assertEqual(coll.update_many({"r": 1}, {"$set": {"r": True}}).matched_count, 2)
+        self.assertEqual(coll.count_documents({"r": True}), 3)
+        self.assertEqual(coll.delete_many({"$or": [{"r": False}, {"r": 0}]}).deleted_count, 2)
+
     def test_unknown_commands_are_loud(self):
         with self.assertRaises(pymongo.errors.OperationFailure) as caught:
             self.db.command("frobnicate")

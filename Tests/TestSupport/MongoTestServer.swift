@@ -11,18 +11,23 @@ public final class MongoTestServer: @unchecked Sendable {  // set once in init; 
         ProcessInfo.processInfo.environment["MONGO_TEST_PYTHON"] ?? ServerProcess.packageRoot + "/.venv/bin/python"
     }
 
-    public var url: String { "mongodb://127.0.0.1:\(port)/bookdata" }
+    /// With a replica-set name, it answers hello as that set's primary, and `url` names the set.
+    public let replicaSet: String?
+
+    public var url: String { "mongodb://127.0.0.1:\(port)/bookdata" + (replicaSet.map { "?replicaSet=\($0)" } ?? "") }
 
     /// Where the commands it received are logged, one JSON object per line (see `commands`).
     public let commandLog = NSTemporaryDirectory() + "mongo-commands-\(UUID().uuidString).jsonl"
 
     /// Starts it; `port` reuses a port (to restart after a stop), `delayMS` makes every command slow.
-    public init(port: Int = 0, delayMS: Int = 0) throws {
+    public init(port: Int = 0, delayMS: Int = 0, replicaSet: String? = nil) throws {
         RequiredTool.testVenv.require()
+        self.replicaSet = replicaSet
         process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [
-            ServerProcess.packageRoot + "/Tests/MongoTestServer/mongo_test_server.py", "--port", String(port), "--delay-ms", String(delayMS), "--command-log", commandLog,
-        ]
+        process.arguments =
+            [
+                ServerProcess.packageRoot + "/Tests/MongoTestServer/mongo_test_server.py", "--port", String(port), "--delay-ms", String(delayMS), "--command-log", commandLog,
+            ] + (replicaSet.map { ["--replica-set", $0] } ?? [])
         output = OutputCapture(process)
         try process.run()
         let match = try output.waitFor(#"listening on (\d+)"#, process: process)

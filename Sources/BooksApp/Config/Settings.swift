@@ -77,7 +77,7 @@ struct Settings: Sendable {
         .init(
             name: "MONGODB_MAX_TIME_MS", defaultValue: "4000",
             help:
-                "the server-side time limit (maxTimeMS) sent with every MongoDB find and count; a query past it answers 504. Keep it below the socket timeout (socketTimeoutMS in MONGODB_URL, 5000 unless set there), so MongoDB stops the query before the connection is cut"
+                "the server-side time limit sent with every MongoDB find and count (maxTimeMS; a query past it answers 504), and the replication deadline of every write (wtimeoutMS, with w=majority, unless MONGODB_URL sets w or wtimeoutMS; past it the write's outcome is unknown: 504). Keep it below the socket timeout (socketTimeoutMS in MONGODB_URL, 5000 unless set there), so MongoDB stops first and the connection is not cut"
         ) { s, v throws(SettingsError) in
             s.mongodbMaxTimeMS = try int("MONGODB_MAX_TIME_MS", v, 1...3_600_000)
         },

@@ -6,7 +6,7 @@ final class StoreMetrics: Sendable {
         case listBooks, getBook, insertBook, updateBook, deleteBook
         case listResources, getResource, createResource, renameResource, deleteResource, allocate, deleteAllocation, checkReady
     }
-    static let errorKinds = ["duplicate_id", "too_large", "storage_full", "unavailable", "timeout", "corrupt", "invalid"]
+    static let errorKinds = ["duplicate_id", "too_large", "storage_full", "unavailable", "timeout", "corrupt", "invalid", "outcome_unknown", "misconfigured"]
 
     private let latency = LatencyHistograms(series: Operation.allCases.count)
     private let errors = AtomicCounters(count: Operation.allCases.count * errorKinds.count)
@@ -23,6 +23,8 @@ final class StoreMetrics: Sendable {
         case .timeout: kind = 4
         case .corrupt: kind = 5
         case .invalid: kind = 6
+        case .outcomeUnknown: kind = 7
+        case .misconfigured: kind = 8
         }
         errors.add(operation.rawValue * Self.errorKinds.count + kind)
     }

@@ -11,7 +11,8 @@ enum HealthRoutes {
         do throws(Problem) {
             try store.checkReady()
         } catch {
-            throw Problem(503, "the store is not ready", headers: [("Retry-After", "5")])
+            // The store's own words (a refused index and its remedy) where it gives them.
+            throw Problem(503, "the store is not ready: \(error.detail)", headers: [("Retry-After", "5")])
         }
         return HTTPResponse(status: 200, contentType: "application/json", body: Array("{\"status\":\"ready\"}".utf8))
     }

@@ -35,6 +35,8 @@ struct Problem: Error {
         case .storageFull: return Problem(507, "the store is out of space; the write was not applied", headers: [("Retry-After", "30")])
         case .unavailable, .pendingWrite: return Problem(503, "the store is unavailable; try again shortly", headers: [("Retry-After", "5")])
         case .timeout: return Problem(504, "the store did not answer in time")
+        case .misconfigured(let detail): return Problem(503, detail, headers: [("Retry-After", "60")])
+        case .outcomeUnknown(let detail, let timedOut): return Problem(timedOut ? 504 : 503, detail, headers: [("Retry-After", "5")])
         case .corrupt, .invalid: return Problem(500, "internal error")
         }
     }

@@ -42,6 +42,12 @@ enum StoreError: Error, Equatable {
     case storageFull(String)
     case unavailable(String)
     case timeout(String)
+    /// The write may or may not have lasted (MongoDB applied it on the primary, but its write
+    /// concern failed); the message says so and how to find out. `timedOut`: a wtimeout.
+    case outcomeUnknown(String, timedOut: Bool)
+    /// The store cannot serve until an operator acts (MongoDB refused an index it needs); the
+    /// message says what to do, in words safe to show.
+    case misconfigured(String)
     case corrupt(String)
     case invalid(String)
     /// Inside the embedded store only: the write touches a key with a pending (not yet durable)

@@ -75,13 +75,14 @@ extension MongoStore: InventoryStore {
     func resource(_ kind: ResourceKind, id: String) throws(StoreError) -> Resource? {
         try call { () throws(MongoError) -> Resource? in
             try pool.collection(kind.collection) { (c) throws(MongoError) -> Resource? in
-                try c.findOne(Self.byID(id), projection: ["_id": .int32(0)]).flatMap { Resource(stored: $0.json, kind: kind) }
+                try c.findOne(Self.byID(id), projection: ["_id": .int32(0)], options: findOptions).flatMap { Resource(stored: $0.json, kind: kind) }
             }
         }
     }
 
     func createResource(_ resource: Resource) throws(StoreError) {
-        try call { () throws(MongoError) in
+        try requireUniqueIDIndex()
+        try call(advice: "GET /\(resource.kind.collection)/\(resource.id) shows whether it was kept; send it again only if that answers 404") { () throws(MongoError) in
             try pool.collection(resource.kind.collection) { (c) throws(MongoError) in
                 var document = Document(json: resource.stored)
                 document["created_at"] = .datetime(resource.createdAt)  // a real date in the shell
@@ -91,30 +92,32 @@ extension MongoStore: InventoryStore {
     }
 
     func renameResource(_ kind: ResourceKind, id: String, name: String) throws(StoreError) -> Resource? {
-        try call { () throws(MongoError) -> Resource? in
+        try call(advice: Self.repeatable) { () throws(MongoError) -> Resource? in
             try pool.collection(kind.collection) { (c) throws(MongoError) -> Resource? in
-                try c.findOneAndUpdate(Self.byID(id), update: ["$set": .document(["name": .string(name)])], projection: ["_id": .int32(0)])
+                try c.findOneAndUpdate(Self.byID(id), update: ["$set": .document(["name": .string(name)])], projection: ["_id": .int32(0)], options: Self.writeOptions)
                     .flatMap { Resource(stored: $0.json, kind: kind) }
             }
         }
     }
 
     func deleteResource(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool {
-        try call { () throws(MongoError) -> Bool in
-            try pool.collection(kind.collection) { (c) throws(MongoError) -> Bool in try c.deleteOne(Self.byID(id)) > 0 }
+        try call(advice: Self.repeatable) { () throws(MongoError) -> Bool in
+            try pool.collection(kind.collection) { (c) throws(MongoError) -> Bool in try c.deleteOne(Self.byID(id), options: Self.writeOptions) > 0 }
         }
     }
 
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome {
-        let attempt = try call { () throws(MongoError) -> CompareAndSwap<AllocationOutcome> in
+        let path = "/\(kind.collection)/\(resourceID)/allocations"
+        let advice = "GET \(path) shows whether allocation \(allocation.id) was kept; check before booking again (a repeat would answer 409 naming it)"
+        let attempt = try call(advice: advice) { () throws(MongoError) -> CompareAndSwap<AllocationOutcome> in
             try pool.collection(kind.collection) { (c) throws(MongoError) -> CompareAndSwap<AllocationOutcome> in
                 var filter = Self.byID(resourceID)
                 filter["allocations"] = Self.noOverlap(allocation.interval)
                 let push: Document = ["$push": .document(["allocations": .document(Document(json: allocation.stored))])]
                 for _ in 0..<8 {
-                    if try c.findOneAndUpdate(filter, update: push, projection: ["_id": .int32(0), "id": .int32(1)]) != nil { return .done(.created) }
+                    if try c.findOneAndUpdate(filter, update: push, projection: ["_id": .int32(0), "id": .int32(1)], options: Self.writeOptions) != nil { return .done(.created) }
                     // Refused: explain why. If the conflict vanished meanwhile, try the atomic update again.
-                    guard let current = try c.findOne(Self.byID(resourceID), projection: ["_id": .int32(0)]),
+                    guard let current = try c.findOne(Self.byID(resourceID), projection: ["_id": .int32(0)], options: findOptions, primary: true),
                         let resource = Resource(stored: current.json, kind: kind)
                     else { return .done(.resourceNotFound) }
                     let conflicts = resource.conflicts(with: allocation.interval)
@@ -127,13 +130,13 @@ extension MongoStore: InventoryStore {
     }
 
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? {
-        try call { () throws(MongoError) -> Bool? in
+        try call(advice: Self.repeatable) { () throws(MongoError) -> Bool? in
             try pool.collection(kind.collection) { (c) throws(MongoError) -> Bool? in
                 var filter = Self.byID(resourceID)
                 filter["allocations.id"] = .document(["$eq": .string(allocationID)])
                 let update: Document = ["$pull": .document(["allocations": .document(["id": .document(["$eq": .string(allocationID)])])])]
-                if try c.updateOne(filter, update: update).matched > 0 { return true }
-                return try c.findOne(Self.byID(resourceID), projection: ["_id": .int32(0), "id": .int32(1)]) == nil ? nil : false
+                if try c.updateOne(filter, update: update, options: Self.writeOptions).matched > 0 { return true }
+                return try c.findOne(Self.byID(resourceID), projection: ["_id": .int32(0), "id": .int32(1)], options: findOptions, primary: true) == nil ? nil : false
             }
         }
     }

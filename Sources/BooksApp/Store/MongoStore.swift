@@ -10,7 +10,8 @@ final class MongoStore: BookStore, Sendable {
     static let collection = "books"
     let pool: MongoPool
     let maxDocumentBytes: Int
-    private let indexesReady = Atomic<Bool>(false)
+    /// Whether the indexes are in place (see MongoStore+Indexes.swift).
+    let indexState = Mutex<IndexState>(.pending("the indexes are being created"))
     private static let withoutID: Document = ["_id": .int32(0)]
     /// Sent with every find: a sort no index serves may spill to disk instead of failing with
     /// QueryExceededMemoryLimitNoDiskUseAllowed (292) on MongoDB 5.0, and every query stops at
@@ -18,6 +19,11 @@ final class MongoStore: BookStore, Sendable {
     let findOptions: Document
     /// Sent with every count.
     let countOptions: Document
+    /// Sent with every update and delete. The simple collation (binary comparison) everywhere:
+    /// a collection created with a default collation would otherwise compare ids by it, and
+    /// "A1" could update "a1" (https://www.mongodb.com/docs/manual/reference/collation/).
+    static let writeOptions: Document = ["collation": simpleCollation]
+    static let simpleCollation: BSON = .document(["locale": .string("simple")])
 
     /// Above this many busy resources, the availability search filters by `$not $elemMatch`
     /// instead of sending the busy ids (20,000 ids are about 0.5 MB, far below the 16 MiB limit).
@@ -27,47 +33,8 @@ final class MongoStore: BookStore, Sendable {
         self.pool = pool
         self.busyIDLimit = busyIDLimit
         self.maxDocumentBytes = maxDocumentBytes
-        findOptions = ["allowDiskUse": .bool(true), "maxTimeMS": .int64(Int64(maxTimeMS))]
-        countOptions = ["maxTimeMS": .int64(Int64(maxTimeMS))]
-    }
-
-    /// The indexes of `books`: the unique id; `author` as the original script made it; for each
-    /// sort field the field then id, so every single-key sort (with its id tie-break, either way)
-    /// and an exact-author or year-range filter under it walk an index instead of sorting; and the
-    /// same behind `read`, so `read=` under any single sort does too (equality, then sort: the
-    /// ESR rule, https://www.mongodb.com/docs/manual/tutorial/equality-sort-range-guideline/).
-    /// Left to a blocking sort, which allowDiskUse lets spill: two-key sorts (their direction
-    /// pairs would need 40 more indexes) and an author filter under a sort (a few hundred matches
-    /// at most, sorted in memory). `q` is an unanchored case-insensitive regex, which no index can
-    /// serve: it scans, bounded by maxTimeMS.
-    static let bookIndexes: [MongoCollection.Index] = {
-        var indexes: [MongoCollection.Index] = [
-            .init(keys: ["id": .int32(1)], name: "id_1", unique: true),
-            .init(keys: ["author": .int32(1)], name: "author_1"),
-        ]
-        for field in BookSortField.allCases where field != .id {
-            indexes.append(.init(keys: [field.rawValue: .int32(1), "id": .int32(1)], name: "\(field.rawValue)_1_id_1"))
-        }
-        for field in BookSortField.allCases where field != .read {
-            var keys: Document = ["read": .int32(1), field.rawValue: .int32(1)]
-            if field != .id { keys["id"] = .int32(1) }
-            indexes.append(.init(keys: keys, name: field == .id ? "read_1_id_1" : "read_1_\(field.rawValue)_1_id_1"))
-        }
-        return indexes
-    }()
-
-    /// Creates the indexes the store relies on (`bookIndexes`, `resourceIndexes`). Safe to repeat.
-    /// Failure (MongoDB down at start) is retried before the next write.
-    func ensureIndexes() throws(StoreError) {
-        try call { () throws(MongoError) in
-            try pool.collection(Self.collection) { (c) throws(MongoError) in
-                try c.createIndexes(Self.bookIndexes)
-            }
-            for kind in ResourceKind.all {
-                try pool.collection(kind.collection) { (c) throws(MongoError) in try c.createIndexes(Self.resourceIndexes) }
-            }
-        }
-        indexesReady.store(true, ordering: .relaxed)
+        findOptions = ["allowDiskUse": .bool(true), "maxTimeMS": .int64(Int64(maxTimeMS)), "collation": Self.simpleCollation]
+        countOptions = ["maxTimeMS": .int64(Int64(maxTimeMS)), "collation": Self.simpleCollation]
     }
 
     // MARK: reads
@@ -157,20 +124,23 @@ final class MongoStore: BookStore, Sendable {
     func book(id: String) throws(StoreError) -> [UInt8]? {
         try call { () throws(MongoError) -> [UInt8]? in
             try pool.collection(Self.collection) { (c) throws(MongoError) -> [UInt8]? in
-                try c.findOne(Self.byID(id), projection: Self.withoutID).map(Self.json)
+                try c.findOne(Self.byID(id), projection: Self.withoutID, options: findOptions).map(Self.json)
             }
         }
     }
 
     func checkReady() throws(StoreError) {
         try call { () throws(MongoError) in try pool.ping() }
+        try requireUniqueIDIndex()
     }
 
     // MARK: writes
 
     func insertBook(_ book: JSONObject) throws(StoreError) {
-        if !indexesReady.load(ordering: .relaxed) { try ensureIndexes() }
-        try call { () throws(MongoError) in
+        try requireUniqueIDIndex()
+        let id = book["id"]?.stringValue ?? ""
+        let advice = "GET /books/\(id) shows whether it was kept; send it again only if that answers 404 (a repeat would be a second book)"
+        try call(advice: advice) { () throws(MongoError) in
             try pool.collection(Self.collection) { (c) throws(MongoError) in try c.insertOne(Document(json: book)) }
         }
     }
@@ -179,10 +149,10 @@ final class MongoStore: BookStore, Sendable {
     /// back with findAndModify matching the exact document read: a compare-and-swap. If another
     /// writer got there first, try again (and an If-Match then fails, as it should).
     func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome {
-        let attempt = try call { () throws(MongoError) -> CompareAndSwap<UpdateOutcome> in
+        let attempt = try call(advice: Self.repeatable) { () throws(MongoError) -> CompareAndSwap<UpdateOutcome> in
             try pool.collection(Self.collection) { (c) throws(MongoError) -> CompareAndSwap<UpdateOutcome> in
                 for _ in 0..<8 {
-                    guard let current = try c.findOne(Self.byID(id)) else { return .done(.notFound) }
+                    guard let current = try c.findOne(Self.byID(id), options: findOptions, primary: true) else { return .done(.notFound) }
                     let currentBook = BookValidator.normalizeStored(current.json)
                     var currentJSON: [UInt8] = []
                     JSONWriter.writeObject(currentBook, into: &currentJSON)
@@ -192,7 +162,7 @@ final class MongoStore: BookStore, Sendable {
                     var updatedJSON: [UInt8] = []
                     JSONWriter.writeObject(updated, into: &updatedJSON)
                     guard updatedJSON.count <= maxDocumentBytes else { return .tooLarge }
-                    if try c.findOneAndUpdate(current, update: Document(json: updated), projection: Self.withoutID) != nil {
+                    if try c.findOneAndUpdate(current, update: Document(json: updated), projection: Self.withoutID, options: Self.writeOptions) != nil {
                         return .done(.updated(updatedJSON))
                     }
                 }
@@ -203,14 +173,19 @@ final class MongoStore: BookStore, Sendable {
     }
 
     func deleteBook(id: String) throws(StoreError) -> Bool {
-        try call { () throws(MongoError) -> Bool in
-            try pool.collection(Self.collection) { (c) throws(MongoError) -> Bool in try c.deleteOne(Self.byID(id)) > 0 }
+        try call(advice: Self.repeatable) { () throws(MongoError) -> Bool in
+            try pool.collection(Self.collection) { (c) throws(MongoError) -> Bool in try c.deleteOne(Self.byID(id), options: Self.writeOptions) > 0 }
         }
     }
 
     func seedBooks(_ books: [JSONObject], replace: Bool) throws(StoreError) -> Int {
         if replace { try call { () throws(MongoError) in try pool.collection(Self.collection) { (c) throws(MongoError) in try c.drop() } } }
-        try ensureIndexes()
+        do throws(IndexFailure) {
+            try createIndexes()
+        } catch {
+            if case .failed(let reason) = error.state { throw .misconfigured(reason) }
+            throw .unavailable(error.error.message)
+        }
         var inserted = 0
         for book in books {
             do throws(StoreError) {
@@ -224,6 +199,9 @@ final class MongoStore: BookStore, Sendable {
     }
 
     // MARK: queries from typed values only
+
+    /// For a write that repeating cannot make worse: a merge patch, a rename, a delete.
+    static let repeatable = "sending the same request again is safe"
 
     static func byID(_ id: String) -> Document { ["id": .document(["$eq": .string(id)])] }
 
@@ -272,8 +250,9 @@ final class MongoStore: BookStore, Sendable {
         return out
     }
 
-    /// MongoBridge errors named as store errors; the routes choose the statuses.
-    func call<T>(_ body: () throws(MongoError) -> T) throws(StoreError) -> T {
+    /// MongoBridge errors named as store errors; the routes choose the statuses. `advice` tells a
+    /// client whose write's outcome is unknown how to find out and whether a retry is safe.
+    func call<T>(advice: String? = nil, _ body: () throws(MongoError) -> T) throws(StoreError) -> T {
         do throws(MongoError) {
             return try body()
         } catch {
@@ -284,6 +263,9 @@ final class MongoStore: BookStore, Sendable {
             case .duplicateKey: throw .duplicateID(m)
             case .unreachable, .poolExhausted, .transient: throw .unavailable(m)
             case .timeout: throw .timeout(m)
+            case .writeConcern(let code, _, let timedOut):
+                let what = "the write reached the primary, but MongoDB did not confirm its write concern (error \(code)\(timedOut ? ", wtimeout" : "")), so its outcome is unknown"
+                throw .outcomeUnknown(advice.map { "\(what); \($0)" } ?? what, timedOut: timedOut)
             case .server, .invalidDocument, .configuration, .driver: throw .invalid(m)
             }
         }

@@ -1,0 +1,146 @@
+import Foundation
+import JSON
+import MongoBridge
+import TestSupport
+import XCTest
+
+/// Issue 16 on the real binary: index refusals, write concern errors, the write concern sent,
+/// reads that decide a write, the simple collation and legacy `read` values.
+final class MongoProductionTests: XCTestCase {
+    private let json = [("Content-Type", "application/json")]
+
+    /// Duplicate ids already in `books`: the unique index cannot be built. That is a configuration
+    /// error, logged once with its remedy and shown on /readyz, and inserts answer 503 with it,
+    /// never a 409 naming E11000. Reads go on.
+    func testARefusedIndexIsShownOnReadyzAndNeverBecomesA409() throws {
+        let mongo = try MongoTestServer()
+        defer { mongo.stop() }
+        do {
+            let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
+            try pool.collection("books") { (c) throws(MongoError) in
+                for _ in 0..<2 { try c.insertOne(["id": .string("twin"), "title": .string("T"), "author": .string("A")]) }
+            }
+        }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
+        defer { api.stop() }
+        let c = try api.client()
+        let ready = try c.request("GET", "/readyz")
+        XCTAssertEqual(ready.status, 503, ready.text)
+        XCTAssertTrue(ready.text.contains("share an id") && ready.text.contains("$group"), ready.text)
+        let post = try c.request("POST", "/books", headers: json, body: #"{"title":"New","author":"B"}"#)
+        XCTAssertEqual(post.status, 503, post.text)
+        XCTAssertEqual(post.header("Content-Type"), "application/problem+json")
+        XCTAssertTrue(post.text.contains("share an id") && !post.text.contains("E11000"), post.text)
+        let car = try c.request("POST", "/cars", headers: json, body: #"{"name":"C"}"#)
+        XCTAssertEqual(car.status, 503, "inventory inserts need their unique index too: \(car.text)")
+        XCTAssertEqual(try c.request("GET", "/books").header("X-Total-Count"), "2", "reads go on")
+        _ = try c.request("GET", "/readyz")
+        XCTAssertEqual(api.log.components(separatedBy: "MongoDB indexes: ").count - 1, 1, "logged once: \(api.log)")
+    }
+
+    /// A writeConcernError: the write was applied on the primary, but not confirmed. 64
+    /// (wtimeout) answers 504, 100 answers 503; both say the outcome is unknown and how to find out.
+    func testAWriteConcernErrorAnswersWithAnUnknownOutcome() throws {
+        let mongo = try MongoTestServer()
+        defer { mongo.stop() }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
+        defer { api.stop() }
+        let c = try api.client()
+        XCTAssertEqual(try c.request("GET", "/readyz").status, 200)
+        let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
+        for (code, status) in [(64, 504), (100, 503)] {
+            _ = try pool.runCommand([
+                "configureFailPoint": .string("failCommand"), "mode": .document(["times": .int32(1)]),
+                "data": .document([
+                    "failCommands": .array([.string("insert")]),
+                    "writeConcernError": .document(["code": .int32(Int32(code)), "errmsg": .string("waiting for replication timed out")]),
+                ]),
+            ])
+            let r = try c.request("POST", "/books", headers: json, body: #"{"title":"T","author":"A"}"#)
+            XCTAssertEqual(r.status, status, r.text)
+            XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
+            XCTAssertTrue(r.text.contains("outcome is unknown") && r.text.contains("only if that answers 404"), r.text)
+            XCTAssertNotNil(r.header("Retry-After"))
+            // The detail names the new book's id, so the client can look before it repeats.
+            let id = try XCTUnwrap(r.text.components(separatedBy: "GET /books/").dropFirst().first?.components(separatedBy: " ").first, r.text)
+            XCTAssertEqual(try c.request("GET", "/books/\(id)").status, 200, "the write was applied on the primary")
+        }
+    }
+
+    /// Writes carry w: majority with wtimeout = MONGODB_MAX_TIME_MS unless the URL sets w; a URL
+    /// w without wtimeoutMS still gets the deadline. Every query carries the simple collation.
+    func testWritesCarryMajorityWithADeadlineAndQueriesTheSimpleCollation() throws {
+        let mongo = try MongoTestServer()
+        defer { mongo.stop() }
+        for (query, expected) in [("", #""w": "majority", "wtimeout": 2500"#), ("?w=1", #""w": 1, "wtimeout": 2500"#)] {
+            let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url + query, "MONGODB_MAX_TIME_MS": "2500"])
+            defer { api.stop() }
+            let c = try api.client()
+            XCTAssertEqual(try c.request("GET", "/readyz").status, 200)
+            _ = mongo.takeCommands()
+            XCTAssertEqual(try c.request("POST", "/books", headers: json, body: #"{"title":"T","author":"A"}"#).status, 201)
+            let insert = try XCTUnwrap(mongo.takeCommands().first { $0.name == "insert" })
+            XCTAssertTrue(insert.json.contains(expected), "\(query): \(insert.json)")
+            XCTAssertTrue(api.log.contains("MongoDB writes carry w="), api.log)
+        }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
+        defer { api.stop() }
+        let c = try api.client()
+        _ = try c.request("GET", "/books?limit=1")
+        _ = try c.request("PATCH", "/books/none", headers: [("Content-Type", "application/merge-patch+json")], body: #"{"title":"X"}"#)
+        let queries = mongo.takeCommands().filter { ["find", "aggregate", "count", "createIndexes"].contains($0.name) }
+        XCTAssertGreaterThanOrEqual(Set(queries.map(\.name)).count, 3, queries.map(\.name).joined(separator: ","))
+        for command in queries {
+            XCTAssertTrue(command.json.contains(#""locale": "simple""#), command.json)
+        }
+    }
+
+    /// With readPreference=secondaryPreferred in the URL, lists follow it, but the read a
+    /// compare-and-swap starts from, and the one explaining a refused booking, go to the primary.
+    func testReadsThatDecideAWriteGoToThePrimary() throws {
+        let mongo = try MongoTestServer(replicaSet: "rs0")
+        defer { mongo.stop() }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url + "&readPreference=secondaryPreferred"])
+        defer { api.stop() }
+        let c = try api.client()
+        XCTAssertEqual(try c.request("GET", "/readyz").status, 200)
+        let created = try c.request("POST", "/books", headers: json, body: #"{"title":"T","author":"A"}"#)
+        XCTAssertEqual(created.status, 201)
+        let id = try XCTUnwrap(created.header("Location")?.components(separatedBy: "/").last)
+        _ = mongo.takeCommands()
+        XCTAssertEqual(try c.request("GET", "/books?limit=1").status, 200)
+        let list = try XCTUnwrap(mongo.takeCommands().first { $0.name == "find" })
+        XCTAssertTrue(list.json.contains(#""mode": "secondaryPreferred""#), "a list follows the URL: \(list.json)")
+        XCTAssertEqual(try c.request("PATCH", "/books/\(id)", headers: [("Content-Type", "application/merge-patch+json")], body: #"{"title":"U"}"#).status, 200)
+        let casRead = try XCTUnwrap(mongo.takeCommands().first { $0.name == "find" })
+        XCTAssertFalse(casRead.json.contains("secondaryPreferred"), "the compare-and-swap read goes to the primary: \(casRead.json)")
+    }
+
+    /// Books as the original script stored them (`read: 1` and `0`) are rewritten to booleans at
+    /// start, so `sortasc=read` orders them as the embedded store does.
+    func testLegacyReadValuesAreNormalisedAtStart() throws {
+        let mongo = try MongoTestServer()
+        defer { mongo.stop() }
+        let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
+        try pool.collection("books") { (c) throws(MongoError) in
+            for (id, read) in [("1", BSON.int32(1)), ("2", .bool(false)), ("3", .int32(0)), ("4", .bool(true))] {
+                try c.insertOne(["id": .string(id), "title": .string("T\(id)"), "author": .string("A"), "read": read])
+            }
+        }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
+        defer { api.stop() }
+        let c = try api.client()
+        XCTAssertEqual(try c.request("GET", "/readyz").status, 200)
+        let stored = try pool.collection("books") { (c) throws(MongoError) -> [BSON] in
+            var values: [BSON] = []
+            try c.find([:], sort: ["id": .int32(1)]) { (doc) throws(MongoError) -> Bool in
+                values.append(doc["read"] ?? .null)
+                return true
+            }
+            return values
+        }
+        XCTAssertEqual(stored, [.bool(true), .bool(false), .bool(false), .bool(true)])
+        let sorted = try JSONParser.parse(Array(try c.request("GET", "/books?sortasc=read").text.utf8)).arrayValue ?? []
+        XCTAssertEqual(sorted.compactMap { $0.objectValue?["id"]?.stringValue }, ["2", "3", "1", "4"], "false first, ties by id")
+    }
+}
