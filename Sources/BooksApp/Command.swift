@@ -171,7 +171,7 @@ public enum Command {
     static func describe(_ error: Error) -> String {
         guard let error = error as? StoreError else { return "\(error)" }
         switch error {
-        case .corrupt(let m), .unavailable(let m), .invalid(let m), .storageFull(let m), .timeout(let m), .misconfigured(let m), .outcomeUnknown(let m, _): return m
+        case .corrupt(let m), .unavailable(let m), .invalid(let m), .storageFull(let m), .timeout(let m), .misconfigured(let m), .outcomeUnknown(let m, _), .full(let m): return m
         case .duplicateID(let id): return "duplicate id \(id)"
         case .documentTooLarge(let limit): return "document larger than \(limit) bytes"
         case .pendingWrite(let ticket): return "waiting for journal write \(ticket)"

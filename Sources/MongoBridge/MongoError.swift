@@ -16,6 +16,9 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `writeConcernError`: 64 WriteConcernFailed, as for a wtimeout; 79 UnknownReplWriteConcern;
     /// 100 UnsatisfiableWriteConcern): whether it lasts is unknown. `timedOut` for a wtimeout.
     case writeConcern(code: Int, message: String, timedOut: Bool)
+    /// The document would pass MongoDB's 16 MiB limit (BSONObjectTooLarge 10334 on insert; 17419
+    /// and 17420 when an update or upsert would make it so).
+    case tooLarge(code: Int, message: String)
     /// A document libbson or the server could not accept.
     case invalidDocument(String)
     /// A bad connection string or option.
@@ -29,7 +32,7 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String {
         switch self {
         case .duplicateKey(let m), .unreachable(let m), .timeout(let m), .invalidDocument(let m), .configuration(let m),
-            .poolExhausted(let m), .driver(let m), .server(_, let m), .transient(_, let m), .writeConcern(_, let m, _):
+            .poolExhausted(let m), .driver(let m), .server(_, let m), .transient(_, let m), .writeConcern(_, let m, _), .tooLarge(_, let m):
             return m
         }
     }
@@ -42,6 +45,7 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
         case .server(let code, let m): return "MongoDB error \(code): \(m)"
         case .transient(let code, let m): return "MongoDB error \(code) (transient): \(m)"
         case .writeConcern(let code, let m, _): return "MongoDB write concern error \(code): \(m)"
+        case .tooLarge(let code, let m): return "MongoDB document too large (\(code)): \(m)"
         case .invalidDocument(let m): return "invalid document: \(m)"
         case .configuration(let m): return "invalid MongoDB configuration: \(m)"
         case .poolExhausted(let m): return "no MongoDB connection free: \(m)"
@@ -74,6 +78,8 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
             self = .invalidDocument(message)
         case MONGOC_ERROR_COMMAND.rawValue where code == Int(MONGOC_ERROR_COMMAND_INVALID_ARG.rawValue):
             self = .invalidDocument(message)
+        case _ where Self.tooLargeCodes.contains(code):
+            self = .tooLarge(code: code, message: message)
         case _ where Self.timeoutCodes.contains(code):
             self = .timeout(message)
         case _ where Self.transientCodes.contains(code) || Self.transientLabels.contains(where: { Self.labels(reply).contains($0) }):
@@ -85,6 +91,8 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// E11000 and its older forms.
     static let duplicateKeyCodes: Set<Int> = [11000, 11001, 12582]
+    /// BSONObjectTooLarge, and an update's or upsert's result past 16 MiB.
+    static let tooLargeCodes: Set<Int> = [10334, 17419, 17420]
     /// MaxTimeMSExpired, ExceededTimeLimit, NetworkTimeout.
     static let timeoutCodes: Set<Int> = [50, 262, 89]
     /// Errors of a moment: HostUnreachable, HostNotFound, ShutdownInProgress, InterruptedAtShutdown,

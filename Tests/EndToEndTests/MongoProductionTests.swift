@@ -116,6 +116,34 @@ final class MongoProductionTests: XCTestCase {
         XCTAssertFalse(casRead.json.contains("secondaryPreferred"), "the compare-and-swap read goes to the primary: \(casRead.json)")
     }
 
+    /// A car whose allocations fill MongoDB's 16 MiB document: a booking answers 409 saying what
+    /// to do, never 500, and the car is left as it was.
+    func testABookingPastTheDocumentLimitAnswers409() throws {
+        let mongo = try MongoTestServer()
+        defer { mongo.stop() }
+        let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
+        let blob = String(repeating: "x", count: (16 * 1024 * 1024 - 2000) / 4)
+        let allocations: [BSON] = (0..<4).map { i in
+            .document([
+                "id": .string("a\(i)"), "from": .int64(Int64(i) * 1000), "to": .int64(Int64(i) * 1000 + 1000), "allocation_type": .string("x"),
+                "data": .document(["blob": .string(blob)]),
+            ])
+        }
+        try pool.collection("cars") { (c) throws(MongoError) in
+            try c.insertOne(["id": .string("full"), "name": .string("Full"), "type": .string("car"), "created_at": .int64(0), "allocations": .array(allocations)])
+        }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
+        defer { api.stop() }
+        let c = try api.client()
+        let body = #"{"from":"2030-01-01T00:00:00Z","to":"2030-01-02T00:00:00Z","allocation_type":"hire","data":{"note":"\#(String(repeating: "n", count: 3000))"}}"#
+        let r = try c.request("POST", "/cars/full/allocations", headers: json, body: body)
+        XCTAssertEqual(r.status, 409, r.text)
+        XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
+        XCTAssertTrue(r.text.contains("16 MiB") && r.text.contains("delete past allocations"), r.text)
+        let list = try JSONParser.parse(Array(try c.request("GET", "/cars/full/allocations").text.utf8)).arrayValue ?? []
+        XCTAssertEqual(list.count, 4, "the car is left as it was")
+    }
+
     /// Books as the original script stored them (`read: 1` and `0`) are rewritten to booleans at
     /// start, so `sortasc=read` orders them as the embedded store does.
     func testLegacyReadValuesAreNormalisedAtStart() throws {

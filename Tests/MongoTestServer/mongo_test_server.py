@@ -100,11 +100,27 @@ def cmd_hello(cmd, conn_id):
     return reply
 
 
+# mongod's document limit (https://www.mongodb.com/docs/manual/reference/limits/#mongodb-limit-BSON-Document-Size):
+# an insert past it fails with BSONObjectTooLarge (10334), an update whose result would pass it
+# with 17419, and the document is left as it was.
+MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024
+
+
+def too_large(doc):
+    return doc is not None and len(bson.encode(doc, codec_options=CODEC)) > MAX_BSON_OBJECT_SIZE
+
+
 def cmd_insert(cmd):
     coll = collection(cmd, "insert")
     n, write_errors = 0, []
     for index, doc in enumerate(cmd.get("documents", [])):
         doc.setdefault("_id", ObjectId())
+        if too_large(doc):
+            write_errors.append({"index": index, "code": 10334, "errmsg": "object to insert too large. size in bytes: %d, max size: %d"
+                                 % (len(bson.encode(doc)), MAX_BSON_OBJECT_SIZE)})
+            if cmd.get("ordered", True):
+                break
+            continue
         try:
             coll.insert_one(doc)
             n += 1
@@ -253,12 +269,16 @@ def cmd_update(cmd):
             q, u, upsert = spec.get("q", {}), spec["u"], spec.get("upsert", False)
             if not upsert:  # an upsert builds its document from the filter's values
                 q = strict_filter(q)
+            before = None if spec.get("multi") else coll.find_one(q)
             if is_replacement(u):
                 result = coll.replace_one(q, u, upsert=upsert)
             elif spec.get("multi"):
                 result = coll.update_many(q, u, upsert=upsert)
             else:
                 result = coll.update_one(q, u, upsert=upsert)
+            if before is not None and too_large(coll.find_one({"_id": before["_id"]})):
+                coll.replace_one({"_id": before["_id"]}, before)
+                raise CommandError("Resulting document after update is larger than %d" % MAX_BSON_OBJECT_SIZE, 17419, "BSONObjectTooLarge")
             n += result.matched_count
             modified += result.modified_count
             if result.upserted_id is not None:
@@ -266,6 +286,8 @@ def cmd_update(cmd):
                 upserted.append({"index": index, "_id": result.upserted_id})
         except mongomock.DuplicateKeyError as e:
             write_errors.append({"index": index, "code": 11000, "errmsg": "E11000 duplicate key error: %s" % e})
+        except CommandError as e:
+            write_errors.append({"index": index, "code": e.reply["code"], "errmsg": e.reply["errmsg"]})
         except (mongomock.WriteError, mongomock.OperationFailure, ValueError) as e:
             write_errors.append({"index": index, "code": getattr(e, "code", None) or 9, "errmsg": str(e)})
         if write_errors and cmd.get("ordered", True):
@@ -315,6 +337,9 @@ def cmd_find_and_modify(cmd):
             coll.replace_one(key, update)
         else:
             coll.update_one(key, update)
+        if too_large(coll.find_one(key)):
+            coll.replace_one(key, doc)
+            return error("Resulting document after update is larger than %d" % MAX_BSON_OBJECT_SIZE, 17419, "BSONObjectTooLarge")
         value = coll.find_one(key, fields) if new else before
     except mongomock.DuplicateKeyError as e:
         return error("E11000 duplicate key error: %s" % e, 11000, "DuplicateKey")

@@ -145,6 +145,22 @@ class MongoTestServerTest(unittest.TestCase):
         self.assertEqual(coll.count_documents({"r": True}), 3)
         self.assertEqual(coll.delete_many({"$or": [{"r": False}, {"r": 0}]}).deleted_count, 2)
 
+    def test_the_16_mib_document_limit(self):
+        coll = self.db.big
+        coll.drop()
+        with self.assertRaises(pymongo.errors.WriteError) as inserted:
+            coll.insert_one({"blob": "x" * (16 * 1024 * 1024)})
+        self.assertEqual(inserted.exception.code, 10334)
+        coll.insert_one({"k": 1, "items": ["x" * (4 * 1024 * 1024)] * 3})
+        with self.assertRaises(pymongo.errors.WriteError) as pushed:
+            coll.update_one({"k": 1}, {"$push": {"items": "y" * (5 * 1024 * 1024)}})
+        self.assertEqual(pushed.exception.code, 17419)
+        with self.assertRaises(pymongo.errors.OperationFailure) as modified:
+            coll.find_one_and_update({"k": 1}, {"$push": {"items": "y" * (5 * 1024 * 1024)}})
+        self.assertEqual(modified.exception.code, 17419)
+        self.assertEqual(len(coll.find_one({"k": 1})["items"]), 3, "the document is left as it was")
+        self.assertEqual(coll.count_documents({}), 1)
+
     def test_unknown_commands_are_loud(self):
         with self.assertRaises(pymongo.errors.OperationFailure) as caught:
             self.db.command("frobnicate")

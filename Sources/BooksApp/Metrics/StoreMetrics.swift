@@ -6,7 +6,7 @@ final class StoreMetrics: Sendable {
         case listBooks, getBook, insertBook, updateBook, deleteBook
         case listResources, getResource, createResource, renameResource, deleteResource, allocate, deleteAllocation, checkReady
     }
-    static let errorKinds = ["duplicate_id", "too_large", "storage_full", "unavailable", "timeout", "corrupt", "invalid", "outcome_unknown", "misconfigured"]
+    static let errorKinds = ["duplicate_id", "too_large", "storage_full", "unavailable", "timeout", "corrupt", "invalid", "outcome_unknown", "misconfigured", "full"]
 
     private let latency = LatencyHistograms(series: Operation.allCases.count)
     private let errors = AtomicCounters(count: Operation.allCases.count * errorKinds.count)
@@ -25,6 +25,7 @@ final class StoreMetrics: Sendable {
         case .invalid: kind = 6
         case .outcomeUnknown: kind = 7
         case .misconfigured: kind = 8
+        case .full: kind = 9
         }
         errors.add(operation.rawValue * Self.errorKinds.count + kind)
     }

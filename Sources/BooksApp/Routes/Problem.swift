@@ -36,6 +36,7 @@ struct Problem: Error {
         case .unavailable, .pendingWrite: return Problem(503, "the store is unavailable; try again shortly", headers: [("Retry-After", "5")])
         case .timeout: return Problem(504, "the store did not answer in time")
         case .misconfigured(let detail): return Problem(503, detail, headers: [("Retry-After", "60")])
+        case .full(let detail): return Problem(409, detail)
         case .outcomeUnknown(let detail, let timedOut): return Problem(timedOut ? 504 : 503, detail, headers: [("Retry-After", "5")])
         case .corrupt, .invalid: return Problem(500, "internal error")
         }

@@ -48,6 +48,9 @@ enum StoreError: Error, Equatable {
     /// The store cannot serve until an operator acts (MongoDB refused an index it needs); the
     /// message says what to do, in words safe to show.
     case misconfigured(String)
+    /// A write the data's own size limit refuses (a resource whose allocations fill MongoDB's
+    /// 16 MiB document); the message says what to do.
+    case full(String)
     case corrupt(String)
     case invalid(String)
     /// Inside the embedded store only: the write touches a key with a pending (not yet durable)

@@ -109,7 +109,8 @@ extension MongoStore: InventoryStore {
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome {
         let path = "/\(kind.collection)/\(resourceID)/allocations"
         let advice = "GET \(path) shows whether allocation \(allocation.id) was kept; check before booking again (a repeat would answer 409 naming it)"
-        let attempt = try call(advice: advice) { () throws(MongoError) -> CompareAndSwap<AllocationOutcome> in
+        let full = "the \(kind.type)'s allocations fill MongoDB's 16 MiB document limit; delete past allocations (DELETE \(path)/{allocation_id}) to book it again"
+        let attempt = try call(advice: advice, full: full) { () throws(MongoError) -> CompareAndSwap<AllocationOutcome> in
             try pool.collection(kind.collection) { (c) throws(MongoError) -> CompareAndSwap<AllocationOutcome> in
                 var filter = Self.byID(resourceID)
                 filter["allocations"] = Self.noOverlap(allocation.interval)

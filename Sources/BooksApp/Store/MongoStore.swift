@@ -251,8 +251,9 @@ final class MongoStore: BookStore, Sendable {
     }
 
     /// MongoBridge errors named as store errors; the routes choose the statuses. `advice` tells a
-    /// client whose write's outcome is unknown how to find out and whether a retry is safe.
-    func call<T>(advice: String? = nil, _ body: () throws(MongoError) -> T) throws(StoreError) -> T {
+    /// client whose write's outcome is unknown how to find out and whether a retry is safe;
+    /// `full` what to do when the write would pass MongoDB's 16 MiB document limit.
+    func call<T>(advice: String? = nil, full: String? = nil, _ body: () throws(MongoError) -> T) throws(StoreError) -> T {
         do throws(MongoError) {
             return try body()
         } catch {
@@ -266,6 +267,7 @@ final class MongoStore: BookStore, Sendable {
             case .writeConcern(let code, _, let timedOut):
                 let what = "the write reached the primary, but MongoDB did not confirm its write concern (error \(code)\(timedOut ? ", wtimeout" : "")), so its outcome is unknown"
                 throw .outcomeUnknown(advice.map { "\(what); \($0)" } ?? what, timedOut: timedOut)
+            case .tooLarge: throw .full(full ?? "the document would pass MongoDB's 16 MiB limit")
             case .server, .invalidDocument, .configuration, .driver: throw .invalid(m)
             }
         }
