@@ -116,6 +116,45 @@ final class MongoProductionTests: XCTestCase {
         XCTAssertFalse(casRead.json.contains("secondaryPreferred"), "the compare-and-swap read goes to the primary: \(casRead.json)")
     }
 
+    /// A primary that steps down under a burst of POSTs and bookings (PrimarySteppedDown, 189,
+    /// labelled RetryableWriteError, as mongod answers then): libmongoc retries each write once on
+    /// the new primary, so every one is acknowledged, stored once, and none is lost.
+    func testAStepDownMidBurstLosesAndDuplicatesNothing() throws {
+        let mongo = try MongoTestServer(replicaSet: "rs0")
+        defer { mongo.stop() }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
+        defer { api.stop() }
+        let c = try api.client()
+        XCTAssertEqual(try c.request("GET", "/readyz").status, 200)
+        let car = try c.request("POST", "/cars", headers: json, body: #"{"name":"C"}"#)
+        let carID = try XCTUnwrap(car.header("Location")?.components(separatedBy: "/").last, car.text)
+        let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
+        func stepDown(on command: String) throws {
+            _ = try pool.runCommand([
+                "configureFailPoint": .string("failCommand"), "mode": .document(["times": .int32(1)]),
+                "data": .document([
+                    "failCommands": .array([.string(command)]), "errorCode": .int32(189),
+                    "errorLabels": .array([.string("RetryableWriteError")]),
+                ]),
+            ])
+        }
+        _ = mongo.takeCommands()
+        for i in 0..<10 {
+            try stepDown(on: "insert")
+            XCTAssertEqual(try c.request("POST", "/books", headers: json, body: #"{"title":"Burst \#(i)","author":"A"}"#).status, 201)
+            try stepDown(on: "findAndModify")
+            let day = String(format: "2030-01-%02d", i + 1)
+            let booking = #"{"from":"\#(day)T00:00:00Z","to":"\#(day)T12:00:00Z","allocation_type":"hire"}"#
+            XCTAssertEqual(try c.request("POST", "/cars/\(carID)/allocations", headers: json, body: booking).status, 201)
+        }
+        let sent = mongo.takeCommands()
+        XCTAssertEqual(sent.filter { $0.name == "insert" && $0.json.contains(#""collection": "books""#) }.count, 20, "each insert sent twice: refused, then retried")
+        XCTAssertTrue(sent.contains { $0.name == "insert" && $0.json.contains("txnNumber") }, "retryable writes carry a txnNumber")
+        XCTAssertEqual(try c.request("GET", "/books?q=Burst").header("X-Total-Count"), "10", "each stored once")
+        let allocations = try JSONParser.parse(Array(try c.request("GET", "/cars/\(carID)/allocations").text.utf8)).arrayValue ?? []
+        XCTAssertEqual(allocations.count, 10)
+    }
+
     /// A car whose allocations fill MongoDB's 16 MiB document: a booking answers 409 saying what
     /// to do, never 500, and the car is left as it was.
     func testABookingPastTheDocumentLimitAnswers409() throws {
