@@ -113,6 +113,9 @@ public enum Command {
                 fail("invalid setting MONGODB_URL=\"\(Redaction.mongoURL(url))\": \(Redaction.mongoURL(error.description))", code: 2)
             }
             let store = MongoStore(pool: pool, maxDocumentBytes: settings.maxDocumentBytes, maxTimeMS: settings.mongodbMaxTimeMS)
+            if let lookup = pool.pendingLookup {
+                log.warn("MONGODB_URL's SRV lookup failed (\(Redaction.mongoURL(lookup))); retrying in the background, /readyz answers 503 until it succeeds")
+            }
             log.info("MongoDB writes carry \(pool.writeConcern)")
             store.ensureIndexes(log: log)
             return store

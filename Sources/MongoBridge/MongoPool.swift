@@ -1,4 +1,5 @@
 import CMongoC
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -17,7 +18,9 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
     }()
 
     private let uri: OpaquePointer
-    private let pool: OpaquePointer
+    /// The pool's address, 0 until it exists (a failed SRV lookup at start delays it).
+    private let poolAddress = Atomic<UInt>(0)
+    private let lastPoolError = Mutex<String>("")
     public let databaseName: String
     public let maxSize: Int
     private let inUse = Atomic<Int>(0)
@@ -49,25 +52,60 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
         }
         if !mongoc_uri_has_option(uri, MONGOC_URI_APPNAME) { mongoc_uri_set_appname(uri, appName) }
         writeConcern = Self.defaultWriteConcern(uri, timeoutMS: timeouts.writeConcernMS)
-        guard let pool = mongoc_client_pool_new_with_error(uri, &error) else {
-            mongoc_uri_destroy(uri)
-            throw .configuration(MongoError(error).description)
-        }
-        mongoc_client_pool_set_error_api(pool, Int32(MONGOC_ERROR_API_VERSION_2))
         // maxPoolSize in the URL wins over the setting (libmongoc reads it when creating the pool).
         if mongoc_uri_has_option(uri, MONGOC_URI_MAXPOOLSIZE) {
             self.maxSize = Int(max(1, mongoc_uri_get_option_as_int32(uri, MONGOC_URI_MAXPOOLSIZE, 100)))
         } else {
-            mongoc_client_pool_max_size(pool, UInt32(max(1, maxSize)))
             self.maxSize = max(1, maxSize)
         }
         self.uri = uri
-        self.pool = pool
         if let path = mongoc_uri_get_database(uri), path.pointee != 0 {
             databaseName = String(cString: path)
         } else {
             databaseName = defaultDatabase
         }
+        switch makePool() {
+        case .success: break
+        case .failure(let failure):
+            // A mongodb+srv:// URL resolves its SRV record here; a lookup that fails (DNS down at
+            // start) is retried in the background, unreachable meanwhile. Anything else is a bad URL.
+            guard case .unreachable = failure, url.hasPrefix("mongodb+srv://") else {
+                mongoc_uri_destroy(uri)
+                throw .configuration(failure.description)
+            }
+            retryPool(afterMS: 500)
+        }
+    }
+
+    /// Creates the libmongoc pool (resolving a mongodb+srv:// URL's SRV record) and publishes it.
+    private func makePool() -> Result<Void, MongoError> {
+        var error = bson_error_t()
+        guard let pool = mongoc_client_pool_new_with_error(uri, &error) else {
+            let failure = MongoError(error)
+            lastPoolError.withLock { $0 = failure.message }
+            return .failure(failure)
+        }
+        mongoc_client_pool_set_error_api(pool, Int32(MONGOC_ERROR_API_VERSION_2))
+        if !mongoc_uri_has_option(uri, MONGOC_URI_MAXPOOLSIZE) { mongoc_client_pool_max_size(pool, UInt32(maxSize)) }
+        poolAddress.store(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(pool))), ordering: .releasing)
+        return .success(())
+    }
+
+    /// Tries `makePool` again after `delay`, doubling it up to 30 s, until it succeeds.
+    private func retryPool(afterMS delay: Int) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delay)) { [weak self] in
+            guard let self, case .failure = self.makePool() else { return }
+            self.retryPool(afterMS: min(delay * 2, 30_000))
+        }
+    }
+
+    /// Why the pool does not exist yet (a failed SRV lookup being retried), or nil once it does.
+    public var pendingLookup: String? { pool == nil ? lastPoolError.withLock { $0 } : nil }
+
+    /// The libmongoc pool, once created.
+    private var pool: OpaquePointer? {
+        let address = poolAddress.load(ordering: .acquiring)
+        return address == 0 ? nil : OpaquePointer(bitPattern: address)
     }
 
     /// Writes wait for a majority, with a deadline, unless the URL sets `w`: the implicit default
@@ -90,7 +128,7 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
     }
 
     deinit {
-        mongoc_client_pool_destroy(pool)
+        if let pool { mongoc_client_pool_destroy(pool) }
         mongoc_uri_destroy(uri)
     }
 
@@ -101,6 +139,9 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
     /// With waitQueueTimeoutMS in the URL, the pop gives up after that long and returns NULL
     /// (libmongoc's mongoc_client_pool_pop): the caller gets `.poolExhausted`, never a crash.
     func withClient<T>(_ body: (OpaquePointer) throws(MongoError) -> T) throws(MongoError) -> T {
+        guard let pool else {
+            throw .unreachable("the MongoDB URL's SRV lookup failed at start and is being retried: \(lastPoolError.withLock { $0 })")
+        }
         waiting.add(1, ordering: .relaxed)
         let popped = mongoc_client_pool_pop(pool)
         waiting.subtract(1, ordering: .relaxed)

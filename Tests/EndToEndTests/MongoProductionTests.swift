@@ -155,6 +155,26 @@ final class MongoProductionTests: XCTestCase {
         XCTAssertEqual(allocations.count, 10)
     }
 
+    /// A mongodb+srv:// URL whose SRV lookup fails at start (DNS down, or not there yet): the
+    /// server starts, says so once, answers /readyz and the API with 503, and keeps retrying.
+    /// Any other bad URL still stops it with exit code 2.
+    func testAFailedSRVLookupAtStartIsRetriedNotFatal() throws {
+        let api = try ServerProcess(environment: ["MONGODB_URL": "mongodb+srv://user:s3cret@cluster0.nonexistent.invalid/bookdata"])
+        defer { api.stop() }
+        let c = try api.client()
+        XCTAssertEqual(try c.request("GET", "/healthz").status, 200)
+        let ready = try c.request("GET", "/readyz")
+        XCTAssertEqual(ready.status, 503, ready.text)
+        XCTAssertTrue(ready.text.contains("not ready"), ready.text)
+        let books = try c.request("GET", "/books")
+        XCTAssertEqual(books.status, 503, books.text)
+        XCTAssertNotNil(books.header("Retry-After"))
+        XCTAssertTrue(api.log.contains("SRV lookup failed") && api.log.contains("retrying"), api.log)
+        XCTAssertFalse(api.log.contains("s3cret"), api.log)
+        let bad = try ServerProcess(environment: ["MONGODB_URL": "mongodb+srv://cluster0.example.net:27017/db"], waitForListening: false)
+        XCTAssertEqual(bad.waitForExit(), 2, "an SRV URL may not name a port: a bad URL, not a lookup")
+    }
+
     /// A car whose allocations fill MongoDB's 16 MiB document: a booking answers 409 saying what
     /// to do, never 500, and the car is left as it was.
     func testABookingPastTheDocumentLimitAnswers409() throws {
