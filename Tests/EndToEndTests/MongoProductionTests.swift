@@ -175,6 +175,39 @@ final class MongoProductionTests: XCTestCase {
         XCTAssertEqual(bad.waitForExit(), 2, "an SRV URL may not name a port: a bad URL, not a lookup")
     }
 
+    /// A write that ran, whose reply was lost to a step-down (a writeConcernError labelled
+    /// RetryableWriteError, as mongod answers when it steps down before replicating): libmongoc
+    /// retries it with the same txnNumber, and the server answers with the first result instead
+    /// of running it twice. One book, one allocation, both 201.
+    func testARetriedWriteThatHadRunIsNotRunTwice() throws {
+        let mongo = try MongoTestServer(replicaSet: "rs0")
+        defer { mongo.stop() }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
+        defer { api.stop() }
+        let c = try api.client()
+        XCTAssertEqual(try c.request("GET", "/readyz").status, 200)
+        let car = try c.request("POST", "/cars", headers: json, body: #"{"name":"C"}"#)
+        let carID = try XCTUnwrap(car.header("Location")?.components(separatedBy: "/").last, car.text)
+        let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
+        for command in ["insert", "findAndModify"] {
+            _ = try pool.runCommand([
+                "configureFailPoint": .string("failCommand"), "mode": .document(["times": .int32(1)]),
+                "data": .document([
+                    "failCommands": .array([.string(command)]), "errorLabels": .array([.string("RetryableWriteError")]),
+                    "writeConcernError": .document(["code": .int32(91), "codeName": .string("ShutdownInProgress"), "errmsg": .string("stepping down")]),
+                ]),
+            ])
+            let r =
+                command == "insert"
+                ? try c.request("POST", "/books", headers: json, body: #"{"title":"Once","author":"A"}"#)
+                : try c.request("POST", "/cars/\(carID)/allocations", headers: json, body: #"{"from":"2030-01-01T00:00:00Z","to":"2030-01-02T00:00:00Z","allocation_type":"hire"}"#)
+            XCTAssertEqual(r.status, 201, "\(command): \(r.text)")
+        }
+        XCTAssertEqual(try c.request("GET", "/books?q=Once").header("X-Total-Count"), "1", "stored once")
+        let allocations = try JSONParser.parse(Array(try c.request("GET", "/cars/\(carID)/allocations").text.utf8)).arrayValue ?? []
+        XCTAssertEqual(allocations.count, 1)
+    }
+
     /// A car whose allocations fill MongoDB's 16 MiB document: a booking answers 409 saying what
     /// to do, never 500, and the car is left as it was.
     func testABookingPastTheDocumentLimitAnswers409() throws {

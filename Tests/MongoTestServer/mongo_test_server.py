@@ -488,7 +488,27 @@ def run_command(cmd, conn_id):
     return execute(name, handler, cmd)
 
 
+# Retryable writes: mongod remembers each (session, txnNumber) it has executed and answers a
+# retry of one with the first result instead of running it again
+# (https://www.mongodb.com/docs/manual/core/retryable-writes/).
+executed_writes = {}
+
+
 def execute(name, handler, cmd):
+    txn = None
+    if name in WRITE_COMMANDS and "txnNumber" in cmd and isinstance(cmd.get("lsid"), dict):
+        txn = (bytes(cmd["lsid"]["id"]), int(cmd["txnNumber"]))
+        with lock:
+            if txn in executed_writes:
+                return dict(executed_writes[txn])
+    reply = run_handler(name, handler, cmd)
+    if txn is not None and reply.get("ok") and not reply.get("writeErrors"):
+        with lock:
+            executed_writes[txn] = dict(reply)
+    return reply
+
+
+def run_handler(name, handler, cmd):
     if delay_seconds:
         limit_ms = cmd.get("maxTimeMS")
         if limit_ms and delay_seconds * 1000 > float(limit_ms):

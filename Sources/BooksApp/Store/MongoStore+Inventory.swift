@@ -82,7 +82,8 @@ extension MongoStore: InventoryStore {
 
     func createResource(_ resource: Resource) throws(StoreError) {
         try requireUniqueIDIndex()
-        try call(advice: "GET /\(resource.kind.collection)/\(resource.id) shows whether it was kept; send it again only if that answers 404") { () throws(MongoError) in
+        try call(advice: "GET /\(resource.kind.collection)/\(resource.id) shows whether it was kept; send it again only if that answers 404", id: resource.id) {
+            () throws(MongoError) in
             try pool.collection(resource.kind.collection) { (c) throws(MongoError) in
                 var document = Document(json: resource.stored)
                 document["created_at"] = .datetime(resource.createdAt)  // a real date in the shell

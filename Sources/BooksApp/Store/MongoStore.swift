@@ -140,7 +140,7 @@ final class MongoStore: BookStore, Sendable {
         try requireUniqueIDIndex()
         let id = book["id"]?.stringValue ?? ""
         let advice = "GET /books/\(id) shows whether it was kept; send it again only if that answers 404 (a repeat would be a second book)"
-        try call(advice: advice) { () throws(MongoError) in
+        try call(advice: advice, id: id) { () throws(MongoError) in
             try pool.collection(Self.collection) { (c) throws(MongoError) in try c.insertOne(Document(json: book)) }
         }
     }
@@ -252,8 +252,9 @@ final class MongoStore: BookStore, Sendable {
 
     /// MongoBridge errors named as store errors; the routes choose the statuses. `advice` tells a
     /// client whose write's outcome is unknown how to find out and whether a retry is safe;
-    /// `full` what to do when the write would pass MongoDB's 16 MiB document limit.
-    func call<T>(advice: String? = nil, full: String? = nil, _ body: () throws(MongoError) -> T) throws(StoreError) -> T {
+    /// `full` what to do when the write would pass MongoDB's 16 MiB document limit; `id` the id a
+    /// duplicate-key refusal is about.
+    func call<T>(advice: String? = nil, full: String? = nil, id: String? = nil, _ body: () throws(MongoError) -> T) throws(StoreError) -> T {
         do throws(MongoError) {
             return try body()
         } catch {
@@ -261,7 +262,7 @@ final class MongoStore: BookStore, Sendable {
             // messages can quote the connection string: no secret reaches a log line.
             let m = Redaction.mongoURL(error.message)
             switch error {
-            case .duplicateKey: throw .duplicateID(m)
+            case .duplicateKey: throw .duplicateID(id ?? "(not named by MongoDB)")  // its message names the index, not the id
             case .unreachable, .poolExhausted, .transient: throw .unavailable(m)
             case .timeout: throw .timeout(m)
             case .writeConcern(let code, _, let timedOut):
