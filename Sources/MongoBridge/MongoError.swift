@@ -23,6 +23,9 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidDocument(String)
     /// A bad connection string or option.
     case configuration(String)
+    /// The server refused the URL's credentials (AuthenticationFailed, 18, or a failed SCRAM
+    /// exchange); retrying will not help until an operator fixes them.
+    case authentication(String)
     /// Every pooled client stayed busy past the URL's waitQueueTimeoutMS.
     case poolExhausted(String)
     /// libmongoc handed back no object where it should have (a NULL it documents as impossible).
@@ -32,7 +35,7 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String {
         switch self {
         case .duplicateKey(let m), .unreachable(let m), .timeout(let m), .invalidDocument(let m), .configuration(let m),
-            .poolExhausted(let m), .driver(let m), .server(_, let m), .transient(_, let m), .writeConcern(_, let m, _), .tooLarge(_, let m):
+            .poolExhausted(let m), .driver(let m), .server(_, let m), .transient(_, let m), .writeConcern(_, let m, _), .tooLarge(_, let m), .authentication(let m):
             return m
         }
     }
@@ -48,6 +51,7 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooLarge(let code, let m): return "MongoDB document too large (\(code)): \(m)"
         case .invalidDocument(let m): return "invalid document: \(m)"
         case .configuration(let m): return "invalid MongoDB configuration: \(m)"
+        case .authentication(let m): return "MongoDB authentication failed: \(m)"
         case .poolExhausted(let m): return "no MongoDB connection free: \(m)"
         case .driver(let m): return "MongoDB driver failure: \(m)"
         }
@@ -69,6 +73,10 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
             self = .writeConcern(code: code, message: message, timedOut: Self.timeoutCodes.contains(code) || code == 64)
         case _ where Self.duplicateKeyCodes.contains(code):
             self = .duplicateKey(message)
+        case MONGOC_ERROR_CLIENT.rawValue where code == Int(MONGOC_ERROR_CLIENT_AUTHENTICATE.rawValue),
+            MONGOC_ERROR_SCRAM.rawValue,
+            _ where code == 18 && domain == MONGOC_ERROR_SERVER.rawValue:
+            self = .authentication(message)
         case MONGOC_ERROR_SERVER_SELECTION.rawValue, MONGOC_ERROR_CLIENT.rawValue:
             self = .unreachable(message)
         case MONGOC_ERROR_STREAM.rawValue:

@@ -208,6 +208,33 @@ final class MongoProductionTests: XCTestCase {
         XCTAssertEqual(allocations.count, 1)
     }
 
+    /// Credentials in the URL are really used (SCRAM-SHA-256 against a server that requires it).
+    /// A wrong password is a configuration error: /readyz and the API answer 503 saying the
+    /// credentials were refused, one clear log line says so, and no secret is logged.
+    func testCredentialsAuthenticateAndAWrongPasswordIsShownOnReadyz() throws {
+        let mongo = try MongoTestServer(user: "books:c0rrect-h0rse")
+        defer { mongo.stop() }
+        let base = "127.0.0.1:\(mongo.port)/bookdata?authSource=admin"
+        do {
+            let api = try ServerProcess(environment: ["MONGODB_URL": "mongodb://books:c0rrect-h0rse@" + base])
+            defer { api.stop() }
+            let c = try api.client()
+            XCTAssertEqual(try c.request("GET", "/readyz").status, 200)
+            XCTAssertEqual(try c.request("POST", "/books", headers: json, body: #"{"title":"T","author":"A"}"#).status, 201)
+        }
+        let api = try ServerProcess(environment: ["MONGODB_URL": "mongodb://books:wr0ng-pa55@" + base])
+        defer { api.stop() }
+        let c = try api.client()
+        let ready = try c.request("GET", "/readyz")
+        XCTAssertEqual(ready.status, 503, ready.text)
+        XCTAssertTrue(ready.text.contains("credentials"), ready.text)
+        let books = try c.request("GET", "/books")
+        XCTAssertEqual(books.status, 503, books.text)
+        XCTAssertTrue(books.text.contains("credentials"), books.text)
+        XCTAssertTrue(api.log.contains("refused the credentials"), api.log)
+        XCTAssertFalse(api.log.contains("wr0ng-pa55") || ready.text.contains("wr0ng-pa55") || books.text.contains("wr0ng-pa55"), api.log)
+    }
+
     /// A car whose allocations fill MongoDB's 16 MiB document: a booking answers 409 saying what
     /// to do, never 500, and the car is left as it was.
     func testABookingPastTheDocumentLimitAnswers409() throws {

@@ -126,6 +126,19 @@ final class MongoPoolTests: XCTestCase {
             MongoError(Self.error(domain: MONGOC_ERROR_STREAM.rawValue, code: MONGOC_ERROR_STREAM_CONNECT.rawValue, "connection refused")), .unreachable("connection refused"))
         XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_BSON.rawValue, code: 1, "bad bson")), .invalidDocument("bad bson"))
         XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_CLIENT.rawValue, code: 1, "no client")), .unreachable("no client"))
+        // Issue 16: refused credentials, write concern errors and the document limit have their own kinds.
+        let authenticate = MONGOC_ERROR_CLIENT_AUTHENTICATE.rawValue
+        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_CLIENT.rawValue, code: authenticate, "Authentication failed.")), .authentication("Authentication failed."))
+        XCTAssertEqual(MongoError(Self.error(domain: server, code: 18, "Authentication failed.")), .authentication("Authentication failed."))
+        XCTAssertEqual(MongoError(Self.error(domain: MONGOC_ERROR_SCRAM.rawValue, code: 3, "SCRAM Failure")), .authentication("SCRAM Failure"))
+        let concern = MONGOC_ERROR_WRITE_CONCERN.rawValue
+        XCTAssertEqual(
+            MongoError(Self.error(domain: concern, code: 64, "waiting for replication timed out")),
+            .writeConcern(code: 64, message: "waiting for replication timed out", timedOut: true))
+        XCTAssertEqual(MongoError(Self.error(domain: concern, code: 100, "unsatisfiable")), .writeConcern(code: 100, message: "unsatisfiable", timedOut: false))
+        for code in [10334, 17419, 17420] {
+            XCTAssertEqual(MongoError(Self.error(domain: server, code: UInt32(code), "too large")), .tooLarge(code: code, message: "too large"), "\(code)")
+        }
     }
 
     func testCursorsSpanSeveralBatchesAndStopEarly() throws {

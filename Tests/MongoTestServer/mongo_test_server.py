@@ -13,9 +13,12 @@ reply goes out, like a real server with journaling, and a restart loads it back:
 this server with SIGKILL and still hold it to every write it acknowledged.
 
 Usage: mongo_test_server.py [--port 0] [--delay-ms N] [--data-file PATH] [--command-log PATH]
-       [--replica-set NAME]   (prints "listening on PORT")
+       [--replica-set NAME] [--user NAME:PASSWORD]   (prints "listening on PORT")
 """
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import datetime
 import itertools
@@ -88,11 +91,79 @@ me = None
 process_id = ObjectId()
 
 
+# --user NAME:PASSWORD: require SCRAM-SHA-256 authentication (RFC 5802, RFC 7677), as mongod
+# with --auth does: saslStart and saslContinue log a connection in; any other command but the
+# handshake on a connection not logged in fails with Unauthorized (13); a wrong password with
+# AuthenticationFailed (18) (https://www.mongodb.com/docs/manual/core/security-scram/).
+users = {}
+authenticated = set()
+conversations = {}
+SCRAM_ITERATIONS = 4096
+
+
+def scram_keys(password, salt):
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, SCRAM_ITERATIONS)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    return hashlib.sha256(client_key).digest(), hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+
+def scram_fields(message):
+    return dict(part.split("=", 1) for part in message.split(","))
+
+
+def auth_failed():
+    return error("Authentication failed.", 18, "AuthenticationFailed")
+
+
+def cmd_sasl_start(cmd, conn_id):
+    if cmd.get("mechanism") != "SCRAM-SHA-256":
+        return error("Unsupported mechanism %s" % cmd.get("mechanism"), 334, "MechanismUnavailable")
+    client_first = bytes(cmd["payload"]).decode()
+    bare = client_first.split(",", 2)[2]  # after the GS2 header "n,,"
+    fields = scram_fields(bare)
+    user = fields["n"].replace("=2C", ",").replace("=3D", "=")
+    if user not in users:
+        return auth_failed()
+    salt = hashlib.sha256(user.encode()).digest()[:28]  # mongod uses 28 bytes for SHA-256; libmongoc insists
+    nonce = fields["r"] + base64.b64encode(os.urandom(18)).decode()
+    server_first = "r=%s,s=%s,i=%d" % (nonce, base64.b64encode(salt).decode(), SCRAM_ITERATIONS)
+    conversation = next(request_ids)
+    conversations[(conn_id, conversation)] = {"user": user, "salt": salt, "nonce": nonce, "auth": bare + "," + server_first, "done": False}
+    return {"conversationId": conversation, "done": False, "payload": bson.Binary(server_first.encode()), "ok": 1.0}
+
+
+def cmd_sasl_continue(cmd, conn_id):
+    state = conversations.get((conn_id, cmd.get("conversationId")))
+    if state is None:
+        return error("No SASL session state found", 17, "ProtocolError")
+    if state["done"]:  # the client's empty last step, without skipEmptyExchange
+        authenticated.add(conn_id)
+        return {"conversationId": cmd["conversationId"], "done": True, "payload": bson.Binary(b""), "ok": 1.0}
+    client_final = bytes(cmd["payload"]).decode()
+    without_proof, _, proof = client_final.rpartition(",p=")
+    if scram_fields(without_proof).get("r") != state["nonce"]:
+        return auth_failed()
+    stored_key, server_key = scram_keys(users[state["user"]], state["salt"])
+    auth_message = (state["auth"] + "," + without_proof).encode()
+    signature = hmac.new(stored_key, auth_message, hashlib.sha256).digest()
+    client_key = bytes(a ^ b for a, b in zip(base64.b64decode(proof), signature))
+    if not hmac.compare_digest(hashlib.sha256(client_key).digest(), stored_key):
+        return auth_failed()
+    state["done"] = True
+    server_final = "v=" + base64.b64encode(hmac.new(server_key, auth_message, hashlib.sha256).digest()).decode()
+    skip_empty = bool((cmd.get("options") or {}).get("skipEmptyExchange")) or state.get("skip_empty", False)
+    if skip_empty:
+        authenticated.add(conn_id)
+    return {"conversationId": cmd["conversationId"], "done": skip_empty, "payload": bson.Binary(server_final.encode()), "ok": 1.0}
+
+
 def cmd_hello(cmd, conn_id):
     reply = {"helloOk": True, "ismaster": True, "isWritablePrimary": True, "maxBsonObjectSize": 16 * 1024 * 1024,
              "maxMessageSizeBytes": 48000000, "maxWriteBatchSize": 100000,
              "localTime": datetime.datetime.now(datetime.timezone.utc), "logicalSessionTimeoutMinutes": 30,
              "connectionId": conn_id, "minWireVersion": 0, "maxWireVersion": MAX_WIRE_VERSION, "readOnly": False, "ok": 1.0}
+    if users and "saslSupportedMechs" in cmd:
+        reply["saslSupportedMechs"] = ["SCRAM-SHA-256"]
     if replica_set:
         reply.update(setName=replica_set, hosts=[me], primary=me, me=me, secondary=False, setVersion=1,
                      electionId=ObjectId("7fffffff0000000000000001"),
@@ -459,6 +530,15 @@ def run_command(cmd, conn_id):
     if name in HANDSHAKE:
         return cmd_hello(cmd, conn_id)
     record(name, cmd)
+    if name == "saslStart":
+        reply = cmd_sasl_start(cmd, conn_id)
+        if reply.get("ok") and (cmd.get("options") or {}).get("skipEmptyExchange"):
+            conversations[(conn_id, reply["conversationId"])]["skip_empty"] = True
+        return reply
+    if name == "saslContinue":
+        return cmd_sasl_continue(cmd, conn_id)
+    if users and conn_id not in authenticated and name not in ("ping", "buildInfo", "buildinfo", "endSessions"):
+        return error("command %s requires authentication" % name, 13, "Unauthorized")
     if name == "configureFailPoint":
         try:
             return cmd_configure_fail_point(cmd)
@@ -652,9 +732,13 @@ def main():
     parser.add_argument("--data-file", help="keep the data in this file (durable before each write is acknowledged)")
     parser.add_argument("--command-log", help="append every command received to this file, one JSON object per line")
     parser.add_argument("--replica-set", help="answer hello as the primary of a one-member replica set of this name")
+    parser.add_argument("--user", action="append", default=[], help="NAME:PASSWORD; require SCRAM-SHA-256 authentication")
     args = parser.parse_args()
     global replica_set, me
     replica_set = args.replica_set
+    for entry in args.user:
+        name, _, password = entry.partition(":")
+        users[name] = password
     global command_log
     if args.command_log:
         command_log = open(args.command_log, "a")

@@ -210,6 +210,34 @@ if __name__ == "__main__":
     unittest.main()
 
 
+class ScramTest(unittest.TestCase):
+    def test_scram_sha_256_logs_in_and_a_wrong_password_fails_with_18(self):
+        server = subprocess.Popen([sys.executable, os.path.join(HERE, "mongo_test_server.py"), "--port", "0", "--user", "books:pa55,=word"],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(server.stdout.readline().split()[-1])
+            good = pymongo.MongoClient("mongodb://127.0.0.1:%d" % port, username="books", password="pa55,=word",
+                                       authMechanism="SCRAM-SHA-256", serverSelectionTimeoutMS=3000)
+            good.servertest.items.insert_one({"k": 1})
+            self.assertEqual(good.servertest.items.count_documents({}), 1)
+            good.close()
+            bad = pymongo.MongoClient("mongodb://127.0.0.1:%d" % port, username="books", password="wrong",
+                                      authMechanism="SCRAM-SHA-256", serverSelectionTimeoutMS=3000)
+            with self.assertRaises(pymongo.errors.OperationFailure) as failed:
+                bad.servertest.items.find_one({})
+            self.assertEqual(failed.exception.code, 18)
+            bad.close()
+            anonymous = pymongo.MongoClient("mongodb://127.0.0.1:%d" % port, serverSelectionTimeoutMS=3000)
+            with self.assertRaises(pymongo.errors.OperationFailure) as refused:
+                anonymous.servertest.items.find_one({})
+            self.assertEqual(refused.exception.code, 13)
+            anonymous.close()
+        finally:
+            server.kill()
+            server.wait()
+            server.stdout.close()
+
+
 class MaxTimeMSTest(unittest.TestCase):
     def test_a_command_past_max_time_ms_fails_with_code_50(self):
         server = subprocess.Popen([sys.executable, os.path.join(HERE, "mongo_test_server.py"), "--port", "0", "--delay-ms", "300"],

@@ -20,14 +20,15 @@ public final class MongoTestServer: @unchecked Sendable {  // set once in init; 
     public let commandLog = NSTemporaryDirectory() + "mongo-commands-\(UUID().uuidString).jsonl"
 
     /// Starts it; `port` reuses a port (to restart after a stop), `delayMS` makes every command slow.
-    public init(port: Int = 0, delayMS: Int = 0, replicaSet: String? = nil) throws {
+    /// `user`: "NAME:PASSWORD", which it then requires (SCRAM-SHA-256), as mongod with --auth.
+    public init(port: Int = 0, delayMS: Int = 0, replicaSet: String? = nil, user: String? = nil) throws {
         RequiredTool.testVenv.require()
         self.replicaSet = replicaSet
         process.executableURL = URL(fileURLWithPath: Self.python)
         process.arguments =
             [
                 ServerProcess.packageRoot + "/Tests/MongoTestServer/mongo_test_server.py", "--port", String(port), "--delay-ms", String(delayMS), "--command-log", commandLog,
-            ] + (replicaSet.map { ["--replica-set", $0] } ?? [])
+            ] + (replicaSet.map { ["--replica-set", $0] } ?? []) + (user.map { ["--user", $0] } ?? [])
         output = OutputCapture(process)
         try process.run()
         let match = try output.waitFor(#"listening on (\d+)"#, process: process)

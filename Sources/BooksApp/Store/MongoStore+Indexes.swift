@@ -146,6 +146,8 @@ struct IndexFailure: Error {
             return .failed(
                 "an index on \(ns) has the keys or the name of one this server creates, with other options (\(m)); "
                     + "drop it (db.\(collection).getIndexes() lists them) and it is created again within a minute")
+        case .authentication:
+            return .failed(MongoStore.credentialsRefused + " (retried every minute)")
         case .server(13, _):
             return .failed("the MongoDB user may not create indexes in \(database); grant it readWrite on that database (retried every minute)")
         default:

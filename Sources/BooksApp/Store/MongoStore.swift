@@ -200,6 +200,9 @@ final class MongoStore: BookStore, Sendable {
 
     // MARK: queries from typed values only
 
+    static let credentialsRefused =
+        "MongoDB refused the credentials in MONGODB_URL (authentication failed); check the user name, password, authSource and authMechanism"
+
     /// For a write that repeating cannot make worse: a merge patch, a rename, a delete.
     static let repeatable = "sending the same request again is safe"
 
@@ -268,6 +271,7 @@ final class MongoStore: BookStore, Sendable {
             case .writeConcern(let code, _, let timedOut):
                 let what = "the write reached the primary, but MongoDB did not confirm its write concern (error \(code)\(timedOut ? ", wtimeout" : "")), so its outcome is unknown"
                 throw .outcomeUnknown(advice.map { "\(what); \($0)" } ?? what, timedOut: timedOut)
+            case .authentication: throw .misconfigured(Self.credentialsRefused)
             case .tooLarge: throw .full(full ?? "the document would pass MongoDB's 16 MiB limit")
             case .server, .invalidDocument, .configuration, .driver: throw .invalid(m)
             }
