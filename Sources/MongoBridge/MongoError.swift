@@ -6,8 +6,12 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateKey(String)
     /// No server could be selected or reached in time (down, unreachable, wrong replica set).
     case unreachable(String)
-    /// A server was reached but did not answer in time (socket timeout).
+    /// A server was reached but did not answer in time (socket timeout, maxTimeMS).
     case timeout(String)
+    /// The connection failed mid-operation. libmongoc says "socket error or timeout" of a reset
+    /// and of a socket timeout alike, so `MongoPool` decides which by the time the call took,
+    /// and no caller sees this case.
+    case connectionLost(String)
     /// The server answered with an error that will not go away by retrying.
     case server(code: Int, message: String)
     /// The server answered with an error of a moment (a failover, a write conflict): retry soon.
@@ -34,7 +38,7 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The message alone, without the kind.
     public var message: String {
         switch self {
-        case .duplicateKey(let m), .unreachable(let m), .timeout(let m), .invalidDocument(let m), .configuration(let m),
+        case .duplicateKey(let m), .unreachable(let m), .timeout(let m), .connectionLost(let m), .invalidDocument(let m), .configuration(let m),
             .poolExhausted(let m), .driver(let m), .server(_, let m), .transient(_, let m), .writeConcern(_, let m, _), .tooLarge(_, let m), .authentication(let m):
             return m
         }
@@ -45,6 +49,7 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
         case .duplicateKey(let m): return "duplicate key: \(m)"
         case .unreachable(let m): return "MongoDB unreachable: \(m)"
         case .timeout(let m): return "MongoDB timed out: \(m)"
+        case .connectionLost(let m): return "MongoDB connection lost: \(m)"
         case .server(let code, let m): return "MongoDB error \(code): \(m)"
         case .transient(let code, let m): return "MongoDB error \(code) (transient): \(m)"
         case .writeConcern(let code, let m, _): return "MongoDB write concern error \(code): \(m)"
@@ -80,8 +85,7 @@ public enum MongoError: Error, Equatable, Sendable, CustomStringConvertible {
         case MONGOC_ERROR_SERVER_SELECTION.rawValue, MONGOC_ERROR_CLIENT.rawValue:
             self = .unreachable(message)
         case MONGOC_ERROR_STREAM.rawValue:
-            // libmongoc says "socket error or timeout" of both; only its text tells them apart.
-            self = code == Int(MONGOC_ERROR_STREAM_SOCKET.rawValue) && message.contains("time") ? .timeout(message) : .unreachable(message)
+            self = code == Int(MONGOC_ERROR_STREAM_SOCKET.rawValue) ? .connectionLost(message) : .unreachable(message)
         case MONGOC_ERROR_BSON.rawValue:
             self = .invalidDocument(message)
         case MONGOC_ERROR_COMMAND.rawValue where code == Int(MONGOC_ERROR_COMMAND_INVALID_ARG.rawValue):

@@ -37,6 +37,9 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
         public init() {}
     }
 
+    /// The URL's socketTimeoutMS (or ours): how long a socket waits before libmongoc gives up.
+    public let socketTimeoutMS: Int32
+
     /// The write concern every write carries, for the start-up log: "w=majority, wtimeoutMS=4000".
     public let writeConcern: String
 
@@ -51,6 +54,7 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
             mongoc_uri_set_option_as_int32(uri, option, value)
         }
         if !mongoc_uri_has_option(uri, MONGOC_URI_APPNAME) { mongoc_uri_set_appname(uri, appName) }
+        socketTimeoutMS = mongoc_uri_get_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, timeouts.socketMS)
         writeConcern = Self.defaultWriteConcern(uri, timeoutMS: timeouts.writeConcernMS)
         // maxPoolSize in the URL wins over the setting (libmongoc reads it when creating the pool).
         if mongoc_uri_has_option(uri, MONGOC_URI_MAXPOOLSIZE) {
@@ -151,7 +155,19 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
             mongoc_client_pool_push(pool, client)
             inUse.subtract(1, ordering: .relaxed)
         }
-        return try body(client)
+        let started = Self.monotonicMS()
+        do throws(MongoError) {
+            return try body(client)
+        } catch .connectionLost(let message) {
+            // A socket that failed after socketTimeoutMS timed out; sooner, it was reset or closed.
+            throw Self.monotonicMS() - started >= Int64(socketTimeoutMS) ? .timeout(message) : .unreachable(message)
+        }
+    }
+
+    private static func monotonicMS() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 
     /// A collection of the configured database, valid for the duration of `body` only.

@@ -235,6 +235,27 @@ final class MongoProductionTests: XCTestCase {
         XCTAssertFalse(api.log.contains("wr0ng-pa55") || ready.text.contains("wr0ng-pa55") || books.text.contains("wr0ng-pa55"), api.log)
     }
 
+    /// A connection reset mid-read (twice, so libmongoc's one read retry fails too) answers 503
+    /// with Retry-After, not 504: libmongoc words a reset and a socket timeout alike, so the time
+    /// taken tells them apart, never the message.
+    func testAConnectionResetAnswers503WithRetryAfter() throws {
+        let mongo = try MongoTestServer()
+        defer { mongo.stop() }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
+        defer { api.stop() }
+        let c = try api.client()
+        XCTAssertEqual(try c.request("GET", "/readyz").status, 200)
+        let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
+        _ = try pool.runCommand([
+            "configureFailPoint": .string("failCommand"), "mode": .document(["times": .int32(2)]),
+            "data": .document(["failCommands": .array([.string("find")]), "closeConnection": .bool(true)]),
+        ])
+        let r = try c.request("GET", "/books/anything")
+        XCTAssertEqual(r.status, 503, r.text)
+        XCTAssertNotNil(r.header("Retry-After"))
+        XCTAssertEqual(try c.request("GET", "/books/anything").status, 404, "the next request reconnects")
+    }
+
     /// A car whose allocations fill MongoDB's 16 MiB document: a booking answers 409 saying what
     /// to do, never 500, and the car is left as it was.
     func testABookingPastTheDocumentLimitAnswers409() throws {

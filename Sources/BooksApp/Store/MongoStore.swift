@@ -266,7 +266,7 @@ final class MongoStore: BookStore, Sendable {
             let m = Redaction.mongoURL(error.message)
             switch error {
             case .duplicateKey: throw .duplicateID(id ?? "(not named by MongoDB)")  // its message names the index, not the id
-            case .unreachable, .poolExhausted, .transient: throw .unavailable(m)
+            case .unreachable, .poolExhausted, .transient, .connectionLost: throw .unavailable(m)
             case .timeout: throw .timeout(m)
             case .writeConcern(let code, _, let timedOut):
                 let what = "the write reached the primary, but MongoDB did not confirm its write concern (error \(code)\(timedOut ? ", wtimeout" : "")), so its outcome is unknown"
