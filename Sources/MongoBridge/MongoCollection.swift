@@ -139,6 +139,16 @@ public struct MongoCollection {
         return reply?["deletedCount"].flatMap(Self.int) ?? 0
     }
 
+    /// Returns how many were deleted.
+    @discardableResult
+    public func deleteMany(_ filter: Document, options: Document = [:]) throws(MongoError) -> Int {
+        let filterHandle = try BSONHandle(filter), optionsHandle = try BSONHandle(options)
+        var error = bson_error_t()
+        let (ok, reply) = withReply { mongoc_collection_delete_many(handle, filterHandle.pointer, optionsHandle.pointer, $0, &error) }
+        if !ok { throw MongoError(error, reply: reply) }
+        return reply?["deletedCount"].flatMap(Self.int) ?? 0
+    }
+
     public struct Index: Sendable {
         public var keys: Document
         public var name: String

@@ -57,6 +57,19 @@ final class MongoAvailabilityTests: XCTestCase {
         }
     }
 
+    /// Issue 16: a resource document keeps only intervals, so 100,000 allocations over its life
+    /// fit MongoDB's 16 MiB limit with room to spare (about 79 bytes each; 7.9 MB).
+    func testAHundredThousandIntervalsFitOneResourceDocument() {
+        let intervals: [BSON] = (0..<100_000).map { i in
+            let id = String(repeating: "f", count: 26) + String(100_000 + i)
+            return .document(MongoStore.interval(of: Allocation(id: id, interval: Interval(from: Int64(i) * 3_600_000, to: Int64(i + 1) * 3_600_000), allocationType: "hire")))
+        }
+        let resource: Document = ["id": .string(String(repeating: "a", count: 32)), "name": .string("Busy"), "type": .string("car"), "allocations": .array(intervals)]
+        let size = BSONCodec.encode(resource).count
+        XCTAssertLessThan(size, 16 * 1024 * 1024 / 2, "\(size) bytes: under half the limit")
+        XCTAssertLessThan(size / 100_000, 80)
+    }
+
     func testTheIndexOnAllocationEndsIsCreated() throws {
         let server = try MongoTestServer()
         defer { server.stop() }

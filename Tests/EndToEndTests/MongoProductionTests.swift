@@ -256,32 +256,82 @@ final class MongoProductionTests: XCTestCase {
         XCTAssertEqual(try c.request("GET", "/books/anything").status, 404, "the next request reconnects")
     }
 
-    /// A car whose allocations fill MongoDB's 16 MiB document: a booking answers 409 saying what
-    /// to do, never 500, and the car is left as it was.
+    /// A car (in the layout before issue 16, full allocations inline) whose document is within
+    /// 50 bytes of MongoDB's 16 MiB limit: a booking, whose interval needs about 79 more, answers
+    /// 409 saying what to do, never 500; the car is left as it was, and no details are left over.
     func testABookingPastTheDocumentLimitAnswers409() throws {
         let mongo = try MongoTestServer()
         defer { mongo.stop() }
         let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
-        let blob = String(repeating: "x", count: (16 * 1024 * 1024 - 2000) / 4)
-        let allocations: [BSON] = (0..<4).map { i in
-            .document([
-                "id": .string("a\(i)"), "from": .int64(Int64(i) * 1000), "to": .int64(Int64(i) * 1000 + 1000), "allocation_type": .string("x"),
-                "data": .document(["blob": .string(blob)]),
-            ])
+        func car(blob: Int) -> Document {
+            let allocations: [BSON] = (0..<4).map { i in
+                .document([
+                    "id": .string("a\(i)"), "from": .int64(Int64(i) * 1000), "to": .int64(Int64(i) * 1000 + 1000), "allocation_type": .string("x"),
+                    "data": .document(["blob": .string(String(repeating: "x", count: i == 0 ? blob : 4_000_000))]),
+                ])
+            }
+            return ["id": .string("full"), "name": .string("Full"), "type": .string("car"), "created_at": .int64(0), "allocations": .array(allocations)]
         }
-        try pool.collection("cars") { (c) throws(MongoError) in
-            try c.insertOne(["id": .string("full"), "name": .string("Full"), "type": .string("car"), "created_at": .int64(0), "allocations": .array(allocations)])
-        }
+        // The server adds an _id (17 bytes); leave 50 bytes to spare.
+        let target = 16 * 1024 * 1024 - 17 - 50
+        let document = car(blob: 4_000_000 + target - BSONCodec.encode(car(blob: 4_000_000)).count)
+        XCTAssertEqual(BSONCodec.encode(document).count, target)
+        try pool.collection("cars") { (c) throws(MongoError) in try c.insertOne(document) }
         let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
         defer { api.stop() }
         let c = try api.client()
-        let body = #"{"from":"2030-01-01T00:00:00Z","to":"2030-01-02T00:00:00Z","allocation_type":"hire","data":{"note":"\#(String(repeating: "n", count: 3000))"}}"#
-        let r = try c.request("POST", "/cars/full/allocations", headers: json, body: body)
+        let r = try c.request("POST", "/cars/full/allocations", headers: json, body: #"{"from":"2030-01-01T00:00:00Z","to":"2030-01-02T00:00:00Z","allocation_type":"hire"}"#)
         XCTAssertEqual(r.status, 409, r.text)
         XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
         XCTAssertTrue(r.text.contains("16 MiB") && r.text.contains("delete past allocations"), r.text)
         let list = try JSONParser.parse(Array(try c.request("GET", "/cars/full/allocations").text.utf8)).arrayValue ?? []
         XCTAssertEqual(list.count, 4, "the car is left as it was")
+        let details = try pool.collection("allocations") { (c) throws(MongoError) -> Int in try c.countDocuments([:]) }
+        XCTAssertEqual(details, 0, "the refused booking's details are removed")
+    }
+
+    /// Issue 16: a resource stays bookable past what would fill 16 MiB inline. 300 bookings of
+    /// 60 KiB of data each (18 MB) all succeed, read back whole, and delete cleanly, because the
+    /// resource keeps only their intervals and the details live in `allocations`.
+    func testAResourceStaysBookablePastSixteenMiBOfAllocations() throws {
+        let mongo = try MongoTestServer()
+        defer { mongo.stop() }
+        let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url, "MAX_DOCUMENT_BYTES": "65536"])
+        defer { api.stop() }
+        let c = try api.client()
+        let car = try c.request("POST", "/cars", headers: json, body: #"{"name":"Busy"}"#)
+        let id = try XCTUnwrap(car.header("Location")?.components(separatedBy: "/").last, car.text)
+        let note = String(repeating: "n", count: 60 * 1024)
+        var first = ""
+        for hour in 0..<300 {
+            let from = Date(timeIntervalSince1970: 1_893_456_000 + Double(hour) * 3600)
+            let to = from.addingTimeInterval(3600)
+            let body = #"{"from":"\#(Self.iso(from))","to":"\#(Self.iso(to))","allocation_type":"hire","data":{"note":"\#(note)"}}"#
+            let r = try c.request("POST", "/cars/\(id)/allocations", headers: json, body: body)
+            XCTAssertEqual(r.status, 201, "booking \(hour): \(r.text.prefix(300))")
+            if hour == 0 { first = try XCTUnwrap(r.header("Location")?.components(separatedBy: "/").last) }
+        }
+        let all = try c.request("GET", "/cars/\(id)/allocations")
+        XCTAssertEqual(all.header("X-Total-Count"), "300")
+        XCTAssertGreaterThan(all.text.utf8.count, 18_000_000, "every allocation whole, data included")
+        let day = try JSONParser.parse(Array(try c.request("GET", "/cars/\(id)/allocations?from=2030-01-01T00:00:00Z&to=2030-01-01T02:00:00Z").text.utf8)).arrayValue ?? []
+        XCTAssertEqual(day.count, 2)
+        XCTAssertEqual(day.first?.objectValue?["data"]?.objectValue?["note"]?.stringValue?.count, 60 * 1024)
+        XCTAssertEqual(
+            try c.request("POST", "/cars/\(id)/allocations", headers: json, body: #"{"from":"2030-01-01T00:30:00Z","to":"2030-01-01T01:30:00Z","allocation_type":"x"}"#).status, 409
+        )
+        XCTAssertEqual(try c.request("DELETE", "/cars/\(id)/allocations/\(first)").status, 200)
+        XCTAssertEqual(try c.request("GET", "/cars/\(id)/allocations").header("X-Total-Count"), "299")
+        XCTAssertEqual(try c.request("DELETE", "/cars/\(id)").status, 200)
+        let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
+        XCTAssertEqual(try pool.collection("allocations") { (c) throws(MongoError) -> Int in try c.countDocuments([:]) }, 0, "a deleted car takes its details along")
+    }
+
+    private static func iso(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970)
+        let days = seconds / 86400, rest = seconds % 86400
+        // 2030-01-01 is day 21915 of the epoch; the test's bookings stay within January 2030.
+        return String(format: "2030-01-%02dT%02d:%02d:%02dZ", days - 21915 + 1, rest / 3600, rest % 3600 / 60, rest % 60)
     }
 
     /// Books as the original script stored them (`read: 1` and `0`) are rewritten to booleans at

@@ -36,7 +36,7 @@ extension MongoStore {
     /// neither change how ids compare nor keep the queries off their indexes. Throws the
     /// collection it failed on with MongoDB's error.
     func createIndexes() throws(IndexFailure) {
-        let targets = [(Self.collection, Self.bookIndexes)] + ResourceKind.all.map { ($0.collection, Self.resourceIndexes) }
+        let targets = [(Self.collection, Self.bookIndexes)] + ResourceKind.all.map { ($0.collection, Self.resourceIndexes) } + [(Self.detailsCollection, Self.detailsIndexes)]
         for (name, indexes) in targets {
             do throws(MongoError) {
                 try pool.collection(name) { (c) throws(MongoError) in try c.createIndexes(indexes, collation: Self.simpleCollation) }
