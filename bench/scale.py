@@ -275,6 +275,9 @@ def run_fleet(cars, per_car, big_allocations, repeat):
     free = f"/cars?limit=8&available_from={iso(FLEET_EPOCH + 3600 * 10**5)}&available_to={iso(FLEET_EPOCH + 3600 * (10**5 + 2))}"
     row["availability search, busy window (ms)"] = median_ms(server.port, busy, repeat)
     row["availability search, free window (ms)"] = median_ms(server.port, free, repeat)
+    week = f"from={iso(FLEET_EPOCH + 86400 * 3)}&to={iso(FLEET_EPOCH + 86400 * 10)}"
+    row["GET /availability, 50 cars over a week (ms)"] = median_ms(server.port, f"/availability?types=car&limit=50&{week}", repeat)
+    row["GET /availability, the same at skip=9000 (ms)"] = median_ms(server.port, f"/availability?types=car&limit=50&skip=9000&{week}", repeat)
     day = f"/cars/{big}/allocations?from={iso(FLEET_EPOCH + 86400 * 100)}&to={iso(FLEET_EPOCH + 86400 * 101)}"
     row["one day of the busy car's allocations (ms)"] = median_ms(server.port, day, repeat)
     times = []

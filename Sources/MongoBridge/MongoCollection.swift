@@ -53,6 +53,23 @@ public struct MongoCollection {
         if mongoc_cursor_error_document(cursor, &error, &reply) { throw MongoError(error, reply: reply.flatMap(decode)) }
     }
 
+    /// Runs an aggregation pipeline, streaming its results to `each` as `find` does.
+    public func aggregate(_ stages: [Document], options: Document = [:], _ each: (Document) throws(MongoError) -> Bool) throws(MongoError) {
+        let pipelineHandle = try BSONHandle(["pipeline": .array(stages.map(BSON.document))]), optionsHandle = try BSONHandle(options)
+        guard let cursor = mongoc_collection_aggregate(handle, MONGOC_QUERY_NONE, pipelineHandle.pointer, optionsHandle.pointer, nil) else {
+            throw .driver("mongoc_collection_aggregate returned NULL")
+        }
+        defer { mongoc_cursor_destroy(cursor) }
+        var current: OpaquePointer?
+        while mongoc_cursor_next(cursor, &current) {
+            guard let current, let document = decode(current) else { throw .invalidDocument("unreadable document from the server") }
+            if try !each(document) { return }
+        }
+        var error = bson_error_t()
+        var reply: OpaquePointer?
+        if mongoc_cursor_error_document(cursor, &error, &reply) { throw MongoError(error, reply: reply.flatMap(decode)) }
+    }
+
     public func findOne(_ filter: Document, projection: Document? = nil, options: Document = [:], primary: Bool = false) throws(MongoError) -> Document? {
         var found: Document?
         try find(filter, limit: 1, projection: projection, options: options, primary: primary) { (doc) throws(MongoError) -> Bool in

@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import JSON
+import TestSupport
 import XCTest
 
 @testable import BooksApp
@@ -9,6 +10,43 @@ import XCTest
 final class EmbeddedStoreInventoryTests: XCTestCase {
     private func allocation(_ id: String, _ from: Int64, _ to: Int64) -> Allocation {
         Allocation(id: id, interval: Interval(from: from, to: to), allocationType: "hire", description: nil, data: JSONObject([JSONField("k", .int(1))]))
+    }
+
+    /// GET /availability's paging over several kinds against a reference model: for random kinds,
+    /// windows, skips and limits, each page is the slice of (kinds in order, then name, then id)
+    /// and each row's busy list is exactly the allocations overlapping the window.
+    func testFreeBusyPagesMatchAReferenceModel() throws {
+        var random = SeededGenerator(seed: 17)
+        let store = try EmbeddedStore(directory: temporaryDirectory(), compactMinBytes: 1 << 30)
+        var reference: [ResourceKind: [(id: String, name: String, intervals: [(String, Interval)])]] = [:]
+        for kind in ResourceKind.all {
+            for r in 0..<Int.random(in: 0...12, using: &random) {
+                let id = "\(kind.type)-\(r)", name = "n\(Int.random(in: 0...5, using: &random))"
+                try store.createResource(Resource(id: id, name: name, kind: kind, createdAt: 0))
+                var intervals: [(String, Interval)] = []
+                for slot in 0..<Int.random(in: 0...6, using: &random) where Bool.random(using: &random) {
+                    let a = allocation("\(id)-\(slot)", Int64(slot) * 100, Int64(slot) * 100 + Int64.random(in: 1...100, using: &random))
+                    XCTAssertEqual(try store.allocate(kind, resourceID: id, a), .created)
+                    intervals.append((a.id, a.interval))
+                }
+                reference[kind, default: []].append((id, name, intervals))
+            }
+        }
+        for round in 0..<300 {
+            let kinds = ResourceKind.all.filter { _ in Bool.random(using: &random) }
+            let window = Interval(from: Int64.random(in: -50...650, using: &random), to: Int64.random(in: -50...700, using: &random))
+            let skip = Int.random(in: 0...40, using: &random), limit = Int.random(in: 0...15, using: &random)
+            let expected = kinds.flatMap { kind in
+                (reference[kind] ?? []).sorted { ($0.name, $0.id) < ($1.name, $1.id) }.map { r in
+                    (r.id, r.intervals.filter { $0.1.overlaps(window) }.map(\.0))
+                }
+            }
+            let page = try store.freeBusy(kinds, window: window, skip: skip, limit: limit)
+            XCTAssertEqual(page.total, expected.count, "seed 17, round \(round)")
+            let slice = expected.dropFirst(skip).prefix(limit)
+            XCTAssertEqual(page.rows.map(\.resource.id), slice.map(\.0), "seed 17, round \(round)")
+            XCTAssertEqual(page.rows.map { $0.busy.map(\.id) }, slice.map(\.1), "seed 17, round \(round)")
+        }
     }
 
     func testBookingsAreSmallRecordsThatSurviveReopenAndCompaction() throws {

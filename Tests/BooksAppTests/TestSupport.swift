@@ -51,6 +51,7 @@ final class NoStore: BookStore, InventoryStore, @unchecked Sendable {
     func deleteResource(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool { throw error }
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome { throw error }
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? { throw error }
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(StoreError) -> FreeBusyPage { throw error }
 }
 
 /// The package root, found from this file's path.

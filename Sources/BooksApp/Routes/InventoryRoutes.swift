@@ -165,6 +165,45 @@ struct InventoryRoutes: Sendable {
 
     /// GET /resource-kinds: the kinds of resource this server has, so clients (the SPA's tabs)
     /// follow the server instead of keeping a list of their own.
+    // MARK: the fleet's free/busy
+
+    /// GET /availability: per resource of the chosen types, its busy intervals in the window, paged
+    /// over resources (types in /resource-kinds order, then name, then id): a timeline's one read.
+    func availability(_ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let p = try QueryString(request.query)
+        try p.requireOnly(["types", "from", "to", "skip", "limit"], endpoint: "GET /availability")
+        var list = try ListQuery<ResourceSortField>(p, maxPageSize: maxPageSize)
+        if try p.value("limit") == nil { list.limit = min(Self.availabilityPage, maxPageSize) }
+        var kinds = ResourceKind.all
+        if let text = try p.value("types") {
+            let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            for name in names where !ResourceKind.all.contains(where: { $0.type == name }) {
+                throw .badParameter("types", "names an unknown type \"\(name)\"; the types: \(ResourceKind.all.map(\.type).joined(separator: ", "))")
+            }
+            kinds = ResourceKind.all.filter { names.contains($0.type) }
+        }
+        let window = try self.window(p, "from", "to") ?? Interval(from: Timestamp.openStart, to: Timestamp.openEnd)
+        let page = try store.freeBusy(kinds, window: window, skip: list.skip, limit: list.limit)
+        let rows: [JSONValue] = page.rows.map { row in .object(Self.freeBusyRow(row.resource, row.busy)) }
+        return list.respond(JSONWriter.encode(.array(rows)), total: page.total, returned: rows.count, path: "/availability", parameters: p, preference: nil)
+    }
+
+    /// `{resource: {id, name, type}, busy: [{from, to, allocation_id, status, allocation_type}]}`.
+    static func freeBusyRow(_ resource: Resource, _ busy: [Allocation]) -> JSONObject {
+        let summary = JSONObject([JSONField("id", .string(resource.id)), JSONField("name", .string(resource.name)), JSONField("type", .string(resource.kind.type))])
+        let intervals: [JSONValue] = busy.map { a in
+            .object(
+                JSONObject([
+                    JSONField("from", a.interval.fromJSON.map(JSONValue.string) ?? .null), JSONField("to", a.interval.toJSON.map(JSONValue.string) ?? .null),
+                    JSONField("allocation_id", .string(a.id)), JSONField("status", .string("confirmed")), JSONField("allocation_type", .string(a.allocationType)),
+                ]))
+        }
+        return JSONObject([JSONField("resource", .object(summary)), JSONField("busy", .array(intervals))])
+    }
+
+    /// A timeline page: 50 rows unless `limit` says otherwise.
+    static let availabilityPage = 50
+
     static func kinds() -> HTTPResponse {
         json(
             200,

@@ -26,6 +26,7 @@ extension Route {
             Route("/openapi.json", [Endpoint(.get, .inline, access: .open) { app, _, _ throws(Problem) in try app.openAPIDocument() }]),
             Route("/metrics", [Endpoint(.get, .inline) { app, _, _ throws(Problem) in app.metricsText() }]),
             Route("/resource-kinds", [Endpoint(.get, .inline) { _, _, _ throws(Problem) in InventoryRoutes.kinds() }]),
+            Route("/availability", [Endpoint(.get, .pool) { app, request, _ throws(Problem) in try app.inventory.availability(request) }]),
         ]
         + ResourceKind.all.flatMap { kind in
             [

@@ -9,6 +9,13 @@ extension EmbeddedStore: InventoryStore {
         reading { $0.inventory[kind]!.page(query) }
     }
 
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(StoreError) -> FreeBusyPage {
+        try freeBusyPages(
+            kinds, skip: skip, limit: limit,
+            page: { (kind, query) throws(StoreError) in try listResources(kind, query) },
+            busy: { (_, resources) throws(StoreError) in resources.map { $0.conflicts(with: window) } })
+    }
+
     func resource(_ kind: ResourceKind, id: String) throws(StoreError) -> Resource? {
         reading { $0.inventory[kind]!.byID[id] }
     }

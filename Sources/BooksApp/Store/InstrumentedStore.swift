@@ -45,6 +45,9 @@ struct InstrumentedStore: Sendable {
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(Problem) -> Bool? {
         try call(.deleteAllocation) { () throws(StoreError) in try base.deleteAllocation(kind, resourceID: resourceID, allocationID: allocationID) }
     }
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(Problem) -> FreeBusyPage {
+        try call(.freeBusy) { () throws(StoreError) in try base.freeBusy(kinds, window: window, skip: skip, limit: limit) }
+    }
 
     /// Times `body` and maps its failure. `duplicate` names what a duplicate id would be of.
     private func call<T>(

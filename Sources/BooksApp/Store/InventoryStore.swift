@@ -12,6 +12,37 @@ protocol InventoryStore: AnyObject, Sendable {
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome
     /// nil: no such resource; false: no such allocation.
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool?
+    /// One page of the fleet's free/busy: the resources of `kinds` in that order, each kind's by
+    /// name then id, each with its allocations overlapping `window` (in start order).
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(StoreError) -> FreeBusyPage
+}
+
+/// A page of GET /availability: how many resources the kinds hold, and the page's rows.
+struct FreeBusyPage: Sendable {
+    var total = 0
+    var rows: [(resource: Resource, busy: [Allocation])] = []
+}
+
+extension InventoryStore {
+    /// Walks the kinds in order, skipping whole kinds by their counts, and fills the page from a
+    /// name-sorted page of each. `busy` gives a listed resource's allocations in the window.
+    func freeBusyPages(
+        _ kinds: [ResourceKind], skip: Int, limit: Int, page: (ResourceKind, ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]),
+        busy: (ResourceKind, [Resource]) throws(StoreError) -> [[Allocation]]
+    ) throws(StoreError) -> FreeBusyPage {
+        var result = FreeBusyPage()
+        var toSkip = skip, room = limit
+        for kind in kinds {
+            var query = ResourceQuery(skip: toSkip, limit: room)
+            if room > 0 { query.sort = [(.name, true)] }  // a full page only counts the rest
+            let listed = try page(kind, query)
+            result.total += listed.total
+            toSkip = max(0, toSkip - listed.total)
+            room -= listed.items.count
+            for (resource, intervals) in zip(listed.items, try busy(kind, listed.items)) { result.rows.append((resource, intervals)) }
+        }
+        return result
+    }
 }
 
 /// Everything the routes use.

@@ -78,6 +78,76 @@ extension MongoStore: InventoryStore {
         }
     }
 
+    /// Each kind's page is one aggregation on the `{name: 1, id: 1}` index that keeps, of each
+    /// resource's intervals, only those overlapping the window (`$filter`, server-side, so a
+    /// resource with 100,000 allocations sends a few); then one query for their details.
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(StoreError) -> FreeBusyPage {
+        try freeBusyPages(
+            kinds, skip: skip, limit: limit,
+            page: { (kind, query) throws(StoreError) in
+                guard query.limit > 0 else { return try listResources(kind, query) }
+                return try call { () throws(MongoError) -> (total: Int, items: [Resource]) in
+                    try pool.collection(kind.collection) { (c) throws(MongoError) -> (total: Int, items: [Resource]) in
+                        var items: [Resource] = []
+                        try c.aggregate(Self.freeBusyStages(window, skip: query.skip, limit: query.limit), options: findOptions) { (doc) throws(MongoError) -> Bool in
+                            if let r = Resource(stored: Self.intervalsOnly(doc.json), kind: kind) { items.append(r) }
+                            return true
+                        }
+                        if let total = Self.total(afterPage: items.count, query.skip, query.limit) { return (total, items) }
+                        return (try c.countDocuments([:], options: countOptions), items)
+                    }
+                }
+            },
+            busy: { (kind, resources) throws(StoreError) in try call { () throws(MongoError) in try withDetails(kind, resources) } })
+    }
+
+    static func freeBusyStages(_ window: Interval, skip: Int, limit: Int) -> [Document] {
+        let overlaps: Document = [
+            "$and": .array([
+                .document(["$lt": .array([.string("$$a.from"), .int64(window.to)])]), .document(["$gt": .array([.string("$$a.to"), .int64(window.from)])]),
+            ])
+        ]
+        var stages: [Document] = [["$sort": .document(["name": .int32(1), "id": .int32(1)])]]
+        if skip > 0 { stages.append(["$skip": .int64(Int64(skip))]) }
+        stages.append(["$limit": .int64(Int64(limit))])
+        stages.append([
+            "$project": .document([
+                "_id": .int32(0), "id": .int32(1), "name": .int32(1), "type": .int32(1), "created_at": .int32(1),
+                "allocations": .document(["$filter": .document(["input": .string("$allocations"), "as": .string("a"), "cond": .document(overlaps)])]),
+            ])
+        ])
+        return stages
+    }
+
+    /// The page's allocations whole: details (type, description, data) for every interval that
+    /// has none inline, in one query over the page's resources.
+    func withDetails(_ kind: ResourceKind, _ resources: [Resource]) throws(MongoError) -> [[Allocation]] {
+        let missing = resources.flatMap { r in r.allocations.filter { $0.allocationType.isEmpty }.map { (r.id, $0.id) } }
+        var details: [String: [String: JSONObject]] = [:]
+        if !missing.isEmpty {
+            let filter: Document = [
+                "kind": .document(["$eq": .string(kind.type)]),
+                "resource_id": .document(["$in": .array(Array(Set(missing.map(\.0))).map(BSON.string))]),
+                "id": .document(["$in": .array(missing.map { .string($0.1) })]),
+            ]
+            try pool.collection(Self.detailsCollection) { (c) throws(MongoError) in
+                try c.find(filter, projection: ["_id": .int32(0)], options: findOptions) { (doc) throws(MongoError) -> Bool in
+                    let o = doc.json
+                    if case .string(let r)? = o["resource_id"], case .string(let a)? = o["id"] { details[r, default: [:]][a] = o }
+                    return true
+                }
+            }
+        }
+        return resources.map { r in
+            r.allocations.map { a in
+                guard a.allocationType.isEmpty, var whole = details[r.id]?[a.id] else { return a }
+                whole["from"] = .int(a.interval.from)
+                whole["to"] = .int(a.interval.to)
+                return Allocation(stored: whole) ?? a
+            }
+        }
+    }
+
     /// Where allocation details live, and how they are found.
     static let detailsCollection = "allocations"
     static let detailsIndexes: [MongoCollection.Index] = [
