@@ -55,7 +55,11 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
         }
         if !mongoc_uri_has_option(uri, MONGOC_URI_APPNAME) { mongoc_uri_set_appname(uri, appName) }
         socketTimeoutMS = mongoc_uri_get_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, timeouts.socketMS)
-        writeConcern = Self.defaultWriteConcern(uri, timeoutMS: timeouts.writeConcernMS)
+        guard let concern = Self.defaultWriteConcern(uri, timeoutMS: timeouts.writeConcernMS) else {
+            mongoc_uri_destroy(uri)
+            throw .configuration("w=0 asks for unacknowledged writes, which cannot back a 2xx; use w=1 or w=majority (the default)")
+        }
+        writeConcern = concern
         // maxPoolSize in the URL wins over the setting (libmongoc reads it when creating the pool).
         if mongoc_uri_has_option(uri, MONGOC_URI_MAXPOOLSIZE) {
             self.maxSize = Int(max(1, mongoc_uri_get_option_as_int32(uri, MONGOC_URI_MAXPOOLSIZE, 100)))
@@ -115,14 +119,16 @@ public final class MongoPool: @unchecked Sendable {  // libmongoc's pool is thre
     /// Writes wait for a majority, with a deadline, unless the URL sets `w`: the implicit default
     /// is w:1 on a primary-secondary-arbiter set, and a w:1 write a failover rolls back was
     /// acknowledged all the same (https://www.mongodb.com/docs/manual/reference/write-concern/).
-    /// A URL `w` without `wtimeoutMS` gets the deadline too; `w=0` is left alone.
-    private static func defaultWriteConcern(_ uri: OpaquePointer, timeoutMS: Int32) -> String {
+    /// A URL `w` without `wtimeoutMS` gets the deadline too. nil: the URL says `w=0`, which the
+    /// server refuses, since an unacknowledged write could be lost after its 2xx.
+    private static func defaultWriteConcern(_ uri: OpaquePointer, timeoutMS: Int32) -> String? {
         guard let current = mongoc_uri_get_write_concern(uri), let concern = mongoc_write_concern_copy(current) else { return "libmongoc's default" }
         defer { mongoc_write_concern_destroy(concern) }
         let w = mongoc_write_concern_get_w(concern)
+        if w == 0 { return nil }
         if w == MONGOC_WRITE_CONCERN_W_DEFAULT {
             mongoc_write_concern_set_wmajority(concern, timeoutMS)
-        } else if w != 0, !mongoc_uri_has_option(uri, MONGOC_URI_WTIMEOUTMS) {
+        } else if !mongoc_uri_has_option(uri, MONGOC_URI_WTIMEOUTMS) {
             mongoc_write_concern_set_wtimeout_int64(concern, Int64(timeoutMS))
         }
         mongoc_uri_set_write_concern(uri, concern)

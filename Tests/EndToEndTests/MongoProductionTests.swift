@@ -83,6 +83,9 @@ final class MongoProductionTests: XCTestCase {
             XCTAssertTrue(insert.json.contains(expected), "\(query): \(insert.json)")
             XCTAssertTrue(api.log.contains("MongoDB writes carry w="), api.log)
         }
+        let unacknowledged = try ServerProcess(environment: ["MONGODB_URL": mongo.url + "?w=0"], waitForListening: false)
+        XCTAssertEqual(unacknowledged.waitForExit(), 2, "w=0 cannot back a 2xx")
+        XCTAssertTrue(unacknowledged.log.contains("w=0"), unacknowledged.log)
         let api = try ServerProcess(environment: ["MONGODB_URL": mongo.url])
         defer { api.stop() }
         let c = try api.client()

@@ -4,16 +4,39 @@ import JSON
 struct ResourceTable {
     private(set) var byID: [String: Resource] = [:]
     private var order: [String] = []
+    /// Ids sorted by name, then id (UTF-8 bytes, as MongoDB compares), so a page by name (the
+    /// fleet timeline's, GET /availability) is a slice, not a sort of every resource.
+    private var byName: [String] = []
     private var sizes: [String: Int] = [:]
     private(set) var liveBytes = 0
 
     var all: [Resource] { order.compactMap { byID[$0] } }
 
     mutating func put(_ resource: Resource, storedBytes: Int) {
-        if byID[resource.id] == nil { order.append(resource.id) }
+        if let old = byID[resource.id] {
+            if old.name != resource.name {
+                byName.remove(at: namePosition(old.name, old.id))
+                byName.insert(resource.id, at: namePosition(resource.name, resource.id))
+            }
+        } else {
+            order.append(resource.id)
+            byName.insert(resource.id, at: namePosition(resource.name, resource.id))
+        }
         liveBytes += storedBytes - (sizes[resource.id] ?? 0)
         sizes[resource.id] = storedBytes
         byID[resource.id] = resource
+    }
+
+    /// Where (name, id) is or would go in `byName`: the first entry not before it.
+    private func namePosition(_ name: String, _ id: String) -> Int {
+        var low = 0, high = byName.count
+        while low < high {
+            let mid = (low + high) / 2
+            let other = byName[mid], otherName = byID[other]!.name
+            let before = otherName == name ? other.utf8.lexicographicallyPrecedes(id.utf8) : otherName.utf8.lexicographicallyPrecedes(name.utf8)
+            if before { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     /// Adds an allocation in place (no copy of the resource's other allocations), keeping them
@@ -36,7 +59,9 @@ struct ResourceTable {
 
     @discardableResult
     mutating func remove(id: String) -> Bool {
-        guard byID.removeValue(forKey: id) != nil else { return false }
+        guard let old = byID[id] else { return false }
+        byName.remove(at: namePosition(old.name, old.id))
+        byID.removeValue(forKey: id)
         order.removeAll { $0 == id }
         liveBytes -= sizes.removeValue(forKey: id) ?? 0
         return true
@@ -56,6 +81,13 @@ struct ResourceTable {
                 total += 1
             }
             return (total, items)
+        }
+        if query.available == nil, query.sort.count == 1, query.sort[0].field == .name {
+            // The name index: ascending is its order, descending its reverse (ties on id both ways).
+            let start = min(query.skip, byName.count), end = min(byName.count, start + query.limit)
+            let n = byName.count
+            let ids = query.sort[0].ascending ? Array(byName[start..<end]) : Array(byName[(n - end)..<(n - start)].reversed())
+            return (n, ids.map { byID[$0]! })
         }
         var matches = all
         if let window = query.available { matches = matches.filter { $0.isFree(during: window) } }
