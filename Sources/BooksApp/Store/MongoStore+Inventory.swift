@@ -234,7 +234,7 @@ extension MongoStore: InventoryStore {
         try call(advice: Self.repeatable) { () throws(MongoError) -> Bool in
             let deleted = try pool.collection(kind.collection) { (c) throws(MongoError) -> Bool in try c.deleteOne(Self.byID(id), options: Self.writeOptions) > 0 }
             // Then its allocations' details: left behind by a crash, they are orphans no read shows.
-            try pool.collection(Self.detailsCollection) { (c) throws(MongoError) in
+            _ = try pool.collection(Self.detailsCollection) { (c) throws(MongoError) in
                 try c.deleteMany(Self.detailsFilter(kind, id), options: Self.writeOptions)
             }
             return deleted
