@@ -42,15 +42,7 @@ public struct MongoCollection {
         guard let cursor = mongoc_collection_find_with_opts(handle, filterHandle.pointer, optionsHandle.pointer, readPrefs) else {
             throw .driver("mongoc_collection_find_with_opts returned NULL")
         }
-        defer { mongoc_cursor_destroy(cursor) }
-        var current: OpaquePointer?
-        while mongoc_cursor_next(cursor, &current) {
-            guard let current, let document = decode(current) else { throw .invalidDocument("unreadable document from the server") }
-            if try !each(document) { return }
-        }
-        var error = bson_error_t()
-        var reply: OpaquePointer?
-        if mongoc_cursor_error_document(cursor, &error, &reply) { throw MongoError(error, reply: reply.flatMap(decode)) }
+        try drain(cursor, each)
     }
 
     /// Runs an aggregation pipeline, streaming its results to `each` as `find` does.
@@ -59,6 +51,12 @@ public struct MongoCollection {
         guard let cursor = mongoc_collection_aggregate(handle, MONGOC_QUERY_NONE, pipelineHandle.pointer, optionsHandle.pointer, nil) else {
             throw .driver("mongoc_collection_aggregate returned NULL")
         }
+        try drain(cursor, each)
+    }
+
+    /// Hands each document of `cursor` to `each` until it returns false, then destroys the cursor;
+    /// throws the cursor's error, if it ended on one.
+    private func drain(_ cursor: OpaquePointer, _ each: (Document) throws(MongoError) -> Bool) throws(MongoError) {
         defer { mongoc_cursor_destroy(cursor) }
         var current: OpaquePointer?
         while mongoc_cursor_next(cursor, &current) {

@@ -49,13 +49,12 @@ final class MongoProductionTests: XCTestCase {
         XCTAssertEqual(try c.request("GET", "/readyz").status, 200)
         let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
         for (code, status) in [(64, 504), (100, 503)] {
-            _ = try pool.runCommand([
-                "configureFailPoint": .string("failCommand"), "mode": .document(["times": .int32(1)]),
-                "data": .document([
+            try Self.failCommand(
+                pool, times: 1,
+                [
                     "failCommands": .array([.string("insert")]),
                     "writeConcernError": .document(["code": .int32(Int32(code)), "errmsg": .string("waiting for replication timed out")]),
-                ]),
-            ])
+                ])
             let r = try c.request("POST", "/books", headers: json, body: #"{"title":"T","author":"A"}"#)
             XCTAssertEqual(r.status, status, r.text)
             XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
@@ -133,13 +132,12 @@ final class MongoProductionTests: XCTestCase {
         let carID = try XCTUnwrap(car.header("Location")?.components(separatedBy: "/").last, car.text)
         let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
         func stepDown(on command: String) throws {
-            _ = try pool.runCommand([
-                "configureFailPoint": .string("failCommand"), "mode": .document(["times": .int32(1)]),
-                "data": .document([
+            try Self.failCommand(
+                pool, times: 1,
+                [
                     "failCommands": .array([.string(command)]), "errorCode": .int32(189),
                     "errorLabels": .array([.string("RetryableWriteError")]),
-                ]),
-            ])
+                ])
         }
         _ = mongo.takeCommands()
         for i in 0..<10 {
@@ -193,13 +191,12 @@ final class MongoProductionTests: XCTestCase {
         let carID = try XCTUnwrap(car.header("Location")?.components(separatedBy: "/").last, car.text)
         let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
         for command in ["insert", "findAndModify"] {
-            _ = try pool.runCommand([
-                "configureFailPoint": .string("failCommand"), "mode": .document(["times": .int32(1)]),
-                "data": .document([
+            try Self.failCommand(
+                pool, times: 1,
+                [
                     "failCommands": .array([.string(command)]), "errorLabels": .array([.string("RetryableWriteError")]),
                     "writeConcernError": .document(["code": .int32(91), "codeName": .string("ShutdownInProgress"), "errmsg": .string("stepping down")]),
-                ]),
-            ])
+                ])
             let r =
                 command == "insert"
                 ? try c.request("POST", "/books", headers: json, body: #"{"title":"Once","author":"A"}"#)
@@ -249,10 +246,7 @@ final class MongoProductionTests: XCTestCase {
         let c = try api.client()
         XCTAssertEqual(try c.request("GET", "/readyz").status, 200)
         let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
-        _ = try pool.runCommand([
-            "configureFailPoint": .string("failCommand"), "mode": .document(["times": .int32(2)]),
-            "data": .document(["failCommands": .array([.string("find")]), "closeConnection": .bool(true)]),
-        ])
+        try Self.failCommand(pool, times: 2, ["failCommands": .array([.string("find")]), "closeConnection": .bool(true)])
         let r = try c.request("GET", "/books/anything")
         XCTAssertEqual(r.status, 503, r.text)
         XCTAssertNotNil(r.header("Retry-After"))
@@ -317,8 +311,16 @@ final class MongoProductionTests: XCTestCase {
         let all = try c.request("GET", "/cars/\(id)/allocations")
         XCTAssertEqual(all.header("X-Total-Count"), "300")
         XCTAssertGreaterThan(all.text.utf8.count, 18_000_000, "every allocation whole, data included")
+        _ = mongo.takeCommands()
         let day = try JSONParser.parse(Array(try c.request("GET", "/cars/\(id)/allocations?from=2030-01-01T00:00:00Z&to=2030-01-01T02:00:00Z").text.utf8)).arrayValue ?? []
         XCTAssertEqual(day.count, 2)
+        // The window is read server-side: one aggregation that filters the intervals, then the
+        // details of those two alone, never all 300.
+        let read = mongo.takeCommands().filter { $0.name != "insert" && $0.name != "findAndModify" }
+        XCTAssertEqual(read.map(\.name), ["aggregate", "find"], read.map(\.json).joined(separator: "\n"))
+        XCTAssertTrue(read.first?.json.contains("$filter") == true, read.first?.json ?? "")
+        let details = try JSONParser.parse(Array((read.last?.json ?? "{}").utf8)).objectValue
+        XCTAssertEqual(details?["filter"]?.objectValue?["id"]?.objectValue?["$in"]?.arrayValue?.count, 2, read.last?.json ?? "")
         XCTAssertEqual(day.first?.objectValue?["data"]?.objectValue?["note"]?.stringValue?.count, 60 * 1024)
         XCTAssertEqual(
             try c.request("POST", "/cars/\(id)/allocations", headers: json, body: #"{"from":"2030-01-01T00:30:00Z","to":"2030-01-01T01:30:00Z","allocation_type":"x"}"#).status, 409
@@ -328,6 +330,11 @@ final class MongoProductionTests: XCTestCase {
         XCTAssertEqual(try c.request("DELETE", "/cars/\(id)").status, 200)
         let pool = try MongoPool(url: mongo.url, defaultDatabase: "bookdata", maxSize: 1)
         XCTAssertEqual(try pool.collection("allocations") { (c) throws(MongoError) -> Int in try c.countDocuments([:]) }, 0, "a deleted car takes its details along")
+    }
+
+    /// mongod's failCommand fail point, on the test server as on a mongod with test commands on.
+    private static func failCommand(_ pool: MongoPool, times: Int32, _ data: Document) throws {
+        _ = try pool.runCommand(["configureFailPoint": .string("failCommand"), "mode": .document(["times": .int32(times)]), "data": .document(data)])
     }
 
     private static func iso(_ date: Date) -> String {

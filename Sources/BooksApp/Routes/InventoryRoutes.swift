@@ -100,8 +100,7 @@ struct InventoryRoutes: Sendable {
         let parameters = try QueryString(request.query)
         try parameters.requireOnly(["from", "to"], endpoint: "GET /\(kind.collection)/{id}/allocations")
         let window = try self.window(parameters, "from", "to")
-        let resource = try existing(kind, id)  // both stores keep allocations sorted by start
-        let allocations = window.map { resource.conflicts(with: $0) } ?? resource.allocations
+        guard let allocations = try store.allocations(kind, resourceID: id, overlapping: window) else { throw Problem(404, "no \(kind.type) with id \(id)") }
         var response = Self.json(200, .array(allocations.map { .object($0.json) }))
         response.addHeader("X-Total-Count", String(allocations.count))
         return response

@@ -45,6 +45,9 @@ struct InstrumentedStore: Sendable {
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(Problem) -> Bool? {
         try call(.deleteAllocation) { () throws(StoreError) in try base.deleteAllocation(kind, resourceID: resourceID, allocationID: allocationID) }
     }
+    func allocations(_ kind: ResourceKind, resourceID: String, overlapping window: Interval?) throws(Problem) -> [Allocation]? {
+        try call(.getResource) { () throws(StoreError) in try base.allocations(kind, resourceID: resourceID, overlapping: window) }
+    }
     func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(Problem) -> FreeBusyPage {
         try call(.freeBusy) { () throws(StoreError) in try base.freeBusy(kinds, window: window, skip: skip, limit: limit) }
     }

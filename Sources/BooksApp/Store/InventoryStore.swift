@@ -12,6 +12,9 @@ protocol InventoryStore: AnyObject, Sendable {
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome
     /// nil: no such resource; false: no such allocation.
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool?
+    /// A resource's allocations overlapping `window` (all of them without one), in start order;
+    /// nil: no such resource.
+    func allocations(_ kind: ResourceKind, resourceID: String, overlapping window: Interval?) throws(StoreError) -> [Allocation]?
     /// One page of the fleet's free/busy: the resources of `kinds` in that order, each kind's by
     /// name then id, each with its allocations overlapping `window` (in start order).
     func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(StoreError) -> FreeBusyPage
@@ -24,6 +27,12 @@ struct FreeBusyPage: Sendable {
 }
 
 extension InventoryStore {
+    /// From the whole resource: right where it is in memory (the embedded store).
+    func allocations(_ kind: ResourceKind, resourceID: String, overlapping window: Interval?) throws(StoreError) -> [Allocation]? {
+        guard let resource = try resource(kind, id: resourceID) else { return nil }
+        return window.map { resource.conflicts(with: $0) } ?? resource.allocations
+    }
+
     /// Walks the kinds in order, skipping whole kinds by their counts, and fills the page from a
     /// name-sorted page of each. `busy` gives a listed resource's allocations in the window.
     func freeBusyPages(

@@ -95,21 +95,43 @@ extension MongoStore: InventoryStore {
     }
 
     static func freeBusyStages(_ window: Interval, skip: Int, limit: Int) -> [Document] {
+        var stages: [Document] = [["$sort": .document(["name": .int32(1), "id": .int32(1)])]]
+        if skip > 0 { stages.append(["$skip": .int64(Int64(skip))]) }
+        stages.append(["$limit": .int64(Int64(limit))])
+        stages.append(intervals(overlapping: window))
+        return stages
+    }
+
+    /// The stage that keeps a resource's fields and, of its intervals, those overlapping the window.
+    static func intervals(overlapping window: Interval) -> Document {
         let overlaps: Document = [
             "$and": .array([
                 .document(["$lt": .array([.string("$$a.from"), .int64(window.to)])]), .document(["$gt": .array([.string("$$a.to"), .int64(window.from)])]),
             ])
         ]
-        var stages: [Document] = [["$sort": .document(["name": .int32(1), "id": .int32(1)])]]
-        if skip > 0 { stages.append(["$skip": .int64(Int64(skip))]) }
-        stages.append(["$limit": .int64(Int64(limit))])
-        stages.append([
+        return [
             "$project": .document([
                 "_id": .int32(0), "id": .int32(1), "name": .int32(1), "type": .int32(1), "created_at": .int32(1),
                 "allocations": .document(["$filter": .document(["input": .string("$allocations"), "as": .string("a"), "cond": .document(overlaps)])]),
             ])
-        ])
-        return stages
+        ]
+    }
+
+    /// A window's allocations read only the intervals in it and their details: a day of a
+    /// resource with 100,000 allocations sends a few, not all.
+    func allocations(_ kind: ResourceKind, resourceID: String, overlapping window: Interval?) throws(StoreError) -> [Allocation]? {
+        guard let window else { return try resource(kind, id: resourceID)?.allocations }
+        return try call { () throws(MongoError) -> [Allocation]? in
+            var found: Resource?
+            try pool.collection(kind.collection) { (c) throws(MongoError) in
+                try c.aggregate([["$match": .document(Self.byID(resourceID))], Self.intervals(overlapping: window)], options: findOptions) { (doc) throws(MongoError) -> Bool in
+                    found = Resource(stored: Self.intervalsOnly(doc.json), kind: kind)
+                    return false
+                }
+            }
+            guard let found else { return nil }
+            return try withDetails(kind, [found])[0]
+        }
     }
 
     func resource(_ kind: ResourceKind, id: String) throws(StoreError) -> Resource? {
