@@ -51,7 +51,7 @@ final class DurableBeforeVisibleTests: XCTestCase {
         DispatchQueue.global().async(group: group) { results.set("delete", "\((try? store.deleteBook(id: "b")) ?? false)") }
         DispatchQueue.global().async(group: group) {
             let booking = Allocation(id: "first", interval: Interval(from: 0, to: 10), allocationType: "trip")
-            results.set("first", "\((try? store.allocate(car, resourceID: "r", booking)).map { "\($0)" } ?? "error")")
+            results.set("first", "\((try? store.allocate(car, resourceID: "r", booking, at: 0)).map { "\($0)" } ?? "error")")
         }
         usleep(200_000)
         XCTAssertEqual(try title(store, "a"), "old", "a pending update is not visible")
@@ -61,7 +61,7 @@ final class DurableBeforeVisibleTests: XCTestCase {
         // A second booking of the same slot must not be refused on the strength of a pending one: it waits.
         DispatchQueue.global().async(group: group) {
             let booking = Allocation(id: "second", interval: Interval(from: 5, to: 15), allocationType: "trip")
-            results.set("second", "\((try? store.allocate(car, resourceID: "r", booking)).map { "\($0)" } ?? "error")")
+            results.set("second", "\((try? store.allocate(car, resourceID: "r", booking, at: 0)).map { "\($0)" } ?? "error")")
         }
         usleep(200_000)
         XCTAssertNil(results.get("second"), "the dependent booking waits for the pending one")

@@ -26,7 +26,7 @@ final class EmbeddedStoreInventoryTests: XCTestCase {
                 var intervals: [(String, Interval)] = []
                 for slot in 0..<Int.random(in: 0...6, using: &random) where Bool.random(using: &random) {
                     let a = allocation("\(id)-\(slot)", Int64(slot) * 100, Int64(slot) * 100 + Int64.random(in: 1...100, using: &random))
-                    XCTAssertEqual(try store.allocate(kind, resourceID: id, a), .created)
+                    XCTAssertEqual(try store.allocate(kind, resourceID: id, a, at: 0), .created)
                     intervals.append((a.id, a.interval))
                 }
                 reference[kind, default: []].append((id, name, intervals))
@@ -41,7 +41,7 @@ final class EmbeddedStoreInventoryTests: XCTestCase {
                     (r.id, r.intervals.filter { $0.1.overlaps(window) }.map(\.0))
                 }
             }
-            let page = try store.freeBusy(kinds, window: window, skip: skip, limit: limit)
+            let page = try store.freeBusy(kinds, window: window, skip: skip, limit: limit, at: 0)
             XCTAssertEqual(page.total, expected.count, "seed 17, round \(round)")
             let slice = expected.dropFirst(skip).prefix(limit)
             XCTAssertEqual(page.rows.map(\.resource.id), slice.map(\.0), "seed 17, round \(round)")
@@ -55,13 +55,13 @@ final class EmbeddedStoreInventoryTests: XCTestCase {
         do {
             let store = try EmbeddedStore(directory: dir, compactMinBytes: 1 << 30)  // no compaction yet
             try store.createResource(Resource(id: "r", name: "Car", kind: car, createdAt: 0))
-            for i in 0..<200 { XCTAssertEqual(try store.allocate(car, resourceID: "r", allocation(String(i), Int64(i) * 10, Int64(i) * 10 + 10)), .created) }
+            for i in 0..<200 { XCTAssertEqual(try store.allocate(car, resourceID: "r", allocation(String(i), Int64(i) * 10, Int64(i) * 10 + 10), at: 0), .created) }
             let before = store.journal.currentSize
-            XCTAssertEqual(try store.allocate(car, resourceID: "r", allocation("late", 5_000, 5_010)), .created)
+            XCTAssertEqual(try store.allocate(car, resourceID: "r", allocation("late", 5_000, 5_010), at: 0), .created)
             XCTAssertLessThan(store.journal.currentSize - before, 300, "a booking journals itself, not the resource's 200 allocations")
             XCTAssertEqual(try store.deleteAllocation(car, resourceID: "r", allocationID: "7"), true)
             XCTAssertEqual(try store.deleteAllocation(car, resourceID: "r", allocationID: "7"), false)
-            if case .conflict(let c) = try store.allocate(car, resourceID: "r", allocation("x", 15, 25)) { XCTAssertEqual(c.map(\.id), ["1", "2"]) } else { XCTFail() }
+            if case .conflict(let c) = try store.allocate(car, resourceID: "r", allocation("x", 15, 25), at: 0) { XCTAssertEqual(c.map(\.id), ["1", "2"]) } else { XCTFail() }
         }
         let check = { (store: EmbeddedStore) throws in
             let resource = try XCTUnwrap(try store.resource(car, id: "r"))
@@ -77,7 +77,7 @@ final class EmbeddedStoreInventoryTests: XCTestCase {
             let store = try EmbeddedStore(directory: dir, compactMinBytes: 0)
             var sizes: [Int] = [store.journal.currentSize]
             for i in 0..<4 {
-                _ = try store.renameResource(car, id: "r", name: "Car \(i)")
+                _ = try store.updateResource(car, id: "r", name: "Car \(i)", turnaroundMinutes: nil)
                 sizes.append(store.journal.currentSize)
             }
             XCTAssertTrue(zip(sizes, sizes.dropFirst()).contains { $0 > $1 }, "compaction ran: \(sizes)")

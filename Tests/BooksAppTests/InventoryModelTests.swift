@@ -59,7 +59,7 @@ final class InventoryModelTests: XCTestCase {
         XCTAssertEqual(native.data, JSONObject([JSONField("k", .int(1))]))
         let guide = try parse(#"{"from_infinity":true,"to_datetime":"2026-01-01T00:00:00","allocation_type":"g","dump":{"x":[1]}}"#).get()
         XCTAssertEqual(guide.interval, Interval(from: Timestamp.openStart, to: t("2026-01-01T00:00:00Z")))
-        XCTAssertEqual(guide.json["data"], .object(JSONObject([JSONField("x", .array([.int(1)]))])))
+        XCTAssertEqual(guide.json(resourceID: "r")["data"], .object(JSONObject([JSONField("x", .array([.int(1)]))])))
         let cases: [(String, [String])] = [
             (#"{"from":"2026-01-02T00:00:00Z","to":"2026-01-01T00:00:00Z","allocation_type":"x"}"#, ["from"]),  // reversed
             (#"{"from":"2026-01-01T00:00:00Z","to":"2026-01-01T00:00:00Z","allocation_type":"x"}"#, ["from"]),  // zero length
@@ -96,8 +96,8 @@ final class InventoryModelTests: XCTestCase {
                 let from = Int64.random(in: -5...(t + 5), using: &rng)
                 let window = Interval(from: from, to: from + Int64.random(in: 0...30, using: &rng))
                 let scan = allocations.filter { $0.interval.overlaps(window) }
-                XCTAssertEqual(resource.conflicts(with: window).map(\.id), scan.map(\.id), "\(window) (seed \(rng.seed))")
-                XCTAssertEqual(resource.isFree(during: window), scan.isEmpty, "\(window) (seed \(rng.seed))")
+                XCTAssertEqual(resource.conflicts(with: window, at: 0).map(\.id), scan.map(\.id), "\(window) (seed \(rng.seed))")
+                XCTAssertEqual(resource.isFree(during: window, at: 0), scan.isEmpty, "\(window) (seed \(rng.seed))")
             }
         }
     }

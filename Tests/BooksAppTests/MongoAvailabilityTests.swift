@@ -22,7 +22,7 @@ final class MongoAvailabilityTests: XCTestCase {
         for (i, intervals) in bookings.enumerated() {
             try store.createResource(Resource(id: "c\(i)", name: "Car \(4 - i)", kind: cars, createdAt: Int64(i)))
             for (j, interval) in intervals.enumerated() {
-                XCTAssertEqual(try store.allocate(cars, resourceID: "c\(i)", Allocation(id: "a\(i)-\(j)", interval: interval, allocationType: "x")), .created)
+                XCTAssertEqual(try store.allocate(cars, resourceID: "c\(i)", Allocation(id: "a\(i)-\(j)", interval: interval, allocationType: "x"), at: 0), .created)
             }
         }
         _ = server.takeCommands()
@@ -62,7 +62,7 @@ final class MongoAvailabilityTests: XCTestCase {
     func testAHundredThousandIntervalsFitOneResourceDocument() {
         let intervals: [BSON] = (0..<100_000).map { i in
             let id = String(repeating: "f", count: 26) + String(100_000 + i)
-            return .document(MongoStore.interval(of: Allocation(id: id, interval: Interval(from: Int64(i) * 3_600_000, to: Int64(i + 1) * 3_600_000), allocationType: "hire")))
+            return .document(MongoStore.entry(of: Allocation(id: id, interval: Interval(from: Int64(i) * 3_600_000, to: Int64(i + 1) * 3_600_000), allocationType: "hire")))
         }
         let resource: Document = ["id": .string(String(repeating: "a", count: 32)), "name": .string("Busy"), "type": .string("car"), "allocations": .array(intervals)]
         let size = BSONCodec.encode(resource).count

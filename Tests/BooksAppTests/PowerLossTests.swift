@@ -131,7 +131,7 @@ final class PowerLossTests: XCTestCase {
                     let allocation = Allocation(
                         id: "a-\(w)-\(boot)-\(version)", interval: Interval(from: slot * 10, to: slot * 10 + Int64.random(in: 5...25, using: &rng)), allocationType: "trip")
                     expectations.begin("alloc " + allocation.id, "booked")
-                    if case .created = try store.allocate(ResourceKind.all[0], resourceID: "car-\(w)", allocation) {
+                    if case .created = try store.allocate(ResourceKind.all[0], resourceID: "car-\(w)", allocation, at: 0) {
                         expectations.acknowledge("alloc " + allocation.id, "booked")
                     } else {
                         expectations.acknowledge("alloc " + allocation.id, nil)

@@ -24,7 +24,7 @@ final class ResourceTableTests: XCTestCase {
                 indexed.sort = [(.name, ascending)]
                 var general = indexed
                 general.sort = [(.name, ascending), (.id, ascending)]  // two keys: the general sort
-                let a = table.page(indexed), b = table.page(general)
+                let a = table.page(indexed, at: 0), b = table.page(general, at: 0)
                 XCTAssertEqual(a.total, b.total, "seed 23, step \(step)")
                 XCTAssertEqual(a.items.map(\.id), b.items.map(\.id), "seed 23, step \(step), ascending \(ascending)")
             }

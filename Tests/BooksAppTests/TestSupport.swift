@@ -47,11 +47,14 @@ final class NoStore: BookStore, InventoryStore, @unchecked Sendable {
     func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]) { throw error }
     func resource(_ kind: ResourceKind, id: String) throws(StoreError) -> Resource? { throw error }
     func createResource(_ resource: Resource) throws(StoreError) { throw error }
-    func renameResource(_ kind: ResourceKind, id: String, name: String) throws(StoreError) -> Resource? { throw error }
+    func updateResource(_ kind: ResourceKind, id: String, name: String?, turnaroundMinutes: Int?) throws(StoreError) -> Resource? { throw error }
     func deleteResource(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool { throw error }
-    func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome { throw error }
+    func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation, at now: Int64) throws(StoreError) -> AllocationOutcome { throw error }
+    func changeAllocation(_ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, at now: Int64) throws(StoreError) -> AllocationChangeOutcome {
+        throw error
+    }
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? { throw error }
-    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(StoreError) -> FreeBusyPage { throw error }
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage { throw error }
 }
 
 /// The package root, found from this file's path.

@@ -46,7 +46,7 @@ final class InventoryContractTests: XCTestCase {
             let resource = try XCTUnwrap(json(r).objectValue)
             let id = try XCTUnwrap(resource["id"]?.stringValue)
             XCTAssertEqual(r.header("Location"), "/\(type)/\(id)")
-            XCTAssertEqual(resource.fields.map(\.key), ["id", "name", "type", "created_at"])
+            XCTAssertEqual(resource.fields.map(\.key), ["id", "name", "type", "turnaround_minutes", "created_at"])
             XCTAssertEqual(resource["type"], .string(singular))
             XCTAssertNotNil(resource["created_at"]?.stringValue?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z/))
             let c = try client()

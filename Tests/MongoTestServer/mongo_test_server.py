@@ -31,6 +31,7 @@ import threading
 
 import bson
 import mongomock
+import mongomock.filtering
 from bson.codec_options import CodecOptions
 from bson.int64 import Int64
 from bson.objectid import ObjectId
@@ -331,6 +332,30 @@ def is_replacement(update):
     return isinstance(update, dict) and not any(k.startswith("$") for k in update)
 
 
+def apply_array_filters(coll, doc, update, array_filters):
+    """Applies `$set` with `$[identifier]` paths to `doc` as mongod does with arrayFilters
+    (https://www.mongodb.com/docs/manual/reference/operator/update/positional-filtered/),
+    which mongomock lacks; any other operator with arrayFilters is refused, so gaps are loud."""
+    filters = {}
+    for f in array_filters:
+        (key, condition), = f.items()
+        ident, _, rest = key.partition(".")
+        filters[ident] = {rest: condition} if rest else condition
+    if set(update) != {"$set"}:
+        raise CommandError("this test server supports arrayFilters only with $set", 2, "BadValue")
+    new = dict(doc)
+    for path, value in update["$set"].items():
+        parts = path.split(".")
+        if len(parts) != 2 or not (parts[1].startswith("$[") and parts[1].endswith("]")):
+            raise CommandError("this test server supports arrayFilters paths of the form field.$[id] only", 2, "BadValue")
+        ident = parts[1][2:-1]
+        if ident not in filters:
+            raise CommandError("No array filter found for identifier '%s' in path '%s'" % (ident, path), 2, "BadValue")
+        array = list(new.get(parts[0], []))
+        new[parts[0]] = [value if mongomock.filtering.filter_applies(filters[ident], element) else element for element in array]
+    coll.replace_one({"_id": doc["_id"]}, new)
+
+
 def cmd_update(cmd):
     coll = collection(cmd, "update")
     n = modified = 0
@@ -341,6 +366,14 @@ def cmd_update(cmd):
             if not upsert:  # an upsert builds its document from the filter's values
                 q = strict_filter(q)
             before = None if spec.get("multi") else coll.find_one(q)
+            if spec.get("arrayFilters") is not None:
+                if spec.get("multi") or upsert:
+                    raise CommandError("this test server supports arrayFilters on single updates only", 2, "BadValue")
+                if before is not None:
+                    apply_array_filters(coll, before, u, spec["arrayFilters"])
+                n += 1 if before is not None else 0
+                modified += 1 if before is not None else 0
+                continue
             if is_replacement(u):
                 result = coll.replace_one(q, u, upsert=upsert)
             elif spec.get("multi"):
@@ -404,7 +437,9 @@ def cmd_find_and_modify(cmd):
         if cmd.get("remove"):
             coll.delete_one(key)
             return {"lastErrorObject": {"n": 1}, "value": before, "ok": 1.0}
-        if is_replacement(update):
+        if cmd.get("arrayFilters") is not None:
+            apply_array_filters(coll, doc, update, cmd["arrayFilters"])
+        elif is_replacement(update):
             coll.replace_one(key, update)
         else:
             coll.update_one(key, update)
@@ -509,9 +544,13 @@ class CloseConnection(Exception):
 def cmd_configure_fail_point(cmd):
     if cmd["configureFailPoint"] != "failCommand":
         raise CommandError("unknown fail point %s" % cmd["configureFailPoint"], 2, "BadValue")
+    # Modes as mongod has them: "alwaysOn", "off", {times: n}, and {skip: n}, which lets the first
+    # n matching commands through and fails every later one
+    # (https://www.mongodb.com/docs/manual/reference/command/configureFailPoint/).
     mode = cmd.get("mode")
-    times = -1 if mode == "alwaysOn" else 0 if mode == "off" else int(mode["times"])
-    fail_point.update(times=times, data=cmd.get("data", {}))
+    skip = int(mode["skip"]) if isinstance(mode, dict) and "skip" in mode else 0
+    times = -1 if mode == "alwaysOn" or skip else 0 if mode == "off" else int(mode["times"])
+    fail_point.update(times=times, skip=skip, data=cmd.get("data", {}))
     return {"count": 0, "ok": 1.0}
 
 
@@ -519,6 +558,9 @@ def triggered_fail_point(name):
     """The fail point's data if it fires for this command (counting a {times: n} down), else None."""
     with lock:
         if fail_point["times"] == 0 or name not in fail_point["data"].get("failCommands", []):
+            return None
+        if fail_point.get("skip", 0) > 0:
+            fail_point["skip"] -= 1
             return None
         if fail_point["times"] > 0:
             fail_point["times"] -= 1

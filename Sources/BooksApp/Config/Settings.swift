@@ -30,6 +30,7 @@ struct Settings: Sendable {
     var maxPageSize = 1000
     var maxDocumentBytes = 16 * 1024
     var compactMinBytes = 1 << 20
+    var holdTTLMinutes = 15
 
     struct Definition: Sendable {
         let name: String
@@ -174,6 +175,12 @@ struct Settings: Sendable {
         },
         .init(name: "MAX_DOCUMENT_BYTES", defaultValue: "16384", help: "largest stored book, as encoded JSON; larger: 422") { s, v throws(SettingsError) in
             s.maxDocumentBytes = try int("MAX_DOCUMENT_BYTES", v, 256...16 << 20)
+        },
+        .init(
+            name: "HOLD_TTL", defaultValue: "15",
+            help: "minutes a hold (an allocation with status tentative) may last at most, and lasts unless it gives expires_at; unconfirmed by then, it frees its slot"
+        ) { s, v throws(SettingsError) in
+            s.holdTTLMinutes = try int("HOLD_TTL", v, 1...7 * 24 * 60)
         },
         .init(name: "COMPACT_MIN_BYTES", defaultValue: "1048576", help: "journal size below which it is never compacted (compaction runs when it also exceeds 2x the live data)") {
             s, v throws(SettingsError) in

@@ -4,7 +4,7 @@ import HTTPServer
 final class StoreMetrics: Sendable {
     enum Operation: Int, CaseIterable {
         case listBooks, getBook, insertBook, updateBook, deleteBook
-        case listResources, getResource, createResource, renameResource, deleteResource, allocate, deleteAllocation, checkReady, freeBusy
+        case listResources, getResource, createResource, renameResource, deleteResource, allocate, deleteAllocation, checkReady, freeBusy, getAllocation, changeAllocation
     }
     static let errorKinds = ["duplicate_id", "too_large", "storage_full", "unavailable", "timeout", "corrupt", "invalid", "outcome_unknown", "misconfigured", "full"]
 

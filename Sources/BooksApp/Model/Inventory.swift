@@ -16,52 +16,6 @@ struct ResourceKind: Hashable, Sendable {
     static func named(_ collection: Substring) -> ResourceKind? { all.first { $0.collection == collection } }
 }
 
-/// One booking of a resource.
-struct Allocation: Equatable, Sendable {
-    var id: String
-    var interval: Interval
-    var allocationType: String
-    var description: String?
-    var data: JSONObject?
-
-    /// As the API shows it: open ends as null, times in UTC with Z.
-    var json: JSONObject {
-        var o = JSONObject([JSONField("id", .string(id))])
-        o["from"] = interval.fromJSON.map(JSONValue.string) ?? .null
-        o["to"] = interval.toJSON.map(JSONValue.string) ?? .null
-        o["allocation_type"] = .string(allocationType)
-        if let description { o["description"] = .string(description) }
-        if let data { o["data"] = .object(data) }
-        return o
-    }
-
-    /// As stored: from/to as integer milliseconds with sentinels, so one range query covers open ends.
-    var stored: JSONObject {
-        var o = JSONObject([JSONField("id", .string(id)), JSONField("from", .int(interval.from)), JSONField("to", .int(interval.to))])
-        o["allocation_type"] = .string(allocationType)
-        if let description { o["description"] = .string(description) }
-        if let data { o["data"] = .object(data) }
-        return o
-    }
-
-    init(id: String, interval: Interval, allocationType: String, description: String? = nil, data: JSONObject? = nil) {
-        self.id = id
-        self.interval = interval
-        self.allocationType = allocationType
-        self.description = description
-        self.data = data
-    }
-
-    init?(stored o: JSONObject) {
-        guard case .string(let id)? = o["id"], let from = o["from"].flatMap(FieldRules.integer),
-            let to = o["to"].flatMap(FieldRules.integer), case .string(let type)? = o["allocation_type"]
-        else { return nil }
-        self.init(
-            id: id, interval: Interval(from: from, to: to), allocationType: type,
-            description: o["description"]?.stringValue, data: o["data"]?.objectValue)
-    }
-}
-
 /// A car, lorry or truck, with its allocations kept inside it so that "check for overlap, then add"
 /// is one atomic update in either store.
 struct Resource: Equatable, Sendable {
@@ -69,66 +23,116 @@ struct Resource: Equatable, Sendable {
     var name: String
     var kind: ResourceKind
     var createdAt: Int64
+    /// Minutes after each booking's end that it also blocks (cleaning, refuelling), applied to
+    /// bookings made or moved after it is set.
+    var turnaroundMinutes = 0
+    /// Confirmed and tentative allocations, sorted by start; their blocked intervals never overlap.
     var allocations: [Allocation]
+    /// Cancelled allocations, sorted by start: history, blocking nothing.
+    var cancelled: [Allocation] = []
 
-    /// The API's view: `{id, name, type, created_at}`, without allocations.
+    static let maxTurnaroundMinutes = 7 * 24 * 60
+
+    /// The API's view: `{id, name, type, turnaround_minutes, created_at}`, without allocations.
     var json: JSONObject {
         JSONObject([
             JSONField("id", .string(id)), JSONField("name", .string(name)), JSONField("type", .string(kind.type)),
-            JSONField("created_at", .string(Timestamp.format(createdAt))),
+            JSONField("turnaround_minutes", .int(Int64(turnaroundMinutes))), JSONField("created_at", .string(Timestamp.format(createdAt))),
         ])
     }
 
     var stored: JSONObject {
-        JSONObject([
-            JSONField("id", .string(id)), JSONField("name", .string(name)), JSONField("type", .string(kind.type)),
-            JSONField("created_at", .int(createdAt)), JSONField("allocations", .array(allocations.map { .object($0.stored) })),
-        ])
+        var o = JSONObject([JSONField("id", .string(id)), JSONField("name", .string(name)), JSONField("type", .string(kind.type))])
+        o["created_at"] = .int(createdAt)
+        if turnaroundMinutes != 0 { o["turnaround_minutes"] = .int(Int64(turnaroundMinutes)) }
+        o["allocations"] = .array((allocations + cancelled).map { .object($0.stored) })
+        return o
     }
 
-    init(id: String, name: String, kind: ResourceKind, createdAt: Int64, allocations: [Allocation] = []) {
+    init(id: String, name: String, kind: ResourceKind, createdAt: Int64, turnaroundMinutes: Int = 0, allocations: [Allocation] = [], cancelled: [Allocation] = []) {
         self.id = id
         self.name = name
         self.kind = kind
         self.createdAt = createdAt
+        self.turnaroundMinutes = turnaroundMinutes
         self.allocations = allocations
+        self.cancelled = cancelled
     }
 
-    init?(stored o: JSONObject, kind: ResourceKind) {
+    /// From a stored document. With `now`, holds expired by then are filed with the cancelled ones
+    /// (as they are: readers show them through `effective(at:)`), since MongoDB's documents keep
+    /// them until swept, and a later booking may overlap them.
+    init?(stored o: JSONObject, kind: ResourceKind, now: Int64? = nil) {
         // created_at is integer milliseconds in the journal and a BSON date (read back as RFC 3339) in MongoDB.
         let created = o["created_at"].flatMap(FieldRules.integer) ?? o["created_at"]?.stringValue.flatMap { Timestamp.parse($0) }
         guard case .string(let id)? = o["id"], case .string(let name)? = o["name"], let created else { return nil }
-        var allocations: [Allocation] = []
+        let turnaround = o["turnaround_minutes"].flatMap(FieldRules.integer).map { Int(clamping: $0) } ?? 0
+        var live: [Allocation] = [], cancelled: [Allocation] = []
         if case .array(let items)? = o["allocations"] {
-            allocations = items.compactMap { $0.objectValue.flatMap(Allocation.init(stored:)) }
+            for case let a? in items.map({ $0.objectValue.flatMap(Allocation.init(stored:)) }) {
+                let shown = now.map { a.effective(at: $0) } ?? a
+                if shown.status == .cancelled { cancelled.append(a) } else { live.append(a) }
+            }
         }
-        self.init(id: id, name: name, kind: kind, createdAt: created, allocations: allocations.sorted { $0.interval.from < $1.interval.from })
+        self.init(
+            id: id, name: name, kind: kind, createdAt: created, turnaroundMinutes: turnaround, allocations: live.sorted { $0.interval.from < $1.interval.from },
+            cancelled: cancelled.sorted { $0.interval.from < $1.interval.from })
     }
 
-    /// The allocations that overlap `interval`, in start order, in O(log n + k): allocations are
-    /// kept sorted by start, and since no two on a resource overlap, they are sorted by end too, so
-    /// the overlapping ones are the run that ends just before the first one starting at or after
-    /// `interval.to`.
-    func conflicts(with interval: Interval) -> [Allocation] {
+    /// What a booking of `interval` would block: its end plus this resource's turnaround.
+    func blocked(_ interval: Interval) -> Interval {
+        Interval(from: interval.from, to: Allocation.blockedEnd(interval.to, turnaroundMinutes: turnaroundMinutes))
+    }
+
+    /// The allocations blocking at `now` whose blocked intervals overlap `blocked`, in start order,
+    /// in O(log n + k): the live ones are sorted by start and, since their blocked intervals never
+    /// overlap, by blocked end too, so the overlapping ones are the run that ends just before the
+    /// first one starting at or after `blocked.to`. `except` is left out (the one being moved).
+    func conflicts(with blocked: Interval, at now: Int64, except: String? = nil, limit: Int = .max) -> [Allocation] {
+        overlapping(blocked, limit: limit) { $0.id != except && $0.blocks(at: now) && $0.blocked.overlaps(blocked) }
+    }
+
+    /// Holds expired by `now` that `blocked` overlaps: a booking over them files them as cancelled
+    /// in the same write, so live allocations never overlap.
+    func expiredHolds(overlapping blocked: Interval, at now: Int64) -> [Allocation] {
+        overlapping(blocked) { $0.status == .tentative && !$0.blocks(at: now) && $0.blocked.overlaps(blocked) }
+    }
+
+    /// Whether nothing blocks `interval` at `now`, without collecting the conflicts.
+    func isFree(during interval: Interval, at now: Int64) -> Bool { conflicts(with: interval, at: now, limit: 1).isEmpty }
+
+    /// The allocations blocking at `now` whose shown interval overlaps `window`, in start order.
+    func busy(in window: Interval, at now: Int64) -> [Allocation] {
+        overlapping(window) { $0.blocks(at: now) && $0.interval.overlaps(window) }
+    }
+
+    /// Every allocation, of any status, whose shown interval overlaps `window`, in start order.
+    func all(overlapping window: Interval) -> [Allocation] {
+        (overlapping(window) { $0.interval.overlaps(window) } + cancelled.filter { $0.interval.overlaps(window) }).sorted { $0.interval.from < $1.interval.from }
+    }
+
+    /// The live allocations passing `keep` among those whose blocked interval could reach `range`.
+    private func overlapping(_ range: Interval, limit: Int = .max, _ keep: (Allocation) -> Bool) -> [Allocation] {
+        var found: [Allocation] = []
+        var i = insertionPoint(before: range.to)
+        while i > 0, found.count < limit, allocations[i - 1].blockedUntil > range.from {
+            i -= 1
+            if keep(allocations[i]) { found.append(allocations[i]) }
+        }
+        return found.reversed()
+    }
+
+    /// Every allocation, live then cancelled, in start order.
+    var everyAllocation: [Allocation] { (allocations + cancelled).sorted { $0.interval.from < $1.interval.from } }
+
+    /// The index of the first live allocation starting at or after `end`.
+    private func insertionPoint(before end: Int64) -> Int {
         var low = 0, high = allocations.count
         while low < high {
             let mid = (low + high) / 2
-            if allocations[mid].interval.from < interval.to { low = mid + 1 } else { high = mid }
+            if allocations[mid].interval.from < end { low = mid + 1 } else { high = mid }
         }
-        var start = low
-        while start > 0, allocations[start - 1].interval.to > interval.from { start -= 1 }
-        return allocations[start..<low].filter { $0.interval.overlaps(interval) }
-    }
-
-    /// Whether no allocation overlaps `interval`, without collecting the conflicts.
-    func isFree(during interval: Interval) -> Bool {
-        var low = 0, high = allocations.count
-        while low < high {
-            let mid = (low + high) / 2
-            if allocations[mid].interval.from < interval.to { low = mid + 1 } else { high = mid }
-        }
-        // Only the allocation starting last before `interval.to` can reach into it (none overlap).
-        return low == 0 || !allocations[low - 1].interval.overlaps(interval)
+        return low
     }
 
     /// Where an allocation starting at `from` goes in the start-sorted list (after equal starts).
@@ -139,6 +143,35 @@ struct Resource: Equatable, Sendable {
             if allocations[mid].interval.from <= from { low = mid + 1 } else { high = mid }
         }
         return low
+    }
+
+    /// Puts an allocation in its list by status (replacing one with its id), keeping both sorted.
+    mutating func put(_ allocation: Allocation) {
+        remove(allocation.id)
+        if allocation.status == .cancelled {
+            let position = cancelled.firstIndex { $0.interval.from > allocation.interval.from } ?? cancelled.count
+            cancelled.insert(allocation, at: position)
+        } else {
+            allocations.insert(allocation, at: insertionPoint(for: allocation.interval.from))
+        }
+    }
+
+    /// Removes an allocation from either list; true if it was there.
+    @discardableResult
+    mutating func remove(_ allocationID: String) -> Bool {
+        if let i = allocations.firstIndex(where: { $0.id == allocationID }) {
+            allocations.remove(at: i)
+            return true
+        }
+        if let i = cancelled.firstIndex(where: { $0.id == allocationID }) {
+            cancelled.remove(at: i)
+            return true
+        }
+        return false
+    }
+
+    func allocation(_ allocationID: String) -> Allocation? {
+        allocations.first { $0.id == allocationID } ?? cancelled.first { $0.id == allocationID }
     }
 }
 
@@ -163,5 +196,17 @@ enum ResourceSortField: String, CaseIterable, Sendable {
 enum AllocationOutcome: Equatable, Sendable {
     case created
     case resourceNotFound
+    case conflict([Allocation])
+}
+
+/// A change to one allocation (PATCH), as the route decided it from the current one: the store
+/// applies it only if the allocation is still `expected` (compare-and-swap), with the overlap
+/// test ignoring the allocation itself.
+enum AllocationChangeOutcome: Equatable, Sendable {
+    case changed(Allocation)
+    case resourceNotFound
+    case allocationNotFound
+    /// Someone else changed it first: the route decides again from this one.
+    case stale(Allocation)
     case conflict([Allocation])
 }

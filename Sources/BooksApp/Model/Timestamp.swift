@@ -1,3 +1,4 @@
+import Glibc
 import JSON
 
 /// The API's instants: RFC 3339 (see JSON's RFC3339), with open interval ends as sentinels.
@@ -10,6 +11,13 @@ enum Timestamp {
 
     static func parse(_ text: String, offsetOptional: Bool = false) -> Int64? { RFC3339.parse(text, offsetOptional: offsetOptional) }
     static func format(_ millis: Int64) -> String { RFC3339.format(millis) }
+
+    /// The wall clock in milliseconds: holds expire by it, and allocations are stamped with it.
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec / 1_000_000)
+    }
 }
 
 /// A half-open interval [from, to) of UTC milliseconds; open ends are the sentinels.

@@ -34,8 +34,8 @@ struct InventoryRoutes: Sendable {
 
     func create(_ kind: ResourceKind, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let body = try RequestBody.json(request, mediaTypes: ["application/json"])
-        let name = try Self.name(from: body, required: true)!
-        let resource = Resource(id: BookRoutes.newID(), name: name, kind: kind, createdAt: Self.nowMillis())
+        let fields = try Self.resourceFields(from: body, creating: true)
+        let resource = Resource(id: BookRoutes.newID(), name: fields.name!, kind: kind, createdAt: Timestamp.now(), turnaroundMinutes: fields.turnaroundMinutes ?? 0)
         try store.createResource(resource)
         var response = Self.json(201, .object(resource.json))
         response.addHeader("Location", "/\(kind.collection)/\(resource.id)")
@@ -46,13 +46,14 @@ struct InventoryRoutes: Sendable {
         Self.json(200, .object(try existing(kind, id).json))
     }
 
-    func rename(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+    func update(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let body = try RequestBody.json(request, mediaTypes: ["application/merge-patch+json", "application/json"])
-        guard let name = try Self.name(from: body, required: false) else { return try get(kind, id: id) }
-        guard let renamed = try store.renameResource(kind, id: id, name: name) else {
+        let fields = try Self.resourceFields(from: body, creating: false)
+        guard fields.name != nil || fields.turnaroundMinutes != nil else { return try get(kind, id: id) }
+        guard let updated = try store.updateResource(kind, id: id, name: fields.name, turnaroundMinutes: fields.turnaroundMinutes) else {
             throw Problem(404, "no \(kind.type) with id \(id)")
         }
-        return Self.json(200, .object(renamed.json))
+        return Self.json(200, .object(updated.json))
     }
 
     func delete(_ kind: ResourceKind, id: String) throws(Problem) -> HTTPResponse {
@@ -64,53 +65,116 @@ struct InventoryRoutes: Sendable {
 
     func allocate(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let body = try RequestBody.json(request, mediaTypes: ["application/json"])
+        let now = Timestamp.now()
         let allocation: Allocation
-        switch parser.parse(body, id: BookRoutes.newID()) {
+        switch parser.parse(body, id: BookRoutes.newID(), now: now) {
         case .success(let a): allocation = a
         case .failure(let errors): throw .validation(errors.list)
         }
-        switch try store.allocate(kind, resourceID: id, allocation) {
+        switch try store.allocate(kind, resourceID: id, allocation, at: now) {
         case .resourceNotFound:
             throw Problem(404, "no \(kind.type) with id \(id)")
         case .conflict(let conflicts):
-            var problem = Problem(
-                409, "the \(kind.type) is already allocated for part of that interval (\(conflicts.count) conflicting allocation\(conflicts.count == 1 ? "" : "s"))")
-            problem.extensions = [
-                JSONField(
-                    "conflicts",
-                    .array(
-                        conflicts.map { a in
-                            .object(
-                                JSONObject([
-                                    JSONField("id", .string(a.id)), JSONField("from", a.interval.fromJSON.map(JSONValue.string) ?? .null),
-                                    JSONField("to", a.interval.toJSON.map(JSONValue.string) ?? .null),
-                                ]))
-                        }))
-            ]
-            throw problem
+            throw Self.conflict(kind, conflicts)
         case .created:
-            var response = Self.json(201, .object(allocation.json))
+            var response = Self.allocationResponse(201, allocation, resourceID: id)
             response.addHeader("Location", "/\(kind.collection)/\(id)/allocations/\(allocation.id)")
             return response
         }
     }
 
-    /// Sorted by start; `from` and `to` keep those overlapping that window.
-    func listAllocations(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
-        let parameters = try QueryString(request.query)
-        try parameters.requireOnly(["from", "to"], endpoint: "GET /\(kind.collection)/{id}/allocations")
-        let window = try self.window(parameters, "from", "to")
-        guard let allocations = try store.allocations(kind, resourceID: id, overlapping: window) else { throw Problem(404, "no \(kind.type) with id \(id)") }
-        var response = Self.json(200, .array(allocations.map { .object($0.json) }))
-        response.addHeader("X-Total-Count", String(allocations.count))
+    /// 409 naming every allocation in the way.
+    static func conflict(_ kind: ResourceKind, _ conflicts: [Allocation]) -> Problem {
+        var problem = Problem(
+            409, "the \(kind.type) is already allocated for part of that interval (\(conflicts.count) conflicting allocation\(conflicts.count == 1 ? "" : "s"))")
+        problem.extensions = [
+            JSONField(
+                "conflicts",
+                .array(
+                    conflicts.map { a in
+                        .object(
+                            JSONObject([
+                                JSONField("id", .string(a.id)), JSONField("from", a.interval.fromJSON.map(JSONValue.string) ?? .null),
+                                JSONField("to", a.interval.toJSON.map(JSONValue.string) ?? .null), JSONField("status", .string(a.status.rawValue)),
+                            ]))
+                    }))
+        ]
+        return problem
+    }
+
+    /// An allocation with its strong ETag.
+    static func allocationResponse(_ status: Int, _ allocation: Allocation, resourceID: String) -> HTTPResponse {
+        let body = JSONWriter.encode(.object(allocation.json(resourceID: resourceID)))
+        var response = HTTPResponse(status: status, contentType: "application/json", body: body)
+        response.addHeader("ETag", ETag.of(body))
         return response
     }
 
-    func getAllocation(_ kind: ResourceKind, id: String, allocationID: String) throws(Problem) -> HTTPResponse {
-        guard let allocation = try existing(kind, id).allocations.first(where: { $0.id == allocationID }) else {
-            throw Problem(404, "no allocation \(allocationID) on \(kind.type) \(id)")
+    /// Sorted by start; `from` and `to` keep those overlapping that window, `status` those of
+    /// the listed statuses (confirmed and tentative unless it says otherwise).
+    func listAllocations(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let parameters = try QueryString(request.query)
+        try parameters.requireOnly(["from", "to", "status"], endpoint: "GET /\(kind.collection)/{id}/allocations")
+        let window = try self.window(parameters, "from", "to")
+        let statuses = try Self.statuses(parameters)
+        guard let stored = try store.allocations(kind, resourceID: id, overlapping: window) else { throw Problem(404, "no \(kind.type) with id \(id)") }
+        let now = Timestamp.now()
+        let shown = stored.map { $0.effective(at: now) }.filter { statuses.contains($0.status) }
+        var response = Self.json(200, .array(shown.map { .object($0.json(resourceID: id)) }))
+        response.addHeader("X-Total-Count", String(shown.count))
+        return response
+    }
+
+    /// `status=confirmed,tentative,cancelled` (any of them); without it, the two that block.
+    static func statuses(_ p: QueryString) throws(Problem) -> Set<AllocationStatus> {
+        guard let text = try p.value("status") else { return [.confirmed, .tentative] }
+        var set: Set<AllocationStatus> = []
+        for name in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let status = AllocationStatus(rawValue: String(name)) else {
+                throw .badParameter("status", "names an unknown status \"\(name)\"; the statuses: confirmed, tentative, cancelled")
+            }
+            set.insert(status)
         }
-        return Self.json(200, .object(allocation.json))
+        return set
+    }
+
+    func getAllocation(_ kind: ResourceKind, id: String, allocationID: String) throws(Problem) -> HTTPResponse {
+        let current = try existingAllocation(kind, id, allocationID)
+        return Self.allocationResponse(200, current.effective(at: Timestamp.now()), resourceID: id)
+    }
+
+    /// PATCH: a JSON merge patch of from, to, status, expires_at, cancel_reason, allocation_type,
+    /// description or data, decided against the current allocation and applied only if it is still
+    /// that one (else decided again); `If-Match` makes it conditional on the client's copy.
+    func changeAllocation(_ kind: ResourceKind, id: String, allocationID: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let body = try RequestBody.json(request, mediaTypes: ["application/merge-patch+json", "application/json"])
+        var current = try existingAllocation(kind, id, allocationID)
+        for _ in 0..<8 {
+            let now = Timestamp.now()
+            if let ifMatch = request.headers["if-match"], !ETag.matches(ifMatch, current: current.effective(at: now).etag(resourceID: id)) {
+                throw Problem(412, "the allocation has changed since the ETag in If-Match was issued")
+            }
+            let next: Allocation
+            switch parser.patch(body, current, now: now) {
+            case .success(let a): next = a
+            case .failure(.invalid(let errors)): throw .validation(errors)
+            case .failure(.state(let reason)): throw Problem(409, reason)
+            }
+            switch try store.changeAllocation(kind, resourceID: id, expected: current, to: next, at: now) {
+            case .changed(let changed): return Self.allocationResponse(200, changed, resourceID: id)
+            case .resourceNotFound: throw Problem(404, "no \(kind.type) with id \(id)")
+            case .allocationNotFound: throw Problem(404, "no allocation \(allocationID) on \(kind.type) \(id)")
+            case .conflict(let conflicts): throw Self.conflict(kind, conflicts)
+            case .stale(let newer): current = newer
+            }
+        }
+        throw Problem(503, "the allocation kept changing under concurrent writes; try again")
+    }
+
+    private func existingAllocation(_ kind: ResourceKind, _ id: String, _ allocationID: String) throws(Problem) -> Allocation {
+        guard let lookup = try store.allocation(kind, resourceID: id, allocationID: allocationID) else { throw Problem(404, "no \(kind.type) with id \(id)") }
+        guard let allocation = lookup.allocation else { throw Problem(404, "no allocation \(allocationID) on \(kind.type) \(id)") }
+        return allocation
     }
 
     func deleteAllocation(_ kind: ResourceKind, id: String, allocationID: String) throws(Problem) -> HTTPResponse {
@@ -145,21 +209,34 @@ struct InventoryRoutes: Sendable {
         return interval  // an empty or reversed window is empty: nothing overlaps it
     }
 
-    /// The `name` of a resource body: a non-blank string of at most 200 characters, and nothing else.
-    static func name(from body: JSONValue, required: Bool) throws(Problem) -> String? {
+    /// A resource body: `name` (a non-blank string of at most 200 characters; required to
+    /// create) and `turnaround_minutes` (0 to 10080), and nothing else.
+    static func resourceFields(from body: JSONValue, creating: Bool) throws(Problem) -> (name: String?, turnaroundMinutes: Int?) {
         guard case .object(let input) = body else { throw .validation([FieldError("(body)", "must be a JSON object")]) }
         var errors: [FieldError] = []
-        for field in input where field.key != "name" { errors.append(FieldError(field.key, "is not a field of a resource; only name can be set")) }
+        for field in input where field.key != "name" && field.key != "turnaround_minutes" {
+            errors.append(FieldError(field.key, "is not a field of a resource; name and turnaround_minutes can be set"))
+        }
         var name: String?
-        if input["name"] != nil || required {
+        if input["name"] != nil || creating {
             if input["name"] == .null {
                 errors.append(FieldError("name", "is required and cannot be removed"))
             } else {
                 name = FieldRules.requiredString(input["name"], field: "name", maxLength: maxNameLength, errors: &errors)
             }
         }
+        var turnaround: Int?
+        switch input["turnaround_minutes"] {
+        case nil: break
+        case .int(let n)? where (0...Int64(Resource.maxTurnaroundMinutes)).contains(n): turnaround = Int(n)
+        case .null?: turnaround = 0
+        case .int(let n)?:
+            errors.append(FieldError("turnaround_minutes", "must be from 0 to \(Resource.maxTurnaroundMinutes) minutes (a week), not \(n)"))
+        case let other?:
+            errors.append(FieldError("turnaround_minutes", "must be a whole number of minutes from 0 to \(Resource.maxTurnaroundMinutes), not \(other.typeName)"))
+        }
         if !errors.isEmpty { throw .validation(errors) }
-        return name
+        return (name, turnaround)
     }
 
     /// GET /resource-kinds: the kinds of resource this server has, so clients (the SPA's tabs)
@@ -182,7 +259,7 @@ struct InventoryRoutes: Sendable {
             kinds = ResourceKind.all.filter { names.contains($0.type) }
         }
         let window = try self.window(p, "from", "to") ?? Interval(from: Timestamp.openStart, to: Timestamp.openEnd)
-        let page = try store.freeBusy(kinds, window: window, skip: list.skip, limit: list.limit)
+        let page = try store.freeBusy(kinds, window: window, skip: list.skip, limit: list.limit, at: Timestamp.now())
         let rows: [JSONValue] = page.rows.map { row in .object(Self.freeBusyRow(row.resource, row.busy)) }
         return list.respond(JSONWriter.encode(.array(rows)), total: page.total, returned: rows.count, path: "/availability", parameters: p, preference: nil)
     }
@@ -194,7 +271,7 @@ struct InventoryRoutes: Sendable {
             .object(
                 JSONObject([
                     JSONField("from", a.interval.fromJSON.map(JSONValue.string) ?? .null), JSONField("to", a.interval.toJSON.map(JSONValue.string) ?? .null),
-                    JSONField("allocation_id", .string(a.id)), JSONField("status", .string("confirmed")), JSONField("allocation_type", .string(a.allocationType)),
+                    JSONField("allocation_id", .string(a.id)), JSONField("status", .string(a.status.rawValue)), JSONField("allocation_type", .string(a.allocationType)),
                 ]))
         }
         return JSONObject([JSONField("resource", .object(summary)), JSONField("busy", .array(intervals))])
@@ -216,9 +293,4 @@ struct InventoryRoutes: Sendable {
         HTTPResponse(status: status, contentType: "application/json", body: JSONWriter.encode(value))
     }
 
-    static func nowMillis() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec / 1_000_000)
-    }
 }

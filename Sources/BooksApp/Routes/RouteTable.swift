@@ -40,7 +40,7 @@ extension Route {
                     "/\(kind.collection)/{id}",
                     [
                         Endpoint(.get, .storeRead) { app, _, match throws(Problem) in try app.inventory.get(kind, id: match[0]) },
-                        Endpoint(.patch, .pool, body: .bytes(resourceBodyBytes)) { app, request, match throws(Problem) in try app.inventory.rename(kind, id: match[0], request) },
+                        Endpoint(.patch, .pool, body: .bytes(resourceBodyBytes)) { app, request, match throws(Problem) in try app.inventory.update(kind, id: match[0], request) },
                         Endpoint(.delete, .pool) { app, _, match throws(Problem) in try app.inventory.delete(kind, id: match[0]) },
                     ]),
                 Route(
@@ -53,12 +53,15 @@ extension Route {
                     "/\(kind.collection)/{id}/allocations/{allocation_id}",
                     [
                         Endpoint(.get, .storeRead) { app, _, match throws(Problem) in try app.inventory.getAllocation(kind, id: match[0], allocationID: match[1]) },
+                        Endpoint(.patch, .pool, body: .documents) { app, request, match throws(Problem) in
+                            try app.inventory.changeAllocation(kind, id: match[0], allocationID: match[1], request)
+                        },
                         Endpoint(.delete, .pool) { app, _, match throws(Problem) in try app.inventory.deleteAllocation(kind, id: match[0], allocationID: match[1]) },
                     ]),
             ]
         }
 
-    /// A resource body is only its name: at most 200 characters, which `\uXXXX` escapes can make 2,400 bytes.
+    /// A resource body is its name (at most 200 characters, which `\uXXXX` escapes can make 2,400 bytes) and a turnaround.
     static let resourceBodyBytes = 8 * 1024
 }
 

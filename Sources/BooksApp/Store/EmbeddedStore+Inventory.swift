@@ -2,18 +2,19 @@ import JSON
 
 /// The inventory on the embedded store. Writers are serialised, and each decides against the
 /// durable state plus pending changes, so the overlap check and the insert of an allocation are one
-/// atomic step, journaled as one record: a booking is its own small record (`addAllocation`), not
+/// atomic step, journaled as one group: a booking is its own small record (`putAllocation`), not
 /// a rewrite of the resource. A pending booking blocks others at once, but is shown only once durable.
 extension EmbeddedStore: InventoryStore {
     func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]) {
-        reading { $0.inventory[kind]!.page(query) }
+        let now = Timestamp.now()
+        return reading { $0.inventory[kind]!.page(query, at: now) }
     }
 
-    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(StoreError) -> FreeBusyPage {
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage {
         try freeBusyPages(
             kinds, skip: skip, limit: limit,
             page: { (kind, query) throws(StoreError) in try listResources(kind, query) },
-            busy: { (_, resources) throws(StoreError) in resources.map { $0.conflicts(with: window) } })
+            busy: { (_, resources) throws(StoreError) in resources.map { $0.busy(in: window, at: now) } })
     }
 
     func resource(_ kind: ResourceKind, id: String) throws(StoreError) -> Resource? {
@@ -27,15 +28,16 @@ extension EmbeddedStore: InventoryStore {
         }
     }
 
-    func renameResource(_ kind: ResourceKind, id: String, name: String) throws(StoreError) -> Resource? {
-        var renamed: Resource?
+    func updateResource(_ kind: ResourceKind, id: String, name: String?, turnaroundMinutes: Int?) throws(StoreError) -> Resource? {
+        var updated: Resource?
         try write { view throws(StoreError) in
             guard var resource = try view.resource(kind, id: id) else { return [] }
-            resource.name = name
-            renamed = resource
+            if let name { resource.name = name }
+            if let turnaroundMinutes { resource.turnaroundMinutes = turnaroundMinutes }
+            updated = resource
             return [.putResource(resource)]
         }
-        return renamed
+        return updated
     }
 
     func deleteResource(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool {
@@ -48,15 +50,49 @@ extension EmbeddedStore: InventoryStore {
         return found
     }
 
-    func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome {
+    func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation, at now: Int64) throws(StoreError) -> AllocationOutcome {
         var outcome = AllocationOutcome.resourceNotFound
         try write { view throws(StoreError) in
-            guard let conflicts = try view.conflicts(kind, id: resourceID, with: allocation.interval) else { return [] }
-            guard conflicts.isEmpty else { outcome = .conflict(conflicts); return [] }
-            outcome = .created
-            return [.addAllocation(kind, resource: resourceID, allocation)]
+            guard let resource = try view.resource(kind, id: resourceID, deciding: allocation.interval) else { return [] }
+            var booked = allocation
+            booked.blockedUntil = resource.blocked(allocation.interval).to
+            return Self.place(booked, on: resource, at: now, outcome: &outcome)
         }
         return outcome
+    }
+
+    func changeAllocation(_ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, at now: Int64) throws(StoreError) -> AllocationChangeOutcome {
+        var outcome = AllocationChangeOutcome.resourceNotFound
+        try write { view throws(StoreError) in
+            guard let resource = try view.resource(kind, id: resourceID, deciding: new.interval, except: expected.id) else { return [] }
+            guard let current = resource.allocation(expected.id) else { outcome = .allocationNotFound; return [] }
+            guard current == expected else { outcome = .stale(current); return [] }
+            var changed = new
+            changed.blockedUntil = resource.blocked(new.interval).to
+            var placed = AllocationOutcome.created
+            let changes = Self.place(changed, on: resource, at: now, except: expected.id, outcome: &placed)
+            if case .conflict(let conflicts) = placed { outcome = .conflict(conflicts) } else { outcome = .changed(changed) }
+            return changes
+        }
+        return outcome
+    }
+
+    /// The changes that put `allocation` on `resource` (after filing expired holds in its way as
+    /// cancelled), or none and the conflicts.
+    private static func place(_ allocation: Allocation, on resource: Resource, at now: Int64, except: String? = nil, outcome: inout AllocationOutcome) -> [StoreChange] {
+        guard allocation.blocks(at: now) else {
+            outcome = .created
+            return [.putAllocation(resource.kind, resource: resource.id, allocation)]
+        }
+        let conflicts = resource.conflicts(with: allocation.blocked, at: now, except: except)
+        guard conflicts.isEmpty else { outcome = .conflict(conflicts); return [] }
+        outcome = .created
+        let expired = resource.expiredHolds(overlapping: allocation.blocked, at: now).filter { $0.id != except }.map { hold -> StoreChange in
+            var filed = hold.effective(at: now)
+            filed.updatedAt = now
+            return .putAllocation(resource.kind, resource: resource.id, filed)
+        }
+        return expired + [.putAllocation(resource.kind, resource: resource.id, allocation)]
     }
 
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? {

@@ -35,12 +35,18 @@ struct InstrumentedStore: Sendable {
     func createResource(_ resource: Resource) throws(Problem) {
         try call(.createResource, duplicate: "a \(resource.kind.type)") { () throws(StoreError) in try base.createResource(resource) }
     }
-    func renameResource(_ kind: ResourceKind, id: String, name: String) throws(Problem) -> Resource? {
-        try call(.renameResource) { () throws(StoreError) in try base.renameResource(kind, id: id, name: name) }
+    func updateResource(_ kind: ResourceKind, id: String, name: String?, turnaroundMinutes: Int?) throws(Problem) -> Resource? {
+        try call(.renameResource) { () throws(StoreError) in try base.updateResource(kind, id: id, name: name, turnaroundMinutes: turnaroundMinutes) }
     }
     func deleteResource(_ kind: ResourceKind, id: String) throws(Problem) -> Bool { try call(.deleteResource) { () throws(StoreError) in try base.deleteResource(kind, id: id) } }
-    func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(Problem) -> AllocationOutcome {
-        try call(.allocate, duplicate: "an allocation") { () throws(StoreError) in try base.allocate(kind, resourceID: resourceID, allocation) }
+    func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation, at now: Int64) throws(Problem) -> AllocationOutcome {
+        try call(.allocate, duplicate: "an allocation") { () throws(StoreError) in try base.allocate(kind, resourceID: resourceID, allocation, at: now) }
+    }
+    func allocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(Problem) -> AllocationLookup? {
+        try call(.getAllocation) { () throws(StoreError) in try base.allocation(kind, resourceID: resourceID, allocationID: allocationID) }
+    }
+    func changeAllocation(_ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, at now: Int64) throws(Problem) -> AllocationChangeOutcome {
+        try call(.changeAllocation) { () throws(StoreError) in try base.changeAllocation(kind, resourceID: resourceID, expected: expected, to: new, at: now) }
     }
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(Problem) -> Bool? {
         try call(.deleteAllocation) { () throws(StoreError) in try base.deleteAllocation(kind, resourceID: resourceID, allocationID: allocationID) }
@@ -48,8 +54,8 @@ struct InstrumentedStore: Sendable {
     func allocations(_ kind: ResourceKind, resourceID: String, overlapping window: Interval?) throws(Problem) -> [Allocation]? {
         try call(.getResource) { () throws(StoreError) in try base.allocations(kind, resourceID: resourceID, overlapping: window) }
     }
-    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(Problem) -> FreeBusyPage {
-        try call(.freeBusy) { () throws(StoreError) in try base.freeBusy(kinds, window: window, skip: skip, limit: limit) }
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(Problem) -> FreeBusyPage {
+        try call(.freeBusy) { () throws(StoreError) in try base.freeBusy(kinds, window: window, skip: skip, limit: limit, at: now) }
     }
 
     /// Times `body` and maps its failure. `duplicate` names what a duplicate id would be of.

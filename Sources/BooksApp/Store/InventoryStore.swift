@@ -5,19 +5,32 @@ protocol InventoryStore: AnyObject, Sendable {
     func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource])
     func resource(_ kind: ResourceKind, id: String) throws(StoreError) -> Resource?
     func createResource(_ resource: Resource) throws(StoreError)
-    /// nil: no such resource.
-    func renameResource(_ kind: ResourceKind, id: String, name: String) throws(StoreError) -> Resource?
+    /// Sets the name and/or turnaround; nil: no such resource.
+    func updateResource(_ kind: ResourceKind, id: String, name: String?, turnaroundMinutes: Int?) throws(StoreError) -> Resource?
     /// Decommissions the resource with its allocations.
     func deleteResource(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool
-    func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation) throws(StoreError) -> AllocationOutcome
+    /// Books `allocation` if nothing blocking at `now` overlaps it plus the resource's turnaround
+    /// (the store sets `blockedUntil`); holds expired by `now` in the way are filed as cancelled.
+    func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation, at now: Int64) throws(StoreError) -> AllocationOutcome
+    /// One allocation with the resource's turnaround; nil: no such resource.
+    func allocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> AllocationLookup?
+    /// Replaces `expected` with `new` if it is still stored as `expected` and nothing else blocking
+    /// at `now` overlaps `new` (which the store gives the resource's turnaround).
+    func changeAllocation(_ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, at now: Int64) throws(StoreError) -> AllocationChangeOutcome
     /// nil: no such resource; false: no such allocation.
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool?
-    /// A resource's allocations overlapping `window` (all of them without one), in start order;
-    /// nil: no such resource.
+    /// A resource's allocations of every status whose shown interval overlaps `window` (all of
+    /// them without one), in start order, as stored; nil: no such resource.
     func allocations(_ kind: ResourceKind, resourceID: String, overlapping window: Interval?) throws(StoreError) -> [Allocation]?
     /// One page of the fleet's free/busy: the resources of `kinds` in that order, each kind's by
-    /// name then id, each with its allocations overlapping `window` (in start order).
-    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(StoreError) -> FreeBusyPage
+    /// name then id, each with its allocations blocking at `now` that overlap `window` (in start order).
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage
+}
+
+/// An allocation as found for a change: the resource's turnaround, and the allocation if it exists.
+struct AllocationLookup: Sendable, Equatable {
+    var turnaroundMinutes: Int
+    var allocation: Allocation?
 }
 
 /// A page of GET /availability: how many resources the kinds hold, and the page's rows.
@@ -30,7 +43,11 @@ extension InventoryStore {
     /// From the whole resource: right where it is in memory (the embedded store).
     func allocations(_ kind: ResourceKind, resourceID: String, overlapping window: Interval?) throws(StoreError) -> [Allocation]? {
         guard let resource = try resource(kind, id: resourceID) else { return nil }
-        return window.map { resource.conflicts(with: $0) } ?? resource.allocations
+        return window.map { resource.all(overlapping: $0) } ?? resource.everyAllocation
+    }
+
+    func allocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> AllocationLookup? {
+        try resource(kind, id: resourceID).map { AllocationLookup(turnaroundMinutes: $0.turnaroundMinutes, allocation: $0.allocation(allocationID)) }
     }
 
     /// Walks the kinds in order, skipping whole kinds by their counts, and fills the page from a

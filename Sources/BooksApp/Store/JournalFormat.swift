@@ -1,8 +1,8 @@
 /// The journal file: an 8-byte magic, then records of
 /// `[payload length: u32 LE][CRC-32C of payload: u32 LE][payload]`.
 /// A payload is `[op: u8][collection length: u8][collection][data]`: op 1 puts a whole JSON
-/// document (replay is idempotent), op 2 deletes by id, op 3 adds one allocation to a resource
-/// (`{"resource": id, "allocation": {...}}`) and op 4 removes one (`{"resource": id, "allocation": id}`),
+/// document (replay is idempotent), op 2 deletes by id, op 3 puts one allocation on a resource,
+/// replacing one with its id (`{"resource": id, "allocation": {...}}`) and op 4 removes one (`{"resource": id, "allocation": id}`),
 /// so a booking journals its own few bytes, not the resource with all its allocations.
 ///
 /// Version 2 (`BOOKJNL2`) groups records into commits: each group commit's single write ends with a
@@ -20,7 +20,7 @@ enum JournalFormat {
     enum Operation: UInt8 {
         case put = 1
         case delete = 2
-        case addAllocation = 3
+        case putAllocation = 3
         case removeAllocation = 4
         case commit = 5
         case generation = 6

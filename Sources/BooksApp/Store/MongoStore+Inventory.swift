@@ -20,41 +20,30 @@ extension MongoStore: InventoryStore {
         return indexes
     }()
 
-    /// An allocation overlapping [from, to): stored ends are integer milliseconds with sentinels
-    /// for open ends, so one range test covers every shape. Both bounds sit inside one
-    /// `$elemMatch`, so they hold for the same allocation and the multikey index bounds both
-    /// (https://www.mongodb.com/docs/manual/core/multikey-index-bounds/).
-    static func overlapping(_ interval: Interval) -> Document {
-        ["$elemMatch": .document(["to": .document(["$gt": .int64(interval.from)]), "from": .document(["$lt": .int64(interval.to)])])]
-    }
-
-    /// Matches documents with no allocation overlapping the interval: the fallback filter, which
-    /// no index serves (a negation reads every document's allocations).
-    static func noOverlap(_ interval: Interval) -> BSON { .document(["$not": .document(overlapping(interval))]) }
-
     /// The availability filter, in two steps: the ids of resources busy in the window, found on
     /// the allocation-ends index (a range scan over allocations that end after the window opens),
     /// then `id: {$nin: busy}`, which the sort's index pages through and the id index counts. One
     /// `$not $elemMatch` would read every resource's allocations to page or count.
-    func availabilityFilter(_ window: Interval, in c: MongoCollection) throws(MongoError) -> Document {
+    func availabilityFilter(_ window: Interval, at now: Int64, in c: MongoCollection) throws(MongoError) -> Document {
         var busy: [BSON] = []
         var tooMany = false
-        let busyFilter: Document = ["allocations": .document(Self.overlapping(window))]
+        let busyFilter: Document = ["allocations": .document(Self.blocking(window, at: now))]
         try c.find(busyFilter, limit: busyIDLimit + 1, projection: ["_id": .int32(0), "id": .int32(1)], options: findOptions) { (doc) throws(MongoError) -> Bool in
             if busy.count == busyIDLimit { tooMany = true; return false }
             if case .string(let id)? = doc["id"] { busy.append(.string(id)) }
             return true
         }
-        if tooMany { return ["allocations": Self.noOverlap(window)] }
+        if tooMany { return ["allocations": Self.noOverlap(window, at: now)] }
         return busy.isEmpty ? [:] : ["id": .document(["$nin": .array(busy)])]
     }
 
     func listResources(_ kind: ResourceKind, _ query: ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]) {
         let sort = Self.sortDocument(query.sort.map { ($0.field.rawValue, $0.ascending) })
+        let now = Timestamp.now()
         return try call { () throws(MongoError) -> (total: Int, items: [Resource]) in
             try pool.collection(kind.collection) { (c) throws(MongoError) -> (total: Int, items: [Resource]) in
                 var filter = Document()
-                if let window = query.available, !window.isEmpty { filter = try availabilityFilter(window, in: c) }
+                if let window = query.available, !window.isEmpty { filter = try availabilityFilter(window, at: now, in: c) }
                 var items: [Resource] = []
                 var returned = 0
                 if query.limit > 0 {
@@ -74,7 +63,7 @@ extension MongoStore: InventoryStore {
     /// Each kind's page is one aggregation on the `{name: 1, id: 1}` index that keeps, of each
     /// resource's intervals, only those overlapping the window (`$filter`, server-side, so a
     /// resource with 100,000 allocations sends a few); then one query for their details.
-    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int) throws(StoreError) -> FreeBusyPage {
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage {
         try freeBusyPages(
             kinds, skip: skip, limit: limit,
             page: { (kind, query) throws(StoreError) in
@@ -83,7 +72,7 @@ extension MongoStore: InventoryStore {
                     try pool.collection(kind.collection) { (c) throws(MongoError) -> (total: Int, items: [Resource]) in
                         var items: [Resource] = []
                         try c.aggregate(Self.freeBusyStages(window, skip: query.skip, limit: query.limit), options: findOptions) { (doc) throws(MongoError) -> Bool in
-                            if let r = Resource(stored: Self.intervalsOnly(doc.json), kind: kind) { items.append(r) }
+                            if let r = Self.entriesOnly(doc.json, kind: kind, now: now) { items.append(r) }
                             return true
                         }
                         if let total = Self.total(afterPage: items.count, query.skip, query.limit) { return (total, items) }
@@ -91,7 +80,9 @@ extension MongoStore: InventoryStore {
                     }
                 }
             },
-            busy: { (kind, resources) throws(StoreError) in try call { () throws(MongoError) in try withDetails(kind, resources) } })
+            busy: { (kind, resources) throws(StoreError) in
+                try call { () throws(MongoError) in try withDetails(kind, resources.map { ($0.id, $0.busy(in: window, at: now)) }) }
+            })
     }
 
     static func freeBusyStages(_ window: Interval, skip: Int, limit: Int) -> [Document] {
@@ -102,7 +93,8 @@ extension MongoStore: InventoryStore {
         return stages
     }
 
-    /// The stage that keeps a resource's fields and, of its intervals, those overlapping the window.
+    /// The stage that keeps a resource's fields and, of its entries, those whose tested interval
+    /// (a superset of the shown one) overlaps the window; the caller keeps the ones it shows.
     static func intervals(overlapping window: Interval) -> Document {
         let overlaps: Document = [
             "$and": .array([
@@ -111,7 +103,7 @@ extension MongoStore: InventoryStore {
         ]
         return [
             "$project": .document([
-                "_id": .int32(0), "id": .int32(1), "name": .int32(1), "type": .int32(1), "created_at": .int32(1),
+                "_id": .int32(0), "id": .int32(1), "name": .int32(1), "type": .int32(1), "created_at": .int32(1), "turnaround_minutes": .int32(1),
                 "allocations": .document(["$filter": .document(["input": .string("$allocations"), "as": .string("a"), "cond": .document(overlaps)])]),
             ])
         ]
@@ -120,17 +112,17 @@ extension MongoStore: InventoryStore {
     /// A window's allocations read only the intervals in it and their details: a day of a
     /// resource with 100,000 allocations sends a few, not all.
     func allocations(_ kind: ResourceKind, resourceID: String, overlapping window: Interval?) throws(StoreError) -> [Allocation]? {
-        guard let window else { return try resource(kind, id: resourceID)?.allocations }
+        guard let window else { return try resource(kind, id: resourceID)?.everyAllocation }
         return try call { () throws(MongoError) -> [Allocation]? in
             var found: Resource?
             try pool.collection(kind.collection) { (c) throws(MongoError) in
                 try c.aggregate([["$match": .document(Self.byID(resourceID))], Self.intervals(overlapping: window)], options: findOptions) { (doc) throws(MongoError) -> Bool in
-                    found = Resource(stored: Self.intervalsOnly(doc.json), kind: kind)
+                    found = Self.entriesOnly(doc.json, kind: kind, now: Timestamp.openEnd)
                     return false
                 }
             }
             guard let found else { return nil }
-            return try withDetails(kind, [found])[0]
+            return try withDetails(kind, [(found.id, found.all(overlapping: window))])[0]
         }
     }
 
@@ -143,7 +135,7 @@ extension MongoStore: InventoryStore {
                         try c.findOne(Self.byID(id), projection: ["_id": .int32(0)], options: findOptions)
                     })
             else { return nil }
-            return try joined(document, kind: kind)
+            return try joined(document, kind: kind, now: Timestamp.now())
         }
     }
 
@@ -159,10 +151,18 @@ extension MongoStore: InventoryStore {
         }
     }
 
-    func renameResource(_ kind: ResourceKind, id: String, name: String) throws(StoreError) -> Resource? {
-        try call(advice: Self.repeatable) { () throws(MongoError) -> Resource? in
+    func updateResource(_ kind: ResourceKind, id: String, name: String?, turnaroundMinutes: Int?) throws(StoreError) -> Resource? {
+        var set = Document(), unset = Document()
+        if let name { set["name"] = .string(name) }
+        if let turnaroundMinutes {
+            if turnaroundMinutes == 0 { unset["turnaround_minutes"] = .string("") } else { set["turnaround_minutes"] = .int64(Int64(turnaroundMinutes)) }
+        }
+        var update = Document()
+        if !set.isEmpty { update["$set"] = .document(set) }
+        if !unset.isEmpty { update["$unset"] = .document(unset) }
+        return try call(advice: Self.repeatable) { () throws(MongoError) -> Resource? in
             try pool.collection(kind.collection) { (c) throws(MongoError) -> Resource? in
-                try c.findOneAndUpdate(Self.byID(id), update: ["$set": .document(["name": .string(name)])], projection: ["_id": .int32(0)], options: Self.writeOptions)
+                try c.findOneAndUpdate(Self.byID(id), update: update, projection: Self.resourceView, options: Self.writeOptions)
                     .flatMap { Resource(stored: $0.json, kind: kind) }
             }
         }

@@ -20,7 +20,7 @@ struct PendingChanges {
     /// bookings and cancellations with their tickets, so a booking waits only for the pending
     /// changes its interval touches, and bookings of one car still share a group commit.
     private var resourceChanges: [Key: UInt64] = [:]
-    private(set) var addedAllocations: [Key: [(allocation: Allocation, ticket: UInt64)]] = [:]
+    private(set) var putAllocations: [Key: [(allocation: Allocation, ticket: UInt64)]] = [:]
     private(set) var removedAllocations: [Key: [String: UInt64]] = [:]
 
     var isEmpty: Bool { queue.isEmpty }
@@ -38,7 +38,7 @@ struct PendingChanges {
         tickets[key] = ticket
         switch change {
         case .putResource, .deleteResource: resourceChanges[key] = ticket
-        case .addAllocation(_, _, let allocation): addedAllocations[key, default: []].append((allocation, ticket))
+        case .putAllocation(_, _, let allocation): putAllocations[key, default: []].append((allocation, ticket))
         case .removeAllocation(_, _, let allocation): removedAllocations[key, default: [:]][allocation] = ticket
         case .putBook, .deleteBook: break
         }
@@ -67,9 +67,9 @@ struct PendingChanges {
         switch change {
         case .putResource, .deleteResource:
             if resourceChanges[key] == ticket { resourceChanges[key] = nil }
-        case .addAllocation:
-            addedAllocations[key]?.removeAll { $0.ticket == ticket }
-            if addedAllocations[key]?.isEmpty == true { addedAllocations[key] = nil }
+        case .putAllocation:
+            putAllocations[key]?.removeAll { $0.ticket == ticket }
+            if putAllocations[key]?.isEmpty == true { putAllocations[key] = nil }
         case .removeAllocation(_, _, let allocation):
             if removedAllocations[key]?[allocation] == ticket { removedAllocations[key]![allocation] = nil }
             if removedAllocations[key]?.isEmpty == true { removedAllocations[key] = nil }
@@ -80,7 +80,7 @@ struct PendingChanges {
     private mutating func rebuild() {
         tickets = [:]
         resourceChanges = [:]
-        addedAllocations = [:]
+        putAllocations = [:]
         removedAllocations = [:]
         for entry in queue { note(entry.change, entry.ticket) }
     }
@@ -94,7 +94,7 @@ extension StoreChange {
         case .deleteBook(let id): return .init(collection: EmbeddedStore.collection, id: id)
         case .putResource(let resource): return .init(collection: resource.kind.collection, id: resource.id)
         case .deleteResource(let kind, let id): return .init(collection: kind.collection, id: id)
-        case .addAllocation(let kind, let resource, _), .removeAllocation(let kind, let resource, _): return .init(collection: kind.collection, id: resource)
+        case .putAllocation(let kind, let resource, _), .removeAllocation(let kind, let resource, _): return .init(collection: kind.collection, id: resource)
         }
     }
 }
@@ -131,26 +131,35 @@ struct WriterView {
 
     func resourceExists(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool { try resource(kind, id: id) != nil }
 
-    /// The durable allocations `interval` would overlap; nil: no such resource. It waits only for
-    /// pending changes that could change that answer: the resource itself (created, renamed,
-    /// deleted), a pending booking that overlaps, or a pending cancellation of an overlapping one.
-    func conflicts(_ kind: ResourceKind, id: String, with interval: Interval) throws(StoreError) -> [Allocation]? {
+    /// The resource as durable, if a booking of `interval` can be decided against it now: it waits
+    /// only for pending changes that could change the answer: the resource itself (created,
+    /// renamed, deleted), a pending booking or change that overlaps, a pending change of an
+    /// overlapping one, or one of `except` (the allocation being changed). nil: no such resource.
+    func resource(_ kind: ResourceKind, id: String, deciding interval: Interval, except: String? = nil) throws(StoreError) -> Resource? {
         let key = PendingChanges.Key(collection: kind.collection, id: id)
         if let ticket = pending.resourceChange(for: key) { throw .pendingWrite(ticket: ticket) }
         guard let resource = state.inventory[kind]!.byID[id] else { return nil }
-        for added in pending.addedAllocations[key] ?? [] where added.allocation.interval.overlaps(interval) { throw .pendingWrite(ticket: added.ticket) }
-        let found = resource.conflicts(with: interval)
-        if let removals = pending.removedAllocations[key] {
-            for allocation in found { if let ticket = removals[allocation.id] { throw .pendingWrite(ticket: ticket) } }
+        let blocked = resource.blocked(interval)
+        for put in pending.putAllocations[key] ?? [] where put.allocation.blocked.overlaps(blocked) || put.allocation.id == except {
+            throw .pendingWrite(ticket: put.ticket)
         }
-        return found
+        let pendingIDs = Set((pending.putAllocations[key] ?? []).map(\.allocation.id))
+        let removals = pending.removedAllocations[key] ?? [:]
+        if let except, let ticket = removals[except] { throw .pendingWrite(ticket: ticket) }
+        for allocation in resource.conflicts(with: blocked, at: Int64.min) where pendingIDs.contains(allocation.id) || removals[allocation.id] != nil {
+            // Any pending change of an overlapping one (now: the earliest instant, so even expired holds count).
+            if let ticket = removals[allocation.id] ?? pending.putAllocations[key]?.last(where: { $0.allocation.id == allocation.id })?.ticket {
+                throw .pendingWrite(ticket: ticket)
+            }
+        }
+        return resource
     }
 
     func allocationExists(_ kind: ResourceKind, resource id: String, allocation: String) throws(StoreError) -> Bool? {
         let key = PendingChanges.Key(collection: kind.collection, id: id)
         if let ticket = pending.resourceChange(for: key) { throw .pendingWrite(ticket: ticket) }
-        if let added = pending.addedAllocations[key]?.first(where: { $0.allocation.id == allocation }) { throw .pendingWrite(ticket: added.ticket) }
+        if let added = pending.putAllocations[key]?.first(where: { $0.allocation.id == allocation }) { throw .pendingWrite(ticket: added.ticket) }
         if let ticket = pending.removedAllocations[key]?[allocation] { throw .pendingWrite(ticket: ticket) }
-        return state.inventory[kind]!.byID[id].map { $0.allocations.contains { $0.id == allocation } }
+        return state.inventory[kind]!.byID[id].map { $0.allocation(allocation) != nil }
     }
 }

@@ -39,12 +39,12 @@ struct ResourceTable {
         return low
     }
 
-    /// Adds an allocation in place (no copy of the resource's other allocations), keeping them
-    /// sorted by start. `storedBytes` is its journal size, for the compaction estimate.
-    mutating func addAllocation(_ allocation: Allocation, to id: String, storedBytes: Int) {
+    /// Puts an allocation in place (no copy of the resource's other allocations), replacing one
+    /// with its id and keeping both lists sorted. `storedBytes` is its journal size, for the
+    /// compaction estimate.
+    mutating func putAllocation(_ allocation: Allocation, to id: String, storedBytes: Int) {
         guard byID[id] != nil else { return }
-        let position = byID[id]!.insertionPoint(for: allocation.interval.from)
-        byID[id]!.allocations.insert(allocation, at: position)
+        byID[id]!.put(allocation)
         sizes[id, default: 0] += storedBytes
         liveBytes += storedBytes
     }
@@ -52,9 +52,7 @@ struct ResourceTable {
     /// Removes an allocation in place; true if it was there.
     @discardableResult
     mutating func removeAllocation(_ allocationID: String, from id: String) -> Bool {
-        guard let index = byID[id]?.allocations.firstIndex(where: { $0.id == allocationID }) else { return false }
-        byID[id]!.allocations.remove(at: index)
-        return true
+        byID[id]?.remove(allocationID) ?? false
     }
 
     @discardableResult
@@ -70,13 +68,13 @@ struct ResourceTable {
     /// Resources are few compared with books, so a page filters and sorts on the fly. Unsorted, it
     /// counts every match but keeps only the page; each availability test is a binary search of
     /// that resource's allocations.
-    func page(_ query: ResourceQuery) -> (total: Int, items: [Resource]) {
+    func page(_ query: ResourceQuery, at now: Int64) -> (total: Int, items: [Resource]) {
         if query.sort.isEmpty {
             var total = 0
             var items: [Resource] = []
             for id in order {
                 guard let resource = byID[id] else { continue }
-                if let window = query.available, !resource.isFree(during: window) { continue }
+                if let window = query.available, !resource.isFree(during: window, at: now) { continue }
                 if total >= query.skip, items.count < query.limit { items.append(resource) }
                 total += 1
             }
@@ -90,7 +88,7 @@ struct ResourceTable {
             return (n, ids.map { byID[$0]! })
         }
         var matches = all
-        if let window = query.available { matches = matches.filter { $0.isFree(during: window) } }
+        if let window = query.available { matches = matches.filter { $0.isFree(during: window, at: now) } }
         if !query.sort.isEmpty {
             matches.sort { a, b in
                 for key in query.sort {

@@ -8,7 +8,7 @@ enum StoreChange {
     case deleteBook(id: String)
     case putResource(Resource)
     case deleteResource(ResourceKind, id: String)
-    case addAllocation(ResourceKind, resource: String, Allocation)
+    case putAllocation(ResourceKind, resource: String, Allocation)
     case removeAllocation(ResourceKind, resource: String, allocation: String)
 
     /// The journal record.
@@ -22,9 +22,9 @@ enum StoreChange {
             return JournalFormat.payload(.put, collection: resource.kind.collection, data: JSONWriter.encode(.object(resource.stored)))
         case .deleteResource(let kind, let id):
             return JournalFormat.payload(.delete, collection: kind.collection, data: Array(id.utf8))
-        case .addAllocation(let kind, let resource, let allocation):
+        case .putAllocation(let kind, let resource, let allocation):
             let o = JSONObject([JSONField("resource", .string(resource)), JSONField("allocation", .object(allocation.stored))])
-            return JournalFormat.payload(.addAllocation, collection: kind.collection, data: JSONWriter.encode(.object(o)))
+            return JournalFormat.payload(.putAllocation, collection: kind.collection, data: JSONWriter.encode(.object(o)))
         case .removeAllocation(let kind, let resource, let allocation):
             let o = JSONObject([JSONField("resource", .string(resource)), JSONField("allocation", .string(allocation))])
             return JournalFormat.payload(.removeAllocation, collection: kind.collection, data: JSONWriter.encode(.object(o)))
@@ -53,12 +53,12 @@ enum StoreChange {
             self = .putResource(resource)
         case .delete:
             self = .deleteResource(kind, id: String(decoding: record.data, as: UTF8.self))
-        case .addAllocation:
+        case .putAllocation:
             let o = try Self.object(record.data)
             guard case .string(let id)? = o["resource"], let stored = o["allocation"]?.objectValue, let allocation = Allocation(stored: stored) else {
                 throw .corrupt("journal allocation record for \(record.collection) is malformed")
             }
-            self = .addAllocation(kind, resource: id, allocation)
+            self = .putAllocation(kind, resource: id, allocation)
         case .removeAllocation:
             let o = try Self.object(record.data)
             guard case .string(let id)? = o["resource"], case .string(let allocationID)? = o["allocation"] else {
