@@ -101,4 +101,66 @@ final class InventoryModelTests: XCTestCase {
             }
         }
     }
+
+    /// With holds (some expired), buffers after each booking and one allocation left out (a move),
+    /// the search over sorted intervals still gives what a scan gives, and what blocks is decided
+    /// by status and expiry alone.
+    func testConflictSearchWithHoldsAndBuffersMatchesAScan() {
+        var rng = SeededGenerator(seed: 0x17_17)
+        let now: Int64 = 500
+        for _ in 0..<60 {
+            var resource = Resource(id: "r", name: "R", kind: ResourceKind.all[0], createdAt: 0, turnaroundMinutes: 0)
+            var t = Int64.random(in: 0...20, using: &rng)
+            for i in 0..<Int.random(in: 0...50, using: &rng) {
+                let length = Int64.random(in: 1...10, using: &rng), buffer = Int64.random(in: 0...4, using: &rng)
+                var a = Allocation(id: String(i), interval: Interval(from: t, to: t + length), allocationType: "x", blockedUntil: t + length + buffer)
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: a.status = .tentative; a.expiresAt = Int64.random(in: 0...1000, using: &rng)  // about half expired
+                case 1: a.status = .cancelled
+                default: break
+                }
+                resource.put(a)
+                t += length + buffer + Int64.random(in: 0...5, using: &rng)
+            }
+            let every = resource.allocations + resource.cancelled
+            for _ in 0..<40 {
+                let from = Int64.random(in: -5...(t + 5), using: &rng)
+                let window = Interval(from: from, to: from + Int64.random(in: 0...30, using: &rng))
+                let except = every.randomElement(using: &rng)?.id
+                let scan = every.filter { $0.id != except && $0.blocks(at: now) && $0.blocked.overlaps(window) }.sorted { $0.interval.from < $1.interval.from }
+                XCTAssertEqual(resource.conflicts(with: window, at: now, except: except).map(\.id), scan.map(\.id), "\(window) (seed \(rng.seed))")
+                let busy = every.filter { $0.blocks(at: now) && $0.interval.overlaps(window) }.sorted { $0.interval.from < $1.interval.from }
+                XCTAssertEqual(resource.busy(in: window, at: now).map(\.id), busy.map(\.id), "\(window) (seed \(rng.seed))")
+                let held = every.filter { $0.status == .tentative && !$0.blocks(at: now) && $0.blocked.overlaps(window) }.sorted { $0.interval.from < $1.interval.from }
+                XCTAssertEqual(resource.expiredHolds(overlapping: window, at: now).map(\.id), held.map(\.id))
+            }
+        }
+    }
+
+    /// The lifecycle a PATCH may take, and what it refuses (422: the body; 409: the state).
+    func testPatchLifecycleRules() throws {
+        let now: Int64 = 1_000_000
+        let hold = Allocation(
+            id: "h", interval: Interval(from: 0, to: 10), allocationType: "x", status: .tentative, expiresAt: now + 60_000, createdAt: now - 5, updatedAt: now - 5)
+        func apply(_ body: String, to a: Allocation = hold, at time: Int64 = now) -> Result<Allocation, AllocationParser.PatchRefusal> {
+            parser.patch(try! JSONParser.parse(Array(body.utf8)), a, now: time)
+        }
+        let confirmed = try apply(#"{"status":"confirmed"}"#).get()
+        XCTAssertEqual(confirmed.status, .confirmed)
+        XCTAssertNil(confirmed.expiresAt)
+        XCTAssertEqual(confirmed.updatedAt, now)
+        XCTAssertEqual(try apply(#"{"status":"confirmed"}"#, at: now - 10).get().updatedAt, now - 4, "updated_at always moves forward")
+        let extended = try apply(#"{"expires_at":"1970-01-01T00:17:00Z"}"#).get()
+        XCTAssertEqual(extended.expiresAt, 1_020_000)
+        if case .failure(.invalid(let e)) = apply(#"{"expires_at":"1970-01-01T01:17:00Z"}"#) { XCTAssertEqual(e.map(\.field), ["expires_at"]) } else { XCTFail("past HOLD_TTL") }
+        if case .failure(.state(let why)) = apply(#"{"status":"confirmed"}"#, at: now + 60_000) { XCTAssertTrue(why.contains("hold expired")) } else { XCTFail("expired") }
+        if case .failure(.state) = apply(#"{"status":"tentative"}"#, to: confirmed) {} else { XCTFail("confirmed cannot become a hold") }
+        let cancelled = try apply(#"{"status":"cancelled","cancel_reason":"no"}"#, to: confirmed).get()
+        XCTAssertEqual(cancelled.cancelReason, "no")
+        if case .failure(.state) = apply(#"{"description":"x"}"#, to: cancelled) {} else { XCTFail("cancelled is final") }
+        if case .failure(.invalid(let e)) = apply(#"{"from":null,"to":null,"status":"x","extra":1}"#) {
+            XCTAssertEqual(Set(e.map(\.field)), ["extra", "status"])
+        } else { XCTFail() }
+        XCTAssertEqual(try apply(#"{"from":null}"#).get().interval.from, Timestamp.openStart, "null opens an end")
+    }
 }
