@@ -55,6 +55,7 @@ final class NoStore: BookStore, InventoryStore, @unchecked Sendable {
     }
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? { throw error }
     func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage { throw error }
+    func resourcesForAssignment(_ kind: ResourceKind, window: Interval, freeDuring free: Interval?, at now: Int64) throws(StoreError) -> [Resource] { throw error }
 }
 
 /// The package root, found from this file's path.

@@ -122,6 +122,22 @@ struct Resource: Equatable, Sendable {
         return found.reversed()
     }
 
+    /// The earliest start at or after `from`, and not after `latest`, at which a booking of
+    /// `duration` (plus the turnaround) is free at `now`: each refusal moves the start to the end
+    /// of what is in the way, so it takes one search per allocation passed.
+    func earliestStart(from: Int64, duration: Int64, notAfter latest: Int64, at now: Int64) -> Int64? {
+        var start = from
+        while start <= latest {
+            let (end, overflow) = start.addingReportingOverflow(duration)
+            guard !overflow, end < Timestamp.openEnd else { return nil }
+            let inTheWay = conflicts(with: blocked(Interval(from: start, to: end)), at: now)
+            guard let next = inTheWay.map(\.blockedUntil).max() else { return start }
+            guard next > start, next != Timestamp.openEnd else { return nil }
+            start = next
+        }
+        return nil
+    }
+
     /// Every allocation, live then cancelled, in start order.
     var everyAllocation: [Allocation] { (allocations + cancelled).sorted { $0.interval.from < $1.interval.from } }
 

@@ -83,6 +83,48 @@ struct InventoryRoutes: Sendable {
         }
     }
 
+    /// POST /{type}/allocations: books one free resource of the type, chosen by the rule in
+    /// AutoAssign.swift; 409 with `earliest_available` when none is free.
+    func allocateAny(_ kind: ResourceKind, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let body = try RequestBody.json(request, mediaTypes: ["application/json"])
+        let now = Timestamp.now()
+        let allocation: Allocation
+        switch parser.parse(body, id: BookRoutes.newID(), now: now) {
+        case .success(let a): allocation = a
+        case .failure(let errors): throw .validation(errors.list)
+        }
+        var open: [FieldError] = []
+        if allocation.interval.from == Timestamp.openStart { open.append(FieldError("from", "must be a time: booking any free \(kind.type) needs a bounded interval")) }
+        if allocation.interval.to == Timestamp.openEnd { open.append(FieldError("to", "must be a time: booking any free \(kind.type) needs a bounded interval")) }
+        if !open.isEmpty { throw .validation(open) }
+        switch try store.autoAssign(kind, allocation, at: now) {
+        case .booked(let resource):
+            var response = Self.allocationResponse(201, allocation, resourceID: resource.id)
+            response.addHeader("Location", "/\(kind.collection)/\(resource.id)/allocations/\(allocation.id)")
+            return response
+        case .noneFree(let earliest):
+            var problem = Problem(409, "no \(kind.type) is free for that interval")
+            var next: JSONValue = .null
+            if let earliest {
+                let duration = allocation.interval.to - allocation.interval.from
+                next = .object(
+                    JSONObject([
+                        JSONField("from", .string(Timestamp.format(earliest.start))), JSONField("to", .string(Timestamp.format(earliest.start + duration))),
+                        JSONField("resource", .object(Self.summary(earliest.resource))),
+                    ]))
+                problem.detail += "; the earliest start for the same duration is \(Timestamp.format(earliest.start)), on \(earliest.resource.name)"
+            } else {
+                problem.detail += "; none is free for the same duration within 90 days of its start"
+            }
+            problem.extensions = [JSONField("earliest_available", next)]
+            throw problem
+        }
+    }
+
+    static func summary(_ resource: Resource) -> JSONObject {
+        JSONObject([JSONField("id", .string(resource.id)), JSONField("name", .string(resource.name)), JSONField("type", .string(resource.kind.type))])
+    }
+
     /// 409 naming every allocation in the way.
     static func conflict(_ kind: ResourceKind, _ conflicts: [Allocation]) -> Problem {
         var problem = Problem(
@@ -266,7 +308,7 @@ struct InventoryRoutes: Sendable {
 
     /// `{resource: {id, name, type}, busy: [{from, to, allocation_id, status, allocation_type}]}`.
     static func freeBusyRow(_ resource: Resource, _ busy: [Allocation]) -> JSONObject {
-        let summary = JSONObject([JSONField("id", .string(resource.id)), JSONField("name", .string(resource.name)), JSONField("type", .string(resource.kind.type))])
+        let summary = Self.summary(resource)
         let intervals: [JSONValue] = busy.map { a in
             .object(
                 JSONObject([

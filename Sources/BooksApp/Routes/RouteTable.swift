@@ -37,6 +37,9 @@ extension Route {
                         Endpoint(.post, .pool, body: .bytes(resourceBodyBytes)) { app, request, _ throws(Problem) in try app.inventory.create(kind, request) },
                     ]),
                 Route(
+                    "/\(kind.collection)/allocations",
+                    [Endpoint(.post, .pool, body: .documents) { app, request, _ throws(Problem) in try app.inventory.allocateAny(kind, request) }]),
+                Route(
                     "/\(kind.collection)/{id}",
                     [
                         Endpoint(.get, .storeRead) { app, _, match throws(Problem) in try app.inventory.get(kind, id: match[0]) },

@@ -17,6 +17,10 @@ extension EmbeddedStore: InventoryStore {
             busy: { (_, resources) throws(StoreError) in resources.map { $0.busy(in: window, at: now) } })
     }
 
+    func resourcesForAssignment(_ kind: ResourceKind, window: Interval, freeDuring free: Interval?, at now: Int64) throws(StoreError) -> [Resource] {
+        reading { state in state.inventory[kind]!.all.filter { r in free.map { r.isFree(during: $0, at: now) } ?? true } }
+    }
+
     func resource(_ kind: ResourceKind, id: String) throws(StoreError) -> Resource? {
         reading { $0.inventory[kind]!.byID[id] }
     }

@@ -48,6 +48,9 @@ struct InstrumentedStore: Sendable {
     func changeAllocation(_ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, at now: Int64) throws(Problem) -> AllocationChangeOutcome {
         try call(.changeAllocation) { () throws(StoreError) in try base.changeAllocation(kind, resourceID: resourceID, expected: expected, to: new, at: now) }
     }
+    func autoAssign(_ kind: ResourceKind, _ allocation: Allocation, at now: Int64) throws(Problem) -> AutoAssignOutcome {
+        try call(.allocate, duplicate: "an allocation") { () throws(StoreError) in try base.autoAssign(kind, allocation, at: now) }
+    }
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(Problem) -> Bool? {
         try call(.deleteAllocation) { () throws(StoreError) in try base.deleteAllocation(kind, resourceID: resourceID, allocationID: allocationID) }
     }

@@ -25,6 +25,9 @@ protocol InventoryStore: AnyObject, Sendable {
     /// One page of the fleet's free/busy: the resources of `kinds` in that order, each kind's by
     /// name then id, each with its allocations blocking at `now` that overlap `window` (in start order).
     func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage
+    /// For auto-assignment: the resources of `kind` (only those nothing blocks during `free` at
+    /// `now`, when given), each with at least its allocations whose blocked interval overlaps `window`.
+    func resourcesForAssignment(_ kind: ResourceKind, window: Interval, freeDuring free: Interval?, at now: Int64) throws(StoreError) -> [Resource]
 }
 
 /// An allocation as found for a change: the resource's turnaround, and the allocation if it exists.

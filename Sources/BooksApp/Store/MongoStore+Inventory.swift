@@ -85,6 +85,24 @@ extension MongoStore: InventoryStore {
             })
     }
 
+    /// One aggregation: the free ones by the availability filter (the busy ids found on the
+    /// allocation-ends index), each with only its entries overlapping `window` (`$filter`).
+    func resourcesForAssignment(_ kind: ResourceKind, window: Interval, freeDuring free: Interval?, at now: Int64) throws(StoreError) -> [Resource] {
+        try call { () throws(MongoError) -> [Resource] in
+            try pool.collection(kind.collection) { (c) throws(MongoError) -> [Resource] in
+                var stages: [Document] = []
+                if let free, !free.isEmpty { stages.append(["$match": .document(try availabilityFilter(free, at: now, in: c))]) }
+                stages.append(Self.intervals(overlapping: window))
+                var found: [Resource] = []
+                try c.aggregate(stages, options: findOptions) { (doc) throws(MongoError) -> Bool in
+                    if let r = Self.entriesOnly(doc.json, kind: kind, now: now) { found.append(r) }
+                    return true
+                }
+                return found
+            }
+        }
+    }
+
     static func freeBusyStages(_ window: Interval, skip: Int, limit: Int) -> [Document] {
         var stages: [Document] = [["$sort": .document(["name": .int32(1), "id": .int32(1)])]]
         if skip > 0 { stages.append(["$skip": .int64(Int64(skip))]) }
