@@ -118,6 +118,7 @@ public enum Command {
             }
             log.info("MongoDB writes carry \(pool.writeConcern)")
             store.ensureIndexes(log: log)
+            store.startMoveRecovery(log: log)
             return store
         }
         do {

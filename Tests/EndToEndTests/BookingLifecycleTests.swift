@@ -196,5 +196,34 @@ final class BookingLifecycleTests: XCTestCase {
             XCTAssertEqual(try send("POST", "/cars", body).status, 422, body)
         }
     }
-}
 
+    /// A move to another resource, of the same type or another: the allocation keeps its id and
+    /// details, is on the target only, and a busy target refuses it and leaves it where it was.
+    func testMovingToAnotherResource() throws {
+        let from = try car(), to = try car()
+        let lorry = try XCTUnwrap(try object(try send("POST", "/lorries", #"{"name":"L"}"#))["id"]?.stringValue)
+        let a = try book(from, "10:00", "11:00", #","description":"trip","data":{"k":1}"#)
+        let id = try XCTUnwrap(a["id"]?.stringValue)
+        _ = try book(to, "10:30", "12:00")
+        let refused = try patch(from, id, #"{"resource_id":"\#(to)"}"#)
+        XCTAssertEqual(refused.status, 409, refused.text)
+        XCTAssertEqual(try client().request("GET", "/cars/\(from)/allocations/\(id)").status, 200, "refused: still where it was")
+        let moved = try patch(from, id, #"{"resource_id":"\#(to)","from":\#(Self.at("08:00")),"to":\#(Self.at("09:00"))}"#)
+        XCTAssertEqual(moved.status, 200, moved.text)
+        XCTAssertEqual(moved.header("Location"), "/cars/\(to)/allocations/\(id)")
+        XCTAssertEqual(try object(moved)["resource_id"], .string(to))
+        XCTAssertEqual(try client().request("GET", "/cars/\(from)/allocations/\(id)").status, 404)
+        let there = try object(try client().request("GET", "/cars/\(to)/allocations/\(id)"))
+        XCTAssertEqual(there["description"], .string("trip"))
+        XCTAssertEqual(there["data"], .object(JSONObject([JSONField("k", .int(1))])))
+        XCTAssertEqual(there["from"], .string("2031-03-01T08:00:00Z"))
+        let across = try patch(to, id, #"{"resource_type":"lorry","resource_id":"\#(lorry)"}"#)
+        XCTAssertEqual(across.status, 200, across.text)
+        XCTAssertEqual(across.header("Location"), "/lorries/\(lorry)/allocations/\(id)")
+        XCTAssertEqual(try JSONParser.parse(try client().request("GET", "/cars/\(to)/allocations").body).arrayValue?.count, 1, "only the car's own booking is left")
+        XCTAssertEqual(try client().request("GET", "/lorries/\(lorry)/allocations/\(id)").status, 200)
+        XCTAssertEqual(try send("PATCH", "/lorries/\(lorry)/allocations/\(id)", #"{"resource_id":"missing"}"#).status, 422, "no such target")
+        XCTAssertEqual(try send("PATCH", "/lorries/\(lorry)/allocations/\(id)", #"{"resource_type":"van","resource_id":"x"}"#).status, 422)
+        XCTAssertEqual(try send("PATCH", "/lorries/\(lorry)/allocations/\(id)", #"{"resource_type":"car"}"#).status, 422, "another type needs its id")
+    }
+}

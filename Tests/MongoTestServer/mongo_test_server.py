@@ -333,27 +333,52 @@ def is_replacement(update):
 
 
 def apply_array_filters(coll, doc, update, array_filters):
-    """Applies `$set` with `$[identifier]` paths to `doc` as mongod does with arrayFilters
-    (https://www.mongodb.com/docs/manual/reference/operator/update/positional-filtered/),
-    which mongomock lacks; any other operator with arrayFilters is refused, so gaps are loud."""
+    """Applies `$set` and `$unset` with `field.$[identifier]` or `field.$[identifier].sub.path`
+    paths to `doc` as mongod does with arrayFilters
+    (https://www.mongodb.com/docs/manual/reference/operator/update/positional-filtered/), which
+    mongomock lacks; anything else with arrayFilters is refused, so gaps are loud."""
     filters = {}
-    for f in array_filters:
-        (key, condition), = f.items()
-        ident, _, rest = key.partition(".")
-        filters[ident] = {rest: condition} if rest else condition
-    if set(update) != {"$set"}:
-        raise CommandError("this test server supports arrayFilters only with $set", 2, "BadValue")
+    for f in array_filters:  # each filter document names one identifier, in one or more keys
+        for key, condition in f.items():
+            ident, _, rest = key.partition(".")
+            filters.setdefault(ident, {})
+            if rest:
+                filters[ident][rest] = condition
+            else:
+                filters[ident] = condition
+    if not set(update) <= {"$set", "$unset"}:
+        raise CommandError("this test server supports arrayFilters only with $set and $unset", 2, "BadValue")
     new = dict(doc)
-    for path, value in update["$set"].items():
-        parts = path.split(".")
-        if len(parts) != 2 or not (parts[1].startswith("$[") and parts[1].endswith("]")):
-            raise CommandError("this test server supports arrayFilters paths of the form field.$[id] only", 2, "BadValue")
-        ident = parts[1][2:-1]
-        if ident not in filters:
-            raise CommandError("No array filter found for identifier '%s' in path '%s'" % (ident, path), 2, "BadValue")
-        array = list(new.get(parts[0], []))
-        new[parts[0]] = [value if mongomock.filtering.filter_applies(filters[ident], element) else element for element in array]
+    for operator, fields in update.items():
+        for path, value in fields.items():
+            parts = path.split(".")
+            if len(parts) < 2 or not (parts[1].startswith("$[") and parts[1].endswith("]")):
+                raise CommandError("this test server supports arrayFilters paths of the form field.$[id](.sub)* only", 2, "BadValue")
+            ident = parts[1][2:-1]
+            if ident not in filters:
+                raise CommandError("No array filter found for identifier '%s' in path '%s'" % (ident, path), 2, "BadValue")
+            elements = []
+            for element in new.get(parts[0], []):
+                if mongomock.filtering.filter_applies(filters[ident], element):
+                    element = set_path(element, parts[2:], value, unset=operator == "$unset")
+                elements.append(element)
+            new[parts[0]] = elements
     coll.replace_one({"_id": doc["_id"]}, new)
+
+
+def set_path(element, path, value, unset):
+    """`element` with `path` (a list of keys) set to `value`, or removed; [] is the element itself."""
+    if not path:
+        return value
+    out = dict(element)
+    if len(path) == 1:
+        if unset:
+            out.pop(path[0], None)
+        else:
+            out[path[0]] = value
+        return out
+    out[path[0]] = set_path(out.get(path[0], {}), path[1:], value, unset)
+    return out
 
 
 def cmd_update(cmd):

@@ -83,7 +83,10 @@ struct AllocationParser: Sendable {
         case state(String)
     }
 
-    static let patchFields: Set<String> = ["from", "to", "status", "expires_at", "cancel_reason", "allocation_type", "description", "data"]
+    /// What a PATCH may set; `resource_id` and `resource_type` (a move) are the route's.
+    static let patchFields: Set<String> = [
+        "from", "to", "status", "expires_at", "cancel_reason", "allocation_type", "description", "data", "resource_id", "resource_type",
+    ]
 
     /// Applies a JSON merge patch (RFC 7396) to `current`: a present key sets its field, null
     /// removes an optional one (`description`, `data`, `cancel_reason`) or opens an end (`from`,
@@ -93,12 +96,7 @@ struct AllocationParser: Sendable {
         guard case .object(let input) = body else { return .failure(.invalid([FieldError("(body)", "must be a JSON object")])) }
         var errors: [FieldError] = []
         for field in input where !Self.patchFields.contains(field.key) {
-            errors.append(
-                FieldError(
-                    field.key,
-                    field.key == "resource_id"
-                        ? "cannot be changed: moving an allocation to another resource is not supported yet (book the other resource, then cancel this one)"
-                        : "is not a field of an allocation"))
+            errors.append(FieldError(field.key, "is not a field of an allocation"))
         }
         var next = current
         if input["from"] != nil { next.interval.from = nativeEnd(input, "from", &errors)?.value ?? current.interval.from }

@@ -225,4 +225,6 @@ enum AllocationChangeOutcome: Equatable, Sendable {
     /// Someone else changed it first: the route decides again from this one.
     case stale(Allocation)
     case conflict([Allocation])
+    /// A move's target resource does not exist.
+    case targetNotFound
 }

@@ -190,6 +190,7 @@ struct InventoryRoutes: Sendable {
     /// that one (else decided again); `If-Match` makes it conditional on the client's copy.
     func changeAllocation(_ kind: ResourceKind, id: String, allocationID: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let body = try RequestBody.json(request, mediaTypes: ["application/merge-patch+json", "application/json"])
+        let target = try Self.moveTarget(body, from: (kind, id))
         var current = try existingAllocation(kind, id, allocationID)
         for _ in 0..<8 {
             let now = Timestamp.now()
@@ -202,8 +203,19 @@ struct InventoryRoutes: Sendable {
             case .failure(.invalid(let errors)): throw .validation(errors)
             case .failure(.state(let reason)): throw Problem(409, reason)
             }
-            switch try store.changeAllocation(kind, resourceID: id, expected: current, to: next, at: now) {
-            case .changed(let changed): return Self.allocationResponse(200, changed, resourceID: id)
+            let outcome =
+                if let target {
+                    try store.moveAllocation(kind, resourceID: id, expected: current, to: next, target: target, at: now)
+                } else {
+                    try store.changeAllocation(kind, resourceID: id, expected: current, to: next, at: now)
+                }
+            switch outcome {
+            case .changed(let changed):
+                let owner = target ?? (kind, id)
+                var response = Self.allocationResponse(200, changed, resourceID: owner.id)
+                if target != nil { response.addHeader("Location", "/\(owner.kind.collection)/\(owner.id)/allocations/\(changed.id)") }
+                return response
+            case .targetNotFound: throw .validation([FieldError("resource_id", "names no \(target?.kind.type ?? kind.type)")])
             case .resourceNotFound: throw Problem(404, "no \(kind.type) with id \(id)")
             case .allocationNotFound: throw Problem(404, "no allocation \(allocationID) on \(kind.type) \(id)")
             case .conflict(let conflicts): throw Self.conflict(kind, conflicts)
@@ -211,6 +223,28 @@ struct InventoryRoutes: Sendable {
             }
         }
         throw Problem(503, "the allocation kept changing under concurrent writes; try again")
+    }
+
+    /// A move's target: `resource_id` (and `resource_type`, else the same type); nil when the
+    /// body names none, or names the allocation's own resource.
+    static func moveTarget(_ body: JSONValue, from source: (kind: ResourceKind, id: String)) throws(Problem) -> (kind: ResourceKind, id: String)? {
+        guard case .object(let input) = body, input["resource_id"] != nil || input["resource_type"] != nil else { return nil }
+        var errors: [FieldError] = []
+        var kind = source.kind
+        switch input["resource_type"] {
+        case nil: break
+        case .string(let type)? where ResourceKind.all.contains(where: { $0.type == type }): kind = ResourceKind.all.first { $0.type == type }!
+        case let other?:
+            errors.append(FieldError("resource_type", "must be one of \(ResourceKind.all.map(\.type).joined(separator: ", ")), not \(other.stringValue.map { "\"\($0)\"" } ?? other.typeName)"))
+        }
+        var id = source.id
+        switch input["resource_id"] {
+        case nil: if kind != source.kind { errors.append(FieldError("resource_id", "is required with resource_type")) }
+        case .string(let s)? where !s.isEmpty && s.utf8.count <= 128: id = s
+        case let other?: errors.append(FieldError("resource_id", "must be a resource's id, not \(other.typeName)"))
+        }
+        if !errors.isEmpty { throw .validation(errors) }
+        return kind == source.kind && id == source.id ? nil : (kind, id)
     }
 
     private func existingAllocation(_ kind: ResourceKind, _ id: String, _ allocationID: String) throws(Problem) -> Allocation {

@@ -81,6 +81,27 @@ extension EmbeddedStore: InventoryStore {
         return outcome
     }
 
+    /// One write: the removal from the source and the booking on the target are one group commit.
+    func moveAllocation(
+        _ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, target: (kind: ResourceKind, id: String), at now: Int64
+    ) throws(StoreError) -> AllocationChangeOutcome {
+        var outcome = AllocationChangeOutcome.resourceNotFound
+        try write { view throws(StoreError) in
+            guard let source = try view.resource(kind, id: resourceID, deciding: expected.interval, except: expected.id) else { return [] }
+            guard let current = source.allocation(expected.id) else { outcome = .allocationNotFound; return [] }
+            guard current == expected else { outcome = .stale(current); return [] }
+            guard let destination = try view.resource(target.kind, id: target.id, deciding: new.interval) else { outcome = .targetNotFound; return [] }
+            var moved = new
+            moved.blockedUntil = destination.blocked(new.interval).to
+            var placed = AllocationOutcome.created
+            let changes = Self.place(moved, on: destination, at: now, outcome: &placed)
+            if case .conflict(let conflicts) = placed { outcome = .conflict(conflicts); return [] }
+            outcome = .changed(moved)
+            return [.removeAllocation(kind, resource: resourceID, allocation: expected.id)] + changes
+        }
+        return outcome
+    }
+
     /// The changes that put `allocation` on `resource` (after filing expired holds in its way as
     /// cancelled), or none and the conflicts.
     private static func place(_ allocation: Allocation, on resource: Resource, at now: Int64, except: String? = nil, outcome: inout AllocationOutcome) -> [StoreChange] {

@@ -51,6 +51,11 @@ struct InstrumentedStore: Sendable {
     func autoAssign(_ kind: ResourceKind, _ allocation: Allocation, at now: Int64) throws(Problem) -> AutoAssignOutcome {
         try call(.allocate, duplicate: "an allocation") { () throws(StoreError) in try base.autoAssign(kind, allocation, at: now) }
     }
+    func moveAllocation(
+        _ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, target: (kind: ResourceKind, id: String), at now: Int64
+    ) throws(Problem) -> AllocationChangeOutcome {
+        try call(.changeAllocation) { () throws(StoreError) in try base.moveAllocation(kind, resourceID: resourceID, expected: expected, to: new, target: target, at: now) }
+    }
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(Problem) -> Bool? {
         try call(.deleteAllocation) { () throws(StoreError) in try base.deleteAllocation(kind, resourceID: resourceID, allocationID: allocationID) }
     }

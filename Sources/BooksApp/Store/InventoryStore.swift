@@ -17,6 +17,12 @@ protocol InventoryStore: AnyObject, Sendable {
     /// Replaces `expected` with `new` if it is still stored as `expected` and nothing else blocking
     /// at `now` overlaps `new` (which the store gives the resource's turnaround).
     func changeAllocation(_ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, at now: Int64) throws(StoreError) -> AllocationChangeOutcome
+    /// Moves `expected` from its resource to `target` as `new` (which the store gives the target's
+    /// turnaround), if it is still stored as `expected` and nothing blocking there overlaps it:
+    /// never on both resources for a reader once answered, never on neither.
+    func moveAllocation(
+        _ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, target: (kind: ResourceKind, id: String), at now: Int64
+    ) throws(StoreError) -> AllocationChangeOutcome
     /// nil: no such resource; false: no such allocation.
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool?
     /// A resource's allocations of every status whose shown interval overlaps `window` (all of

@@ -187,7 +187,7 @@ extension MongoStore {
         try call { () throws(MongoError) -> AllocationLookup? in try lookup(kind, resourceID, allocationID) }
     }
 
-    private func lookup(_ kind: ResourceKind, _ resourceID: String, _ allocationID: String) throws(MongoError) -> AllocationLookup? {
+    func lookup(_ kind: ResourceKind, _ resourceID: String, _ allocationID: String) throws(MongoError) -> AllocationLookup? {
         let projection: Document = [
             "_id": .int32(0), "turnaround_minutes": .int32(1), "allocations": .document(["$elemMatch": .document(["id": .document(["$eq": .string(allocationID)])])]),
         ]
@@ -222,10 +222,9 @@ extension MongoStore {
                     changed.blockedUntil = Allocation.blockedEnd(new.interval.to, turnaroundMinutes: turnaround)
                     var filter = Self.byID(resourceID)
                     filter["turnaround_minutes"] = Self.turnaround(is: turnaround)
-                    var same: Document = ["id": .document(["$eq": .string(expected.id)])]
-                    // The version: updated_at, absent until the first change (so absent or equal, see entry(of:)).
-                    same["updated_at"] = expected.updatedAt.map { .document(["$in": .array([.null, .int64($0)])]) } ?? .document(["$exists": .bool(false)])
-                    var conditions: [BSON] = [.document(["allocations": .document(["$elemMatch": .document(same)])])]
+                    // The version: updated_at, absent until the first change (so absent or equal, see
+                    // entry(of:)), and no move under way (MongoStore+Moves.swift).
+                    var conditions: [BSON] = [.document(["allocations": .document(["$elemMatch": .document(Self.unchanged(expected))])])]
                     if changed.blocks(at: now) { conditions.append(.document(["allocations": Self.noOverlap(changed.blocked, at: now, except: expected.id)])) }
                     filter["$and"] = .array(conditions)
                     var options = Self.writeOptions
@@ -237,6 +236,7 @@ extension MongoStore {
                     guard let current = try lookup(kind, resourceID, expected.id) else { return .done(.resourceNotFound) }
                     guard let stored = current.allocation else { return .done(.allocationNotFound) }
                     if stored.updatedAt != expected.updatedAt { return .done(.stale(stored)) }
+                    if try inMove(kind, resourceID, expected.id) { throw .transient(code: 112, message: "a move of allocation \(expected.id) is in progress; try again") }
                     if current.turnaroundMinutes != turnaround { turnaround = current.turnaroundMinutes; continue }
                     guard let document = try c.findOne(Self.byID(resourceID), projection: ["_id": .int32(0)], options: findOptions, primary: true),
                         let resource = Self.entriesOnly(document.json, kind: kind, now: now)
@@ -283,14 +283,32 @@ extension MongoStore {
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? {
         try call(advice: Self.repeatable) { () throws(MongoError) -> Bool? in
             let removed = try pool.collection(kind.collection) { (c) throws(MongoError) -> Bool? in
+                // Not while it is being moved (MongoStore+Moves.swift): the move decides where it ends up.
+                let settled: Document = [
+                    "id": .document(["$eq": .string(allocationID)]), "moving": .document(["$exists": .bool(false)]), "moved_from": .document(["$exists": .bool(false)]),
+                ]
                 var filter = Self.byID(resourceID)
-                filter["allocations.id"] = .document(["$eq": .string(allocationID)])
-                let update: Document = ["$pull": .document(["allocations": .document(["id": .document(["$eq": .string(allocationID)])])])]
+                filter["allocations"] = .document(["$elemMatch": .document(settled)])
+                let update: Document = ["$pull": .document(["allocations": .document(settled)])]
                 if try c.updateOne(filter, update: update, options: Self.writeOptions).matched > 0 { return true }
+                if try inMove(kind, resourceID, allocationID) { throw .transient(code: 112, message: "a move of allocation \(allocationID) is in progress; try again") }
                 return try c.findOne(Self.byID(resourceID), projection: ["_id": .int32(0), "id": .int32(1)], options: findOptions, primary: true) == nil ? nil : false
             }
             if removed == true { try removeDetails(kind, resourceID, id: allocationID) }
             return removed
+        }
+    }
+
+    /// Whether the entry carries a move's mark or arrival.
+    func inMove(_ kind: ResourceKind, _ resourceID: String, _ id: String) throws(MongoError) -> Bool {
+        let moving: Document = [
+            "id": .document(["$eq": .string(id)]),
+            "$or": .array([.document(["moving": .document(["$exists": .bool(true)])]), .document(["moved_from": .document(["$exists": .bool(true)])])]),
+        ]
+        var filter = Self.byID(resourceID)
+        filter["allocations"] = .document(["$elemMatch": .document(moving)])
+        return try pool.collection(kind.collection) { (c) throws(MongoError) in
+            try c.findOne(filter, projection: ["_id": .int32(0), "id": .int32(1)], options: findOptions, primary: true) != nil
         }
     }
 
