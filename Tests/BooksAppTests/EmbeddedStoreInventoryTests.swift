@@ -101,20 +101,34 @@ final class EmbeddedStoreInventoryTests: XCTestCase {
             hold.status = .tentative
             hold.expiresAt = 50
             XCTAssertEqual(try store.allocate(car, resourceID: "r", hold, at: 10), .created)
-            if case .conflict(let c) = try store.allocate(car, resourceID: "r", allocation("blocked", 50_000, 60_000), at: 20) { XCTAssertEqual(c.map(\.id), ["hold"]) } else { XCTFail() }
+            if case .conflict(let c) = try store.allocate(car, resourceID: "r", allocation("blocked", 50_000, 60_000), at: 20) {
+                XCTAssertEqual(c.map(\.id), ["hold"])
+            } else {
+                XCTFail()
+            }
             XCTAssertEqual(try store.allocate(car, resourceID: "r", allocation("over", 50_000, 60_000), at: 60), .created, "the hold expired at 50")
             XCTAssertEqual(try store.allocate(car, resourceID: "r", allocation("next", 120_000, 130_000), at: 60), .created, "60 s after over's buffer")
             let next = try XCTUnwrap(try store.allocation(car, resourceID: "r", allocationID: "next")?.allocation)
             XCTAssertEqual(next.blockedUntil, 190_000, "a minute's turnaround")
             var moved = next
             moved.interval = Interval(from: 125_000, to: 135_000)
-            if case .changed(let m) = try store.changeAllocation(car, resourceID: "r", expected: next, to: moved, at: 70) { XCTAssertEqual(m.blockedUntil, 195_000) } else { XCTFail() }
-            XCTAssertEqual(try store.changeAllocation(car, resourceID: "r", expected: next, to: moved, at: 70), .stale(try XCTUnwrap(try store.allocation(car, resourceID: "r", allocationID: "next")?.allocation)))
+            if case .changed(let m) = try store.changeAllocation(car, resourceID: "r", expected: next, to: moved, at: 70) {
+                XCTAssertEqual(m.blockedUntil, 195_000)
+            } else {
+                XCTFail()
+            }
+            XCTAssertEqual(
+                try store.changeAllocation(car, resourceID: "r", expected: next, to: moved, at: 70),
+                .stale(try XCTUnwrap(try store.allocation(car, resourceID: "r", allocationID: "next")?.allocation)))
             var clash = moved
             clash.interval = Interval(from: 100_000, to: 135_000)
-            if case .conflict(let c) = try store.changeAllocation(car, resourceID: "r", expected: try XCTUnwrap(try store.allocation(car, resourceID: "r", allocationID: "next")?.allocation), to: clash, at: 70) {
+            if case .conflict(let c) = try store.changeAllocation(
+                car, resourceID: "r", expected: try XCTUnwrap(try store.allocation(car, resourceID: "r", allocationID: "next")?.allocation), to: clash, at: 70)
+            {
                 XCTAssertEqual(c.map(\.id), ["over"])
-            } else { XCTFail() }
+            } else {
+                XCTFail()
+            }
             let resource = try XCTUnwrap(try store.resource(car, id: "r"))
             XCTAssertEqual(resource.allocations.map(\.id), ["over", "next"])
             XCTAssertEqual(resource.cancelled.map(\.id), ["hold"])

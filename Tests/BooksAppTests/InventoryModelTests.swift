@@ -160,7 +160,9 @@ final class InventoryModelTests: XCTestCase {
         if case .failure(.state) = apply(#"{"description":"x"}"#, to: cancelled) {} else { XCTFail("cancelled is final") }
         if case .failure(.invalid(let e)) = apply(#"{"from":null,"to":null,"status":"x","extra":1}"#) {
             XCTAssertEqual(Set(e.map(\.field)), ["extra", "status"])
-        } else { XCTFail() }
+        } else {
+            XCTFail()
+        }
         XCTAssertEqual(try apply(#"{"from":null}"#).get().interval.from, Timestamp.openStart, "null opens an end")
     }
 }

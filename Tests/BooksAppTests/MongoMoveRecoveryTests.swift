@@ -73,13 +73,15 @@ final class MongoMoveRecoveryTests: XCTestCase {
             try off(pool)
             XCTAssertEqual(try whereabouts(store), ["car": "d"])
             XCTAssertThrowsError(try store.deleteAllocation(cars, resourceID: "car", allocationID: "a"), "a marked allocation waits for its move")
-            if case .conflict = try store.allocate(cars, resourceID: "car", Allocation(id: "b", interval: Interval(from: 0, to: 60_000), allocationType: "x"), at: now) {} else {
+            if case .conflict = try store.allocate(cars, resourceID: "car", Allocation(id: "b", interval: Interval(from: 0, to: 60_000), allocationType: "x"), at: now) {
+            } else {
                 XCTFail("it still blocks its slot")
             }
             XCTAssertEqual(try store.finishInterruptedMoves(now: now + 1_000), 0, "within the lease, the mover may still be at work")
             XCTAssertEqual(try store.finishInterruptedMoves(now: now + 60_000), 1)
             XCTAssertEqual(try whereabouts(store), ["car": "d"])
-            XCTAssertEqual(try store.moveAllocation(cars, resourceID: "car", expected: stored, to: moved, target: (lorries, "lorry"), at: now), .changed(moved), "unmarked: it can move again")
+            XCTAssertEqual(
+                try store.moveAllocation(cars, resourceID: "car", expected: stored, to: moved, target: (lorries, "lorry"), at: now), .changed(moved), "unmarked: it can move again")
         }
     }
 

@@ -25,7 +25,9 @@ final class AutoAssignTests: XCTestCase {
         let b = try Self.car(port, "B"), a = try Self.car(port, "A"), c = try Self.car(port, "C")
         let client = try store.server.client()
         // B already has a booking this week (Tuesday 3 June 2031's week starts Monday the 2nd).
-        XCTAssertEqual(try client.request("POST", "/cars/\(b)/allocations", headers: Self.json, body: #"{"from":"2031-06-02T08:00:00Z","to":"2031-06-02T09:00:00Z","allocation_type":"x"}"#).status, 201)
+        XCTAssertEqual(
+            try client.request("POST", "/cars/\(b)/allocations", headers: Self.json, body: #"{"from":"2031-06-02T08:00:00Z","to":"2031-06-02T09:00:00Z","allocation_type":"x"}"#)
+                .status, 201)
         var chosen: [String] = []
         for _ in 0..<3 {
             let r = try client.request("POST", "/cars/allocations", headers: Self.json, body: Self.hour)
@@ -37,7 +39,9 @@ final class AutoAssignTests: XCTestCase {
         }
         XCTAssertEqual(chosen, [a, c, b], "fewest in the week first, then by name")
         // C is booked from 11:00 to 12:30 too, so at 11:00 only A and B are free: A by name.
-        XCTAssertEqual(try client.request("POST", "/cars/\(c)/allocations", headers: Self.json, body: #"{"from":"2031-06-03T11:00:00Z","to":"2031-06-03T12:30:00Z","allocation_type":"x"}"#).status, 201)
+        XCTAssertEqual(
+            try client.request("POST", "/cars/\(c)/allocations", headers: Self.json, body: #"{"from":"2031-06-03T11:00:00Z","to":"2031-06-03T12:30:00Z","allocation_type":"x"}"#)
+                .status, 201)
         let none = try client.request("POST", "/cars/allocations", headers: Self.json, body: Self.hour)
         XCTAssertEqual(none.status, 409, none.text)
         XCTAssertEqual(none.header("Content-Type"), "application/problem+json")

@@ -103,7 +103,8 @@ struct AllocationParser: Sendable {
         if input["to"] != nil { next.interval.to = nativeEnd(input, "to", &errors)?.value ?? current.interval.to }
         if next.interval.from >= next.interval.to { errors.append(FieldError(input["from"] != nil ? "from" : "to", "must leave from before to")) }
         if input["allocation_type"] != nil {
-            next.allocationType = FieldRules.requiredString(input["allocation_type"], field: "allocation_type", maxLength: Self.maxTypeLength, errors: &errors) ?? current.allocationType
+            next.allocationType =
+                FieldRules.requiredString(input["allocation_type"], field: "allocation_type", maxLength: Self.maxTypeLength, errors: &errors) ?? current.allocationType
         }
         if input["description"] != nil { next.description = text(input["description"], "description", &errors) }
         if input["data"] != nil { next.data = object(input["data"], "data", &errors) }

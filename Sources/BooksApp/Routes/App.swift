@@ -33,7 +33,9 @@ final class App: HTTPHandler {
         cors = CORSPolicy(settings.corsOrigins)
         access = AccessPolicy(token: settings.apiToken, readsRequireToken: settings.readsRequireToken)
         books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
-        inventory = InventoryRoutes(store: store, parser: AllocationParser(maxDataBytes: settings.maxDocumentBytes, holdTTLMillis: Int64(settings.holdTTLMinutes) * 60_000), maxPageSize: settings.maxPageSize)
+        inventory = InventoryRoutes(
+            store: store, parser: AllocationParser(maxDataBytes: settings.maxDocumentBytes, holdTTLMillis: Int64(settings.holdTTLMinutes) * 60_000),
+            maxPageSize: settings.maxPageSize)
     }
 
     /// Routes a request through `Route.table` and runs its endpoint inline or on the work pool.

@@ -235,7 +235,9 @@ struct InventoryRoutes: Sendable {
         case nil: break
         case .string(let type)? where ResourceKind.all.contains(where: { $0.type == type }): kind = ResourceKind.all.first { $0.type == type }!
         case let other?:
-            errors.append(FieldError("resource_type", "must be one of \(ResourceKind.all.map(\.type).joined(separator: ", ")), not \(other.stringValue.map { "\"\($0)\"" } ?? other.typeName)"))
+            errors.append(
+                FieldError(
+                    "resource_type", "must be one of \(ResourceKind.all.map(\.type).joined(separator: ", ")), not \(other.stringValue.map { "\"\($0)\"" } ?? other.typeName)"))
         }
         var id = source.id
         switch input["resource_id"] {

@@ -191,7 +191,9 @@ extension MongoStore {
         let projection: Document = [
             "_id": .int32(0), "turnaround_minutes": .int32(1), "allocations": .document(["$elemMatch": .document(["id": .document(["$eq": .string(allocationID)])])]),
         ]
-        guard let document = try pool.collection(kind.collection, { (c) throws(MongoError) in try c.findOne(Self.byID(resourceID), projection: projection, options: findOptions, primary: true) })
+        guard
+            let document = try pool.collection(
+                kind.collection, { (c) throws(MongoError) in try c.findOne(Self.byID(resourceID), projection: projection, options: findOptions, primary: true) })
         else { return nil }
         let o = document.json
         let turnaround = o["turnaround_minutes"].flatMap(FieldRules.integer).map { Int(clamping: $0) } ?? 0

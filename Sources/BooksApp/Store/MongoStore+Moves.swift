@@ -16,7 +16,7 @@ import MongoBridge
 ///    recovery rolled the move back), pull it from the target again and answer 503.
 /// 5. **Finish:** the source's details go, and the target entry's `moved_from`.
 ///
-/// Killed between steps, `finishInterruptedMoves` (at start, then every 30 s, by any API process)
+/// Killed between steps, `finishInterruptedMoves` (every 30 s, in every API process)
 /// completes a move whose entry reached the target and rolls back one that did not, once its
 /// mark is older than `moveLease`; an entry still `moved_from` a source that holds it unmarked
 /// was rolled back, and leaves the target. Until then the allocation may read on both resources.
@@ -105,7 +105,9 @@ extension MongoStore {
                 filter["$and"] = .array(conditions)
                 var entry = Self.entry(of: moved)
                 entry["moved_from"] = .document(origin)
-                if try c.findOneAndUpdate(filter, update: ["$push": .document(["allocations": .document(entry)])], projection: ["_id": .int32(0), "id": .int32(1)], options: Self.writeOptions) != nil {
+                if try c.findOneAndUpdate(
+                    filter, update: ["$push": .document(["allocations": .document(entry)])], projection: ["_id": .int32(0), "id": .int32(1)], options: Self.writeOptions) != nil
+                {
                     return .changed(moved)
                 }
                 guard let document = try c.findOne(Self.byID(target.id), projection: ["_id": .int32(0)], options: findOptions, primary: true),
@@ -150,7 +152,11 @@ extension MongoStore {
         for kind in ResourceKind.all {
             var found: [(resource: String, entry: JSONObject)] = []
             try pool.collection(kind.collection) { (c) throws(MongoError) in
-                let filter: Document = ["$or": .array([.document(["allocations.moving": .document(["$exists": .bool(true)])]), .document(["allocations.moved_from": .document(["$exists": .bool(true)])])])]
+                let filter: Document = [
+                    "$or": .array([
+                        .document(["allocations.moving": .document(["$exists": .bool(true)])]), .document(["allocations.moved_from": .document(["$exists": .bool(true)])]),
+                    ])
+                ]
                 try c.find(filter, projection: ["_id": .int32(0), "id": .int32(1), "allocations": .int32(1)], options: findOptions) { (doc) throws(MongoError) -> Bool in
                     let o = doc.json
                     guard case .string(let id)? = o["id"], case .array(let entries)? = o["allocations"] else { return true }
@@ -208,11 +214,13 @@ extension MongoStore {
         return (kind, id)
     }
 
-    /// Runs recovery now, then every 30 s, on a thread of its own.
+    /// Runs recovery every 30 s on a thread of its own, the first time 30 s after start: no mark
+    /// is settled before its lease has passed anyway, and start-up's requests get the pool.
     func startMoveRecovery(log: AppLog) {
         let thread = startThread(name: "mongo-moves") { [self] in
             var lastFailure = ""
             while true {
+                usleep(30_000_000)
                 do throws(MongoError) {
                     let n = try finishInterruptedMoves(now: Timestamp.now())
                     if n > 0 { log.warn("settled \(n) interrupted allocation move(s)") }
@@ -222,7 +230,6 @@ extension MongoStore {
                     if text != lastFailure { log.warn("allocation move recovery failed (retrying every 30 s): \(text)") }
                     lastFailure = text
                 }
-                usleep(30_000_000)
             }
         }
         pthread_detach(thread)
