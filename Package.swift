@@ -25,11 +25,13 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["CSystemShims", "ASCIIText"]),
         // The MongoDB C driver's headers (Debian: libmongoc-dev), for MongoBridge only.
         .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
+        // OpenSSL's libcrypto (libssl-dev arrives with libmongoc-dev), for HMAC-SHA256 only.
+        .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
         // The only module that touches libmongoc or libbson.
         .target(name: "MongoBridge", dependencies: ["CMongoC", "ASCIIText", "JSON"]),
         // The application: configuration, the route table, routes, models and validation, the
         // Store protocol and both stores, the commands.
-        .target(name: "BooksApp", dependencies: ["ASCIIText", "JSON", "HTTPServer", "MongoBridge", "CSystemShims"]),
+        .target(name: "BooksApp", dependencies: ["ASCIIText", "JSON", "HTTPServer", "MongoBridge", "CSystemShims", "COpenSSL"]),
         // The executable: only main.
         .executableTarget(name: "BooksAPI", dependencies: ["BooksApp"]),
         // A raw-socket HTTP client and a fixture that runs the real binary, for the test targets.

@@ -34,8 +34,22 @@ public enum Command {
         case "seed": seed(settings, replace: arguments.contains("--replace"))
         case "repair": repair(settings)
         case "healthcheck": exit(Healthcheck.run(port: settings.port))
+        case "feed-url": feedURL(settings, path: arguments.dropFirst().first)
         default: fail("unknown command \(arguments[0]); see BooksAPI --help", code: 2)
         }
+    }
+
+    /// Prints a calendar feed's path with its feed token, for a calendar application to subscribe to.
+    static func feedURL(_ settings: Settings, path: String?) -> Never {
+        guard let path, path.hasPrefix("/"), path.hasSuffix("/allocations.ics"), !path.contains("?") else {
+            fail("usage: BooksAPI feed-url /cars/{id}/allocations.ics (or /cars/allocations.ics)", code: 2)
+        }
+        guard let token = settings.apiToken else {
+            print(path)  // no token: feeds are open
+            exit(0)
+        }
+        print(path + "?feed_token=" + AccessPolicy.feedToken(path: path, token: token))
+        exit(0)
     }
 
     static func serve(_ settings: Settings) -> Never {

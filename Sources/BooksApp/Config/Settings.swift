@@ -209,6 +209,7 @@ struct Settings: Sendable {
               BooksAPI seed [--replace] load the sample books into the store (--replace: drop existing books first)
               BooksAPI repair          cut the embedded store's journal at its first damaged record, keeping a backup
               BooksAPI healthcheck     exit 0 if the server on PORT answers GET /healthz with 200 (for containers)
+              BooksAPI feed-url PATH   print a calendar feed's path (/cars/{id}/allocations.ics) with its read-only feed token
               BooksAPI --help          this text
 
             Settings come from the environment, then from ./.env, then these defaults:

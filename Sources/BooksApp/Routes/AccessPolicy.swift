@@ -1,3 +1,5 @@
+import ASCIIText
+import COpenSSL
 import HTTPServer
 
 /// Who may call what: with API_TOKEN (or API_TOKEN_FILE) set, writes need
@@ -15,10 +17,21 @@ struct AccessPolicy: Sendable {
     var isEnabled: Bool { token != nil }
 
     /// nil when the request may go on; otherwise the 401 to send. Never echoes what was presented.
-    func check(_ request: HTTPRequest) -> Problem? {
+    /// A calendar feed (`feed`) also opens to its own feed token in `?feed_token=`, since
+    /// calendar applications cannot send an Authorization header.
+    func check(_ request: HTTPRequest, feed: Bool = false) -> Problem? {
         guard let token else { return nil }
         let isWrite = request.method == .post || request.method == .put || request.method == .patch || request.method == .delete
         guard isWrite || readsRequireToken else { return nil }
+        if feed, request.headers["authorization"] == nil {
+            guard let presented = try? QueryString(request.query).value("feed_token") else {
+                return Self.unauthorized("this feed needs ?feed_token= (see `BooksAPI feed-url`) or an Authorization: Bearer <token> header", error: nil)
+            }
+            guard Self.constantTimeEqual(Array(presented.utf8)[...], Array(Self.feedToken(path: request.path, key: token).utf8)) else {
+                return Self.unauthorized("the feed token is not valid for this feed", error: "invalid_token")
+            }
+            return nil
+        }
         guard let header = request.headers["authorization"] else {
             return Self.unauthorized("this request needs an Authorization: Bearer <token> header", error: nil)
         }
@@ -50,6 +63,21 @@ struct AccessPolicy: Sendable {
         }
         return difference == 0
     }
+
+    /// The read-only token of one feed: HMAC-SHA256 (RFC 2104) of its path under the API token,
+    /// in lowercase hex. It opens only that path, reveals nothing of the API token, and changes
+    /// (revoking every feed URL) when the API token does.
+    static func feedToken(path: String, key: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let message = Array(("booksapi-feed:" + path).utf8)
+        _ = key.withUnsafeBytes { k in
+            message.withUnsafeBytes { m in HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.bindMemory(to: UInt8.self).baseAddress, m.count, &digest, &length) }
+        }
+        return String(decoding: digest.flatMap { [ASCIIHex.lowercase[Int($0 >> 4)], ASCIIHex.lowercase[Int($0 & 0xF)]] }, as: UTF8.self)
+    }
+
+    static func feedToken(path: String, token: String) -> String { feedToken(path: path, key: Array(token.utf8)) }
 
     /// A token is a b64token (RFC 6750 §2.1), so it fits in the header as it is.
     static func isValidToken(_ token: String) -> Bool {

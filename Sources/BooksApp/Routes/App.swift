@@ -54,7 +54,7 @@ final class App: HTTPHandler {
             let problem = Problem(405, "\(request.method) is not allowed on \(route.template)", headers: [("Allow", route.allow)])
             return .respond(finish(problem.response(requestID: request.requestID, path: request.path), request, route: match.index))
         }
-        if endpoint.access == .token, let denied = access.check(request) {
+        if endpoint.access != .open, let denied = access.check(request, feed: endpoint.access == .feed) {
             return .respond(finish(denied.response(requestID: request.requestID, path: request.path), request, route: match.index))
         }
         let blocking: Bool
@@ -103,7 +103,7 @@ final class App: HTTPHandler {
                 if request.method == .options {
                     refusal = Problem(413, "OPTIONS \(route.template) takes no request body")
                 } else if let endpoint = route.endpoint(request.method) {
-                    if endpoint.access == .token, let denied = access.check(request) {
+                    if endpoint.access != .open, let denied = access.check(request, feed: endpoint.access == .feed) {
                         refusal = denied
                     } else {
                         let cap = endpoint.maxBodyBytes(maxDocumentBytes: maxDocumentBytes)

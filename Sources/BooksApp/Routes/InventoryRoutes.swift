@@ -167,6 +167,53 @@ struct InventoryRoutes: Sendable {
         return response
     }
 
+    // MARK: calendar feeds
+
+    /// GET /{type}/{id}/allocations.ics: the resource's allocations as RFC 5545 iCalendar.
+    func calendar(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let (window, statuses) = try feedQuery(request, endpoint: "GET /\(kind.collection)/{id}/allocations.ics")
+        guard let resource = try store.resource(kind, id: id) else { throw Problem(404, "no \(kind.type) with id \(id)") }
+        guard let stored = try store.allocations(kind, resourceID: id, overlapping: window.requested) else { throw Problem(404, "no \(kind.type) with id \(id)") }
+        let now = Timestamp.now()
+        let events = stored.map { (resource, $0.effective(at: now)) }.filter { statuses.contains($0.1.status) }
+        return Self.calendarResponse(CalendarFeed.render(name: "\(resource.name) (\(kind.type))", events: events, window: window.shown))
+    }
+
+    /// GET /{type}/allocations.ics: every allocation of the type's resources, in one calendar.
+    func fleetCalendar(_ kind: ResourceKind, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
+        let (window, statuses) = try feedQuery(request, endpoint: "GET /\(kind.collection)/allocations.ics")
+        let now = Timestamp.now()
+        var events: [(resource: Resource, allocation: Allocation)] = []
+        for (resource, allocations) in try store.allocations(of: kind, overlapping: window.requested) {
+            for a in allocations {
+                let shown = a.effective(at: now)
+                if statuses.contains(shown.status) { events.append((resource, shown)) }
+            }
+        }
+        return Self.calendarResponse(CalendarFeed.render(name: "All \(kind.collection)", events: events, window: window.shown))
+    }
+
+    /// A feed's window (the default unless from/to say otherwise; open ends are cut to what is
+    /// shown) and statuses (all three by default, so subscribers see cancellations).
+    private func feedQuery(_ request: HTTPRequest, endpoint: String) throws(Problem) -> (window: (requested: Interval, shown: Interval), statuses: Set<AllocationStatus>) {
+        let p = try QueryString(request.query)
+        try p.requireOnly(["from", "to", "status", "feed_token"], endpoint: endpoint)
+        var shown = CalendarFeed.defaultWindow(now: Timestamp.now())
+        if let given = try window(p, "from", "to") {
+            if given.from != Timestamp.openStart { shown.from = given.from }
+            if given.to != Timestamp.openEnd { shown.to = given.to }
+        }
+        let statuses: Set<AllocationStatus> = try p.value("status") == nil ? Set(AllocationStatus.allCases) : try Self.statuses(p)
+        return ((shown, shown), statuses)
+    }
+
+    static func calendarResponse(_ body: [UInt8]) -> HTTPResponse {
+        var response = HTTPResponse(status: 200, contentType: "text/calendar; charset=utf-8", body: body)
+        response.addHeader("ETag", ETag.of(body))
+        response.addHeader("Cache-Control", "private, max-age=\(CalendarFeed.refreshMinutes * 60)")
+        return response
+    }
+
     /// `status=confirmed,tentative,cancelled` (any of them); without it, the two that block.
     static func statuses(_ p: QueryString) throws(Problem) -> Set<AllocationStatus> {
         guard let text = try p.value("status") else { return [.confirmed, .tentative] }

@@ -40,6 +40,9 @@ extension Route {
                     "/\(kind.collection)/allocations",
                     [Endpoint(.post, .pool, body: .documents) { app, request, _ throws(Problem) in try app.inventory.allocateAny(kind, request) }]),
                 Route(
+                    "/\(kind.collection)/allocations.ics",
+                    [Endpoint(.get, .pool, access: .feed) { app, request, _ throws(Problem) in try app.inventory.fleetCalendar(kind, request) }]),
+                Route(
                     "/\(kind.collection)/{id}",
                     [
                         Endpoint(.get, .storeRead) { app, _, match throws(Problem) in try app.inventory.get(kind, id: match[0]) },
@@ -52,6 +55,9 @@ extension Route {
                         Endpoint(.get, .pool) { app, request, match throws(Problem) in try app.inventory.listAllocations(kind, id: match[0], request) },
                         Endpoint(.post, .pool, body: .documents) { app, request, match throws(Problem) in try app.inventory.allocate(kind, id: match[0], request) },
                     ]),
+                Route(
+                    "/\(kind.collection)/{id}/allocations.ics",
+                    [Endpoint(.get, .pool, access: .feed) { app, request, match throws(Problem) in try app.inventory.calendar(kind, id: match[0], request) }]),
                 Route(
                     "/\(kind.collection)/{id}/allocations/{allocation_id}",
                     [
@@ -114,8 +120,9 @@ struct Endpoint: Sendable {
         case inline, storeRead, pool
         case storeReadIf(@Sendable (HTTPRequest) -> Bool)
     }
-    /// `.token`: AccessPolicy decides (writes need the token; reads too with READS_REQUIRE_TOKEN).
-    enum Access: Sendable { case open, token }
+    /// `.token`: AccessPolicy decides (writes need the token; reads too with READS_REQUIRE_TOKEN);
+    /// `.feed`: the same, and a calendar feed's own feed token opens it too.
+    enum Access: Sendable { case open, token, feed }
     /// The body the method takes, checked before any of it is read.
     enum Body: Sendable { case none, documents, bytes(Int) }
 

@@ -17,6 +17,11 @@ extension EmbeddedStore: InventoryStore {
             busy: { (_, resources) throws(StoreError) in resources.map { $0.busy(in: window, at: now) } })
     }
 
+    func allocations(of kind: ResourceKind, overlapping window: Interval) throws(StoreError) -> [(resource: Resource, allocations: [Allocation])] {
+        let page = try listResources(kind, ResourceQuery(skip: 0, limit: .max, sort: [(.name, true)]))
+        return page.items.map { ($0, $0.all(overlapping: window)) }.filter { !$0.1.isEmpty }
+    }
+
     func resourcesForAssignment(_ kind: ResourceKind, window: Interval, freeDuring free: Interval?, at now: Int64) throws(StoreError) -> [Resource] {
         reading { state in state.inventory[kind]!.all.filter { r in free.map { r.isFree(during: $0, at: now) } ?? true } }
     }

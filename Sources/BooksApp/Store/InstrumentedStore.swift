@@ -62,6 +62,9 @@ struct InstrumentedStore: Sendable {
     func allocations(_ kind: ResourceKind, resourceID: String, overlapping window: Interval?) throws(Problem) -> [Allocation]? {
         try call(.getResource) { () throws(StoreError) in try base.allocations(kind, resourceID: resourceID, overlapping: window) }
     }
+    func allocations(of kind: ResourceKind, overlapping window: Interval) throws(Problem) -> [(resource: Resource, allocations: [Allocation])] {
+        try call(.listResources) { () throws(StoreError) in try base.allocations(of: kind, overlapping: window) }
+    }
     func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(Problem) -> FreeBusyPage {
         try call(.freeBusy) { () throws(StoreError) in try base.freeBusy(kinds, window: window, skip: skip, limit: limit, at: now) }
     }

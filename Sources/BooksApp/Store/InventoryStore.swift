@@ -31,6 +31,9 @@ protocol InventoryStore: AnyObject, Sendable {
     /// One page of the fleet's free/busy: the resources of `kinds` in that order, each kind's by
     /// name then id, each with its allocations blocking at `now` that overlap `window` (in start order).
     func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage
+    /// Every resource of `kind` with an allocation (of any status) whose shown interval overlaps
+    /// `window`, by name then id, each with those allocations whole, in start order: a fleet's feed.
+    func allocations(of kind: ResourceKind, overlapping window: Interval) throws(StoreError) -> [(resource: Resource, allocations: [Allocation])]
     /// For auto-assignment: the resources of `kind` (only those nothing blocks during `free` at
     /// `now`, when given), each with at least its allocations whose blocked interval overlaps `window`.
     func resourcesForAssignment(_ kind: ResourceKind, window: Interval, freeDuring free: Interval?, at now: Int64) throws(StoreError) -> [Resource]

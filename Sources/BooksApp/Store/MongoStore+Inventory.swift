@@ -85,6 +85,26 @@ extension MongoStore: InventoryStore {
             })
     }
 
+    /// One aggregation on the allocation-ends index (resources with an entry reaching into the
+    /// window, by name), each with only those entries, then one query for their details.
+    func allocations(of kind: ResourceKind, overlapping window: Interval) throws(StoreError) -> [(resource: Resource, allocations: [Allocation])] {
+        try call { () throws(MongoError) -> [(resource: Resource, allocations: [Allocation])] in
+            let reaching: Document = ["$elemMatch": .document(["to": .document(["$gt": .int64(window.from)]), "from": .document(["$lt": .int64(window.to)])])]
+            var found: [Resource] = []
+            try pool.collection(kind.collection) { (c) throws(MongoError) in
+                let stages: [Document] = [
+                    ["$match": .document(["allocations": .document(reaching)])], ["$sort": .document(["name": .int32(1), "id": .int32(1)])], Self.intervals(overlapping: window),
+                ]
+                try c.aggregate(stages, options: findOptions) { (doc) throws(MongoError) -> Bool in
+                    if let r = Self.entriesOnly(doc.json, kind: kind, now: Timestamp.openEnd) { found.append(r) }
+                    return true
+                }
+            }
+            let whole = try withDetails(kind, found.map { ($0.id, $0.all(overlapping: window)) })
+            return zip(found, whole).map { ($0, $1) }.filter { !$0.1.isEmpty }
+        }
+    }
+
     /// One aggregation: the free ones by the availability filter (the busy ids found on the
     /// allocation-ends index), each with only its entries overlapping `window` (`$filter`).
     func resourcesForAssignment(_ kind: ResourceKind, window: Interval, freeDuring free: Interval?, at now: Int64) throws(StoreError) -> [Resource] {
