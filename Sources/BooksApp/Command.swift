@@ -145,6 +145,15 @@ public enum Command {
                 } catch {
                     log.warn("new store in \(settings.dataDir) starts empty: \(error)")
                 }
+                if !settings.fleetSeedFile.isEmpty {
+                    do {
+                        let n = try seedFleet(into: store, settings: settings, replace: false)
+                        log.info(
+                            "new store in \(settings.dataDir): loaded the sample fleet (\(n.resources) resources, \(n.allocations) allocations) from \(settings.fleetSeedFile)")
+                    } catch {
+                        log.warn("new store in \(settings.dataDir) has no sample fleet: \(describe(error))")
+                    }
+                }
             }
             return store
         } catch {
@@ -165,12 +174,25 @@ public enum Command {
         return try store.seedBooks(books, replace: replace)
     }
 
+    static func seedFleet(into store: any InventoryStore, settings: Settings, replace: Bool) throws(StoreError) -> (resources: Int, allocations: Int) {
+        try SampleFleet.load(into: store, path: settings.fleetSeedFile, now: Timestamp.now(), holdTTLMillis: Int64(settings.holdTTLMinutes) * 60_000, replace: replace)
+    }
+
     static func seed(_ settings: Settings, replace: Bool) -> Never {
         let log = AppLog(sink: nil, level: .off)
         let store = openStore(settings, log: log)
         do {
             let count = try seedBooks(into: store, settings: settings, replace: replace)
             print("seeded \(count) books from \(settings.seedFile)\(replace ? " (replacing existing books)" : "")")
+            if !settings.fleetSeedFile.isEmpty {
+                let empty = try SampleFleet.inventoryIsEmpty(store)
+                if replace || empty {
+                    let n = try seedFleet(into: store, settings: settings, replace: replace)
+                    print("seeded the sample fleet: \(n.resources) resources, \(n.allocations) allocations from \(settings.fleetSeedFile)")
+                } else {
+                    print("the inventory is not empty: the sample fleet was not loaded (--replace loads it over the sample resources)")
+                }
+            }
             exit(0)
         } catch {
             fail("seeding failed: \(describe(error))", code: 1)

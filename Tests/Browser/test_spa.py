@@ -28,7 +28,7 @@ def log_file(data_dir):
 def start_server(data_dir, **extra):
     """Starts the server with its log in a file beside the data directory (a pipe nobody reads
     would fill and stall the server's log writer), and returns it with its port."""
-    env = {**extra, "PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": data_dir, "LOG_LEVEL": "info",
+    env = {**extra, "PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": data_dir, "LOG_LEVEL": "info", "FLEET_SEED_FILE": "",
            "STATIC_DIR": os.path.join(ROOT, "client-tier")}
     log_path = log_file(data_dir)
     with open(log_path, "wb") as log:

@@ -192,7 +192,10 @@ final class BookingLifecycleTests: XCTestCase {
             let r = try book(car, "20:00", "21:00", body, expect: 422)
             XCTAssertEqual(r["errors"]?.arrayValue?.first?.objectValue?["field"], .string(field), body)
         }
-        for body in [#"{"name":"x","turnaround_minutes":-1}"#, #"{"name":"x","turnaround_minutes":10081}"#, #"{"name":"x","turnaround_minutes":"5"}"#] {
+        for body in [
+            #"{"name":"x","turnaround_minutes":null}"#, #"{"name":"x","turnaround_minutes":-1}"#, #"{"name":"x","turnaround_minutes":10081}"#,
+            #"{"name":"x","turnaround_minutes":"5"}"#,
+        ] {
             XCTAssertEqual(try send("POST", "/cars", body).status, 422, body)
         }
     }
@@ -222,7 +225,7 @@ final class BookingLifecycleTests: XCTestCase {
         XCTAssertEqual(across.header("Location"), "/lorries/\(lorry)/allocations/\(id)")
         XCTAssertEqual(try JSONParser.parse(try client().request("GET", "/cars/\(to)/allocations").body).arrayValue?.count, 1, "only the car's own booking is left")
         XCTAssertEqual(try client().request("GET", "/lorries/\(lorry)/allocations/\(id)").status, 200)
-        XCTAssertEqual(try send("PATCH", "/lorries/\(lorry)/allocations/\(id)", #"{"resource_id":"missing"}"#).status, 422, "no such target")
+        XCTAssertEqual(try send("PATCH", "/lorries/\(lorry)/allocations/\(id)", #"{"resource_id":"missing"}"#).status, 404, "no such target")
         XCTAssertEqual(try send("PATCH", "/lorries/\(lorry)/allocations/\(id)", #"{"resource_type":"van","resource_id":"x"}"#).status, 422)
         XCTAssertEqual(try send("PATCH", "/lorries/\(lorry)/allocations/\(id)", #"{"resource_type":"car"}"#).status, 422, "another type needs its id")
     }

@@ -65,6 +65,44 @@ final class ProcessLifecycleTests: XCTestCase {
         XCTAssertEqual(try server.client().request("GET", "/books/1").status, 200)
     }
 
+    /// Issue 17: a new store's first look is not empty: the sample fleet of
+    /// rawdata/fleet-data-to-insert.js, placed around today, with holds and maintenance. On MongoDB,
+    /// `BooksAPI seed` loads it into an empty inventory through the same store operations.
+    func testANewStoreLoadsTheSampleFleet() throws {
+        let fleet = ["FLEET_SEED_FILE": "rawdata/fleet-data-to-insert.js"]
+        let server = try ServerProcess(environment: fleet)
+        defer { server.stop() }
+        XCTAssertTrue(server.log.contains("loaded the sample fleet (11 resources, 23 allocations)"), server.log)
+        let c = try server.client()
+        let today = Date().timeIntervalSince1970
+        let day = Int(today / 86_400) * 86_400
+        let from = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(day - 3 * 86_400)))
+        let to = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(day + 6 * 86_400)))
+        let r = try c.request("GET", "/availability?from=\(from)&to=\(to)")
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual(r.header("X-Total-Count"), "11", "six cars, three lorries, two trucks")
+        let rows = try XCTUnwrap(JSONParser.parse(r.body).arrayValue)
+        let busy = rows.flatMap { $0.objectValue?["busy"]?.arrayValue ?? [] }.compactMap(\.objectValue)
+        XCTAssertEqual(busy.count, 22, "a week of bookings, less the cancelled one")
+        XCTAssertEqual(busy.filter { $0["status"] == .string("tentative") }.count, 2, "two holds")
+        XCTAssertEqual(busy.filter { $0["allocation_type"] == .string("maintenance") }.count, 4)
+        XCTAssertEqual(try c.request("GET", "/cars/sample-car-3/allocations?status=cancelled").text.contains("Cancelled by phone"), true)
+
+        let mongo = try MongoTestServer()
+        defer { mongo.stop() }
+        var env = fleet
+        env["MONGODB_URL"] = mongo.url
+        for expected in ["seeded the sample fleet: 11 resources, 23 allocations", "the inventory is not empty"] {
+            let seed = try ServerProcess(environment: env, arguments: ["seed"], waitForListening: false)
+            XCTAssertEqual(seed.waitForExit(), 0, seed.log)
+            XCTAssertTrue(seed.log.contains(expected), seed.log)
+        }
+        let onMongo = try ServerProcess(environment: env)
+        defer { onMongo.stop() }
+        let mongoRows = try XCTUnwrap(JSONParser.parse(try onMongo.client().request("GET", "/availability?from=\(from)&to=\(to)").body).arrayValue)
+        XCTAssertEqual(mongoRows.flatMap { $0.objectValue?["busy"]?.arrayValue ?? [] }.count, 22, "the same fleet on MongoDB")
+    }
+
     func testAccessLogLinePerRequest() throws {
         let server = try ServerProcess()
         _ = try server.client().request("GET", "/books/2", headers: [("X-Request-ID", "trace-123")])

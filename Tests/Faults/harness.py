@@ -18,7 +18,7 @@ def free_port():
 
 def start(data_dir, port, prefix=(), **env):
     """Starts the server (under `prefix`, e.g. nsenter) and waits until it accepts connections."""
-    environment = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": str(port), "DATA_DIR": data_dir,
+    environment = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": str(port), "DATA_DIR": data_dir, "FLEET_SEED_FILE": "",
                    "LOG_LEVEL": "warn", "STATIC_DIR": "/nonexistent", **env}
     process = subprocess.Popen([*prefix, BINARY], cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20

@@ -29,7 +29,7 @@ public final class ServerProcess: @unchecked Sendable {  // set once in init; th
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
-        var environment = ["PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": self.dataDir, "LOG_LEVEL": "info", "IO_THREADS": "2"]
+        var environment = ["PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": self.dataDir, "LOG_LEVEL": "info", "IO_THREADS": "2", "FLEET_SEED_FILE": ""]
         for (k, v) in extra { environment[k] = v }
         process.environment = environment
         output = OutputCapture(process)

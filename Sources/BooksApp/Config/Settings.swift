@@ -15,6 +15,7 @@ struct Settings: Sendable {
     var mongodbMaxTimeMS = 4000
     var staticDir = "client-tier"
     var seedFile = "rawdata/book-data-to-insert.js"
+    var fleetSeedFile = "rawdata/fleet-data-to-insert.js"
     var openAPIFile = "docs/openapi.json"
     var corsOrigins: [String] = []
     var apiToken: String?
@@ -86,6 +87,10 @@ struct Settings: Sendable {
         .init(name: "STATIC_DIR", defaultValue: "client-tier", help: "directory served at / (the single-page app); missing: API only") { s, v in s.staticDir = v },
         .init(name: "OPENAPI_FILE", defaultValue: "docs/openapi.json", help: "the OpenAPI document served at /openapi.json") { s, v in s.openAPIFile = v },
         .init(name: "SEED_FILE", defaultValue: "rawdata/book-data-to-insert.js", help: "sample books loaded into a new, empty store") { s, v in s.seedFile = v },
+        .init(
+            name: "FLEET_SEED_FILE", defaultValue: "rawdata/fleet-data-to-insert.js",
+            help: "sample fleet (cars, lorries, trucks and a week of bookings around today) loaded into a new, empty store; empty: none"
+        ) { s, v in s.fleetSeedFile = v },
         .init(name: "CORS_ORIGINS", defaultValue: "", help: "comma-separated origins allowed to call the API from a browser, or *; empty: same origin only") {
             s, v throws(SettingsError) in
             let origins = v.split(separator: ",").map { $0.trimmed }.filter { !$0.isEmpty }
@@ -206,7 +211,7 @@ struct Settings: Sendable {
 
             Usage:
               BooksAPI                 serve (the default)
-              BooksAPI seed [--replace] load the sample books into the store (--replace: drop existing books first)
+              BooksAPI seed [--replace] load the sample books, and the sample fleet into an empty inventory (--replace: drop existing books and the sample resources first)
               BooksAPI repair          cut the embedded store's journal at its first damaged record, keeping a backup
               BooksAPI healthcheck     exit 0 if the server on PORT answers GET /healthz with 200 (for containers)
               BooksAPI feed-url PATH   print a calendar feed's path (/cars/{id}/allocations.ics) with its read-only feed token

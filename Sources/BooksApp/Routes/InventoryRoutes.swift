@@ -262,7 +262,7 @@ struct InventoryRoutes: Sendable {
                 var response = Self.allocationResponse(200, changed, resourceID: owner.id)
                 if target != nil { response.addHeader("Location", "/\(owner.kind.collection)/\(owner.id)/allocations/\(changed.id)") }
                 return response
-            case .targetNotFound: throw .validation([FieldError("resource_id", "names no \(target?.kind.type ?? kind.type)")])
+            case .targetNotFound: throw Problem(404, "no \(target?.kind.type ?? kind.type) with id \(target?.id ?? id) to move the allocation to")
             case .resourceNotFound: throw Problem(404, "no \(kind.type) with id \(id)")
             case .allocationNotFound: throw Problem(404, "no allocation \(allocationID) on \(kind.type) \(id)")
             case .conflict(let conflicts): throw Self.conflict(kind, conflicts)
@@ -354,7 +354,7 @@ struct InventoryRoutes: Sendable {
         switch input["turnaround_minutes"] {
         case nil: break
         case .int(let n)? where (0...Int64(Resource.maxTurnaroundMinutes)).contains(n): turnaround = Int(n)
-        case .null?: turnaround = 0
+        case .null? where !creating: turnaround = 0  // merge patch: null resets it
         case .int(let n)?:
             errors.append(FieldError("turnaround_minutes", "must be from 0 to \(Resource.maxTurnaroundMinutes) minutes (a week), not \(n)"))
         case let other?:
