@@ -49,7 +49,7 @@ def free_port():
 class Server:
     def __init__(self, data_dir, seed):
         self.port = free_port()
-        env = dict(os.environ, DATA_DIR=data_dir, SEED_FILE=seed, PORT=str(self.port), HOST="127.0.0.1",
+        env = dict(os.environ, DATA_DIR=data_dir, SEED_FILE=seed, FLEET_SEED_FILE="", PORT=str(self.port), HOST="127.0.0.1",
                    LOG_LEVEL="warn", STATIC_DIR="/nonexistent", MAX_CONNECTIONS_PER_CLIENT="0")
         self.started = time.monotonic()
         self.process = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -288,6 +288,7 @@ def run_fleet(cars, per_car, big_allocations, repeat):
         times.append((time.perf_counter() - t) * 1000)
         assert status == 201, status
     row["booking on the busy car, p50 (ms)"] = statistics.median(times)
+    row.update(booking_changes(server.port, ids, c))
     server.stop()
     again = Server(data_dir, "/nonexistent-seed")
     row["fleet restart (s)"] = again.ready_after
@@ -295,6 +296,42 @@ def run_fleet(cars, per_car, big_allocations, repeat):
     again.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
     return row
+
+
+def timed(call, rounds=200):
+    """Median milliseconds of `call(i)` over `rounds`; each call must answer as expected itself."""
+    times = []
+    for i in range(rounds):
+        t = time.perf_counter()
+        call(i)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def booking_changes(port, ids, c):
+    """Issue 17 on the full fleet: PATCH resize and move (each car has ~100 bookings), a move to
+    another car, and "any free car" (POST /cars/allocations), which weighs every free car."""
+    far = FLEET_EPOCH + 10**8  # past every wrk booking
+    made = [json.loads(post_json(port, f"/cars/{car}/allocations", {"from": iso(far), "to": iso(far + 3600), "allocation_type": "hire"}, c)[1])["id"]
+            for car in ids[:2]]
+
+    def patch(path, body):
+        status, _, data = get(port, path, c, method="PATCH", body=json.dumps(body))
+        assert status == 200, (status, data)
+
+    def resize(i):
+        patch(f"/cars/{ids[0]}/allocations/{made[0]}", {"to": iso(far + 3600 + (i % 2) * 1800)})
+
+    def move(i):  # back and forth between two cars
+        source, target = (ids[1], ids[2]) if i % 2 == 0 else (ids[2], ids[1])
+        patch(f"/cars/{source}/allocations/{made[1]}", {"resource_id": target})
+
+    def any_car(i):
+        status, data = post_json(port, "/cars/allocations", {"from": iso(far + 86400 * (i + 1)), "to": iso(far + 86400 * (i + 1) + 3600), "allocation_type": "hire"}, c)
+        assert status == 201, (status, data)
+
+    return {"PATCH resize on a car with ~100 bookings, p50 (ms)": timed(resize), "PATCH move to another car, p50 (ms)": timed(move),
+            "POST /cars/allocations (any free car of 10,000), p50 (ms)": timed(any_car, 50)}
 
 
 def render(summary):

@@ -241,11 +241,14 @@ struct InventoryRoutes: Sendable {
         var current = try existingAllocation(kind, id, allocationID)
         for _ in 0..<8 {
             let now = Timestamp.now()
+            // A bad body is 422 whatever the precondition says; then If-Match (412); then the state (409).
+            let decided = parser.patch(body, current, now: now)
+            if case .failure(.invalid(let errors)) = decided { throw .validation(errors) }
             if let ifMatch = request.headers["if-match"], !ETag.matches(ifMatch, current: current.effective(at: now).etag(resourceID: id)) {
                 throw Problem(412, "the allocation has changed since the ETag in If-Match was issued")
             }
             let next: Allocation
-            switch parser.patch(body, current, now: now) {
+            switch decided {
             case .success(let a): next = a
             case .failure(.invalid(let errors)): throw .validation(errors)
             case .failure(.state(let reason)): throw Problem(409, reason)
@@ -289,7 +292,8 @@ struct InventoryRoutes: Sendable {
         var id = source.id
         switch input["resource_id"] {
         case nil: if kind != source.kind { errors.append(FieldError("resource_id", "is required with resource_type")) }
-        case .string(let s)? where !s.isEmpty && s.utf8.count <= 128: id = s
+        case .string(let s)? where !s.isEmpty && s.unicodeScalars.count <= 128: id = s  // as the OpenAPI's maxLength counts
+        case .string?: errors.append(FieldError("resource_id", "must be 1 to 128 characters"))
         case let other?: errors.append(FieldError("resource_id", "must be a resource's id, not \(other.typeName)"))
         }
         if !errors.isEmpty { throw .validation(errors) }
@@ -353,10 +357,14 @@ struct InventoryRoutes: Sendable {
         var turnaround: Int?
         switch input["turnaround_minutes"] {
         case nil: break
-        case .int(let n)? where (0...Int64(Resource.maxTurnaroundMinutes)).contains(n): turnaround = Int(n)
         case .null? where !creating: turnaround = 0  // merge patch: null resets it
-        case .int(let n)?:
-            errors.append(FieldError("turnaround_minutes", "must be from 0 to \(Resource.maxTurnaroundMinutes) minutes (a week), not \(n)"))
+        case let value? where FieldRules.integer(value) != nil:  // 30 or 30.0: JSON Schema's integer
+            let n = FieldRules.integer(value)!
+            if (0...Int64(Resource.maxTurnaroundMinutes)).contains(n) {
+                turnaround = Int(n)
+            } else {
+                errors.append(FieldError("turnaround_minutes", "must be from 0 to \(Resource.maxTurnaroundMinutes) minutes (a week), not \(n)"))
+            }
         case let other?:
             errors.append(FieldError("turnaround_minutes", "must be a whole number of minutes from 0 to \(Resource.maxTurnaroundMinutes), not \(other.typeName)"))
         }
