@@ -161,9 +161,10 @@ struct Resource: Equatable, Sendable {
         return low
     }
 
-    /// Puts an allocation in its list by status (replacing one with its id), keeping both sorted.
-    mutating func put(_ allocation: Allocation) {
-        remove(allocation.id)
+    /// Puts an allocation in its list by status, keeping both sorted; `replacing` first removes the
+    /// one with its id (a search of the lists, which a new booking skips).
+    mutating func put(_ allocation: Allocation, replacing: Bool = true) {
+        if replacing { remove(allocation.id) }
         if allocation.status == .cancelled {
             let position = cancelled.firstIndex { $0.interval.from > allocation.interval.from } ?? cancelled.count
             cancelled.insert(allocation, at: position)

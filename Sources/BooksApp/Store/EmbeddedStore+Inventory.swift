@@ -112,7 +112,7 @@ extension EmbeddedStore: InventoryStore {
     private static func place(_ allocation: Allocation, on resource: Resource, at now: Int64, except: String? = nil, outcome: inout AllocationOutcome) -> [StoreChange] {
         guard allocation.blocks(at: now) else {
             outcome = .created
-            return [.putAllocation(resource.kind, resource: resource.id, allocation)]
+            return [.putAllocation(resource.kind, resource: resource.id, allocation, replacing: except != nil)]
         }
         let conflicts = resource.conflicts(with: allocation.blocked, at: now, except: except)
         guard conflicts.isEmpty else { outcome = .conflict(conflicts); return [] }
@@ -120,9 +120,9 @@ extension EmbeddedStore: InventoryStore {
         let expired = resource.expiredHolds(overlapping: allocation.blocked, at: now).filter { $0.id != except }.map { hold -> StoreChange in
             var filed = hold.effective(at: now)
             filed.updatedAt = now
-            return .putAllocation(resource.kind, resource: resource.id, filed)
+            return .putAllocation(resource.kind, resource: resource.id, filed, replacing: true)
         }
-        return expired + [.putAllocation(resource.kind, resource: resource.id, allocation)]
+        return expired + [.putAllocation(resource.kind, resource: resource.id, allocation, replacing: except != nil)]
     }
 
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? {

@@ -1,3 +1,4 @@
+import Glibc
 import JSON
 import MongoBridge
 
@@ -219,7 +220,7 @@ extension MongoStore {
             }
             let outcome = try pool.collection(kind.collection) { (c) throws(MongoError) -> CompareAndSwap<AllocationChangeOutcome> in  // (2)
                 var turnaround = 0
-                for _ in 0..<8 {
+                for attempt in 0..<8 {
                     var changed = new
                     changed.blockedUntil = Allocation.blockedEnd(new.interval.to, turnaroundMinutes: turnaround)
                     var filter = Self.byID(resourceID)
@@ -238,7 +239,10 @@ extension MongoStore {
                     guard let current = try lookup(kind, resourceID, expected.id) else { return .done(.resourceNotFound) }
                     guard let stored = current.allocation else { return .done(.allocationNotFound) }
                     if stored.updatedAt != expected.updatedAt { return .done(.stale(stored)) }
-                    if try inMove(kind, resourceID, expected.id) { throw .transient(code: 112, message: "a move of allocation \(expected.id) is in progress; try again") }
+                    if try inMove(kind, resourceID, expected.id) {  // a move takes milliseconds: wait it out
+                        usleep(UInt32(2_000 * (attempt + 1)))
+                        continue
+                    }
                     if current.turnaroundMinutes != turnaround { turnaround = current.turnaroundMinutes; continue }
                     guard let document = try c.findOne(Self.byID(resourceID), projection: ["_id": .int32(0)], options: findOptions, primary: true),
                         let resource = Self.entriesOnly(document.json, kind: kind, now: now)

@@ -32,21 +32,17 @@ extension MongoStore {
         let origin: Document = ["kind": .string(kind.type), "resource_id": .string(resourceID), "version": .int64(version)]
         let path = "/\(target.kind.collection)/\(target.id)/allocations/\(new.id)"
         return try call(advice: "GET \(path) shows whether the move took place; send it again only if that answers 404") { () throws(MongoError) -> AllocationChangeOutcome in
-            // (1) Mark.
-            let marked = try pool.collection(kind.collection) { (c) throws(MongoError) -> Bool in
-                var filter = Self.byID(resourceID)
-                filter["allocations"] = .document(["$elemMatch": .document(Self.unchanged(expected))])
-                var options = Self.writeOptions
-                options["arrayFilters"] = .array([.document(["x.id": .document(["$eq": .string(expected.id)])])])
-                let update: Document = ["$set": .document(["allocations.$[x].moving": .document(mark)])]
-                return try c.findOneAndUpdate(filter, update: update, projection: ["_id": .int32(0), "id": .int32(1)], options: options) != nil
-            }
-            if !marked {
+            // (1) Mark, waiting out another move of it (milliseconds) a few times.
+            var marked = false
+            for attempt in 0..<8 {
+                marked = try markMoving(kind, resourceID, expected, mark)
+                if marked { break }
                 guard let current = try lookup(kind, resourceID, expected.id) else { return .resourceNotFound }
                 guard let stored = current.allocation else { return .allocationNotFound }
                 if stored.updatedAt != expected.updatedAt { return .stale(stored) }
-                throw .transient(code: 112, message: "a move of allocation \(expected.id) is in progress; try again")  // WriteConflict: 503
+                usleep(UInt32(2_000 * (attempt + 1)))
             }
+            if !marked { throw .transient(code: 112, message: "a move of allocation \(expected.id) is in progress; try again") }
             // (2) Details under the target, (3) the entry onto it.
             try writeDetails(target.kind, target.id, new)
             let pushed = try pushMoved(new, origin: origin, onto: target, at: now)
@@ -70,6 +66,18 @@ extension MongoStore {
             try removeDetails(kind, resourceID, id: expected.id)
             try finishArrival(target, new.id, version: version)
             return .changed(moved)
+        }
+    }
+
+    /// Step 1: marks the entry, if it is still `expected` and in no other move.
+    private func markMoving(_ kind: ResourceKind, _ resourceID: String, _ expected: Allocation, _ mark: Document) throws(MongoError) -> Bool {
+        try pool.collection(kind.collection) { (c) throws(MongoError) -> Bool in
+            var filter = Self.byID(resourceID)
+            filter["allocations"] = .document(["$elemMatch": .document(Self.unchanged(expected))])
+            var options = Self.writeOptions
+            options["arrayFilters"] = .array([.document(["x.id": .document(["$eq": .string(expected.id)])])])
+            let update: Document = ["$set": .document(["allocations.$[x].moving": .document(mark)])]
+            return try c.findOneAndUpdate(filter, update: update, projection: ["_id": .int32(0), "id": .int32(1)], options: options) != nil
         }
     }
 

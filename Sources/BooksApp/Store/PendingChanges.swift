@@ -38,7 +38,7 @@ struct PendingChanges {
         tickets[key] = ticket
         switch change {
         case .putResource, .deleteResource: resourceChanges[key] = ticket
-        case .putAllocation(_, _, let allocation): putAllocations[key, default: []].append((allocation, ticket))
+        case .putAllocation(_, _, let allocation, _): putAllocations[key, default: []].append((allocation, ticket))
         case .removeAllocation(_, _, let allocation): removedAllocations[key, default: [:]][allocation] = ticket
         case .putBook, .deleteBook: break
         }
@@ -94,7 +94,7 @@ extension StoreChange {
         case .deleteBook(let id): return .init(collection: EmbeddedStore.collection, id: id)
         case .putResource(let resource): return .init(collection: resource.kind.collection, id: resource.id)
         case .deleteResource(let kind, let id): return .init(collection: kind.collection, id: id)
-        case .putAllocation(let kind, let resource, _), .removeAllocation(let kind, let resource, _): return .init(collection: kind.collection, id: resource)
+        case .putAllocation(let kind, let resource, _, _), .removeAllocation(let kind, let resource, _): return .init(collection: kind.collection, id: resource)
         }
     }
 }
@@ -146,6 +146,7 @@ struct WriterView {
         let pendingIDs = Set((pending.putAllocations[key] ?? []).map(\.allocation.id))
         let removals = pending.removedAllocations[key] ?? [:]
         if let except, let ticket = removals[except] { throw .pendingWrite(ticket: ticket) }
+        guard !pendingIDs.isEmpty || !removals.isEmpty else { return resource }
         for allocation in resource.conflicts(with: blocked, at: Int64.min) where pendingIDs.contains(allocation.id) || removals[allocation.id] != nil {
             // Any pending change of an overlapping one (now: the earliest instant, so even expired holds count).
             if let ticket = removals[allocation.id] ?? pending.putAllocations[key]?.last(where: { $0.allocation.id == allocation.id })?.ticket {

@@ -42,9 +42,9 @@ struct ResourceTable {
     /// Puts an allocation in place (no copy of the resource's other allocations), replacing one
     /// with its id and keeping both lists sorted. `storedBytes` is its journal size, for the
     /// compaction estimate.
-    mutating func putAllocation(_ allocation: Allocation, to id: String, storedBytes: Int) {
+    mutating func putAllocation(_ allocation: Allocation, to id: String, replacing: Bool, storedBytes: Int) {
         guard byID[id] != nil else { return }
-        byID[id]!.put(allocation)
+        byID[id]!.put(allocation, replacing: replacing)
         sizes[id, default: 0] += storedBytes
         liveBytes += storedBytes
     }

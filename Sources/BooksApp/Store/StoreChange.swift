@@ -8,7 +8,8 @@ enum StoreChange {
     case deleteBook(id: String)
     case putResource(Resource)
     case deleteResource(ResourceKind, id: String)
-    case putAllocation(ResourceKind, resource: String, Allocation)
+    /// `replacing`: a change of one already there (else a new one, put without looking for it).
+    case putAllocation(ResourceKind, resource: String, Allocation, replacing: Bool)
     case removeAllocation(ResourceKind, resource: String, allocation: String)
 
     /// The journal record.
@@ -22,8 +23,9 @@ enum StoreChange {
             return JournalFormat.payload(.put, collection: resource.kind.collection, data: JSONWriter.encode(.object(resource.stored)))
         case .deleteResource(let kind, let id):
             return JournalFormat.payload(.delete, collection: kind.collection, data: Array(id.utf8))
-        case .putAllocation(let kind, let resource, let allocation):
-            let o = JSONObject([JSONField("resource", .string(resource)), JSONField("allocation", .object(allocation.stored))])
+        case .putAllocation(let kind, let resource, let allocation, let replacing):
+            var o = JSONObject([JSONField("resource", .string(resource)), JSONField("allocation", .object(allocation.stored))])
+            if replacing { o["replaces"] = .bool(true) }
             return JournalFormat.payload(.putAllocation, collection: kind.collection, data: JSONWriter.encode(.object(o)))
         case .removeAllocation(let kind, let resource, let allocation):
             let o = JSONObject([JSONField("resource", .string(resource)), JSONField("allocation", .string(allocation))])
@@ -58,7 +60,7 @@ enum StoreChange {
             guard case .string(let id)? = o["resource"], let stored = o["allocation"]?.objectValue, let allocation = Allocation(stored: stored) else {
                 throw .corrupt("journal allocation record for \(record.collection) is malformed")
             }
-            self = .putAllocation(kind, resource: id, allocation)
+            self = .putAllocation(kind, resource: id, allocation, replacing: o["replaces"] == .bool(true))
         case .removeAllocation:
             let o = try Self.object(record.data)
             guard case .string(let id)? = o["resource"], case .string(let allocationID)? = o["allocation"] else {

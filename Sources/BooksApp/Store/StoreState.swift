@@ -37,8 +37,9 @@ struct StoreState {
         case .deleteBook(let id): books.remove(id: id)
         case .putResource(let resource): inventory[resource.kind]!.put(resource, storedBytes: JSONWriter.encode(.object(resource.stored)).count)
         case .deleteResource(let kind, let id): inventory[kind]!.remove(id: id)
-        case .putAllocation(let kind, let resource, let allocation):
-            inventory[kind]!.putAllocation(allocation, to: resource, storedBytes: JSONWriter.encode(.object(allocation.stored)).count + resource.utf8.count + 32)
+        case .putAllocation(let kind, let resource, let allocation, let replacing):
+            inventory[kind]!.putAllocation(
+                allocation, to: resource, replacing: replacing, storedBytes: JSONWriter.encode(.object(allocation.stored)).count + resource.utf8.count + 32)
         case .removeAllocation(let kind, let resource, let allocation): inventory[kind]!.removeAllocation(allocation, from: resource)
         }
     }
