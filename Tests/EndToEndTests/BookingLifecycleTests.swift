@@ -177,7 +177,7 @@ final class BookingLifecycleTests: XCTestCase {
             (#"{"colour":"red"}"#, "colour"), (#"{"status":"done"}"#, "status"), (#"{"status":1}"#, "status"),
             (#"{"expires_at":"2031-03-01T00:00:00Z"}"#, "expires_at"), (#"{"from":\#(Self.at("19:00"))}"#, "from"),
             (#"{"cancel_reason":"why"}"#, "cancel_reason"), (#"{"allocation_type":null}"#, "allocation_type"),
-            (#"{"resource_id":"other"}"#, "resource_id"), (#"{"data":[1]}"#, "data"),
+            (#"{"resource_id":7}"#, "resource_id"), (#"{"data":[1]}"#, "data"),
         ]
         for (body, field) in cases {
             let r = try patch(car, id, body)

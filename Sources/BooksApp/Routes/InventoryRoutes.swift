@@ -380,7 +380,7 @@ struct InventoryRoutes: Sendable {
     /// over resources (types in /resource-kinds order, then name, then id): a timeline's one read.
     func availability(_ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let p = try QueryString(request.query)
-        try p.requireOnly(["types", "from", "to", "skip", "limit"], endpoint: "GET /availability")
+        try p.requireOnly(["types", "from", "to", "skip", "limit", "status"], endpoint: "GET /availability")
         var list = try ListQuery<ResourceSortField>(p, maxPageSize: maxPageSize)
         if try p.value("limit") == nil { list.limit = min(Self.availabilityPage, maxPageSize) }
         var kinds = ResourceKind.all
@@ -392,8 +392,12 @@ struct InventoryRoutes: Sendable {
             kinds = ResourceKind.all.filter { names.contains($0.type) }
         }
         let window = try self.window(p, "from", "to") ?? Interval(from: Timestamp.openStart, to: Timestamp.openEnd)
-        let page = try store.freeBusy(kinds, window: window, skip: list.skip, limit: list.limit, at: Timestamp.now())
-        let rows: [JSONValue] = page.rows.map { row in .object(Self.freeBusyRow(row.resource, row.busy)) }
+        let statuses = try Self.statuses(p)
+        let now = Timestamp.now()
+        let page = try store.freeBusy(kinds, window: window, skip: list.skip, limit: list.limit, at: now)
+        let rows: [JSONValue] = page.rows.map { row in
+            .object(Self.freeBusyRow(row.resource, row.busy.map { $0.effective(at: now) }.filter { statuses.contains($0.status) }))
+        }
         return list.respond(JSONWriter.encode(.array(rows)), total: page.total, returned: rows.count, path: "/availability", parameters: p, preference: nil)
     }
 

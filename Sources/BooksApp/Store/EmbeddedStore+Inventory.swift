@@ -14,7 +14,7 @@ extension EmbeddedStore: InventoryStore {
         try freeBusyPages(
             kinds, skip: skip, limit: limit,
             page: { (kind, query) throws(StoreError) in try listResources(kind, query) },
-            busy: { (_, resources) throws(StoreError) in resources.map { $0.busy(in: window, at: now) } })
+            busy: { (_, resources) throws(StoreError) in resources.map { $0.all(overlapping: window) } })
     }
 
     func allocations(of kind: ResourceKind, overlapping window: Interval) throws(StoreError) -> [(resource: Resource, allocations: [Allocation])] {

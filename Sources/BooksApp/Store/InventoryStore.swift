@@ -29,7 +29,8 @@ protocol InventoryStore: AnyObject, Sendable {
     /// them without one), in start order, as stored; nil: no such resource.
     func allocations(_ kind: ResourceKind, resourceID: String, overlapping window: Interval?) throws(StoreError) -> [Allocation]?
     /// One page of the fleet's free/busy: the resources of `kinds` in that order, each kind's by
-    /// name then id, each with its allocations blocking at `now` that overlap `window` (in start order).
+    /// name then id, each with its allocations of any status that overlap `window`, in start order,
+    /// as stored (the route shows them as they are at `now`, and picks the statuses).
     func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage
     /// Every resource of `kind` with an allocation (of any status) whose shown interval overlaps
     /// `window`, by name then id, each with those allocations whole, in start order: a fleet's feed.

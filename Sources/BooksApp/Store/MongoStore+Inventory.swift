@@ -81,7 +81,7 @@ extension MongoStore: InventoryStore {
                 }
             },
             busy: { (kind, resources) throws(StoreError) in
-                try call { () throws(MongoError) in try withDetails(kind, resources.map { ($0.id, $0.busy(in: window, at: now)) }) }
+                try call { () throws(MongoError) in try withDetails(kind, resources.map { ($0.id, $0.all(overlapping: window)) }) }
             })
     }
 
