@@ -41,11 +41,22 @@ final class EmbeddedStoreInventoryTests: XCTestCase {
                     (r.id, r.intervals.filter { $0.1.overlaps(window) }.map(\.0))
                 }
             }
-            let page = try store.freeBusy(kinds, window: window, skip: skip, limit: limit, at: 0)
+            let page = try store.freeBusy(kinds, window: window, skip: skip, limit: limit, after: nil, at: 0)
             XCTAssertEqual(page.total, expected.count, "seed 17, round \(round)")
             let slice = expected.dropFirst(skip).prefix(limit)
             XCTAssertEqual(page.rows.map(\.resource.id), slice.map(\.0), "seed 17, round \(round)")
             XCTAssertEqual(page.rows.map { $0.busy.map(\.id) }, slice.map(\.1), "seed 17, round \(round)")
+            // The same list walked by cursor, pages of `limit` (at least 1).
+            var walked: [String] = []
+            var cursor: FleetCursor?
+            for _ in 0..<1000 {
+                let step = try store.freeBusy(kinds, window: window, skip: 0, limit: max(limit, 1), after: cursor, at: 0)
+                XCTAssertEqual(step.total, expected.count)
+                walked += step.rows.map(\.resource.id)
+                guard step.rows.count == max(limit, 1), let last = step.rows.last?.resource else { break }
+                cursor = FleetCursor(kind: last.kind, name: last.name, id: last.id)
+            }
+            XCTAssertEqual(walked, expected.map(\.0), "seed 17, round \(round): the cursor walk")
         }
     }
 

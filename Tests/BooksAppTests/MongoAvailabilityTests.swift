@@ -97,4 +97,16 @@ final class MongoAvailabilityTests: XCTestCase {
             XCTAssertTrue(finds[1].json.contains(#""$not""#) && !finds[1].json.contains(#""$nin""#), "fallback: \(finds[1].json)")
         }
     }
+
+    /// Issue 17: a cursor page of GET /availability is a range on the `{name: 1, id: 1}` index,
+    /// `(name, id) > (the cursor's)`, before the sort, never a `$skip`.
+    func testAFleetCursorPageIsARangeNotASkip() throws {
+        let stages = MongoStore.freeBusyStages(window, skip: 0, limit: 50, after: (name: "Van", id: "v1"))
+        let names = stages.map { $0.keys.first ?? "" }
+        XCTAssertEqual(Array(names.prefix(3)), ["$match", "$sort", "$limit"])
+        XCTAssertFalse(names.contains("$skip"))
+        guard case .document(let match)? = stages[0]["$match"], case .array(let branches)? = match["$or"] else { return XCTFail("\(stages[0])") }
+        XCTAssertEqual(branches.count, 2, "name after, or the same name and id after")
+        XCTAssertEqual(MongoStore.freeBusyStages(window, skip: 100, limit: 50).map { $0.keys.first ?? "" }.prefix(3), ["$sort", "$skip", "$limit"])
+    }
 }

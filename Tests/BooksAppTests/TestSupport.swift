@@ -54,7 +54,9 @@ final class NoStore: BookStore, InventoryStore, @unchecked Sendable {
         throw error
     }
     func deleteAllocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> Bool? { throw error }
-    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage { throw error }
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, after: FleetCursor?, at now: Int64) throws(StoreError) -> FreeBusyPage {
+        throw error
+    }
     func moveAllocation(
         _ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, target: (kind: ResourceKind, id: String), at now: Int64
     ) throws(StoreError) -> AllocationChangeOutcome { throw error }

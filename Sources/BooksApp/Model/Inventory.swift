@@ -199,9 +199,11 @@ struct ResourceQuery: Sendable, Equatable {
     /// Sort keys, most significant first (see ListQuery).
     var sort: [(field: ResourceSortField, ascending: Bool)] = []
     var available: Interval?
+    /// Keyset paging by name: only resources after (name, id), in the name order.
+    var after: (name: String, id: String)?
 
     static func == (a: ResourceQuery, b: ResourceQuery) -> Bool {
-        a.skip == b.skip && a.limit == b.limit && a.available == b.available
+        a.skip == b.skip && a.limit == b.limit && a.available == b.available && a.after?.name == b.after?.name && a.after?.id == b.after?.id
             && a.sort.map(\.field) == b.sort.map(\.field) && a.sort.map(\.ascending) == b.sort.map(\.ascending)
     }
 }

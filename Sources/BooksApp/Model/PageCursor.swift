@@ -22,6 +22,11 @@ struct PageCursor: Equatable, Sendable {
             o["a"] = .bool(sort.ascending)
         }
         if let position { o["p"] = .string(position) }
+        return Self.hex(o)
+    }
+
+    /// A small JSON object as the hex of its bytes: opaque to clients, safe in a URL.
+    static func hex(_ o: JSONObject) -> String {
         var out: [UInt8] = []
         for byte in JSONWriter.encode(.object(o)) {
             out.append(ASCIIHex.lowercase[Int(byte >> 4)])
@@ -30,9 +35,8 @@ struct PageCursor: Equatable, Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Decodes a token for a list sorted by `sort`; a token from another sort, or one that is not
-    /// ours, is a 400 naming `cursor`.
-    init(token: String, sort: BookSort?) throws(Problem) {
+    /// The object of a token `hex` made; anything else is a 400 naming `cursor`.
+    static func object(hex token: String) throws(Problem) -> JSONObject {
         let hex = Array(token.utf8)
         guard hex.count % 2 == 0, hex.count <= 4096 else { throw .badParameter("cursor", "is not a cursor this API issued") }
         var bytes: [UInt8] = []
@@ -41,7 +45,15 @@ struct PageCursor: Equatable, Sendable {
             guard let high = ASCIIHex.value(hex[i]), let low = ASCIIHex.value(hex[i + 1]) else { throw .badParameter("cursor", "is not a cursor this API issued") }
             bytes.append(high << 4 | low)
         }
-        guard case .object(let o)? = try? JSONParser.parse(bytes), case .string(let id)? = o["i"], let key = o["k"] else {
+        guard case .object(let o)? = try? JSONParser.parse(bytes) else { throw .badParameter("cursor", "is not a cursor this API issued") }
+        return o
+    }
+
+    /// Decodes a token for a list sorted by `sort`; a token from another sort, or one that is not
+    /// ours, is a 400 naming `cursor`.
+    init(token: String, sort: BookSort?) throws(Problem) {
+        let o = try Self.object(hex: token)
+        guard case .string(let id)? = o["i"], let key = o["k"] else {
             throw .badParameter("cursor", "is not a cursor this API issued")
         }
         var tokenSort: BookSort?
@@ -65,5 +77,30 @@ struct PageCursor: Equatable, Sendable {
         self.key = key
         self.id = id
         self.position = position
+    }
+}
+
+/// Keyset paging of GET /availability: the last row's type, name and id. The next page starts
+/// right after it in the rows' order (types in /resource-kinds order, then name, then id), found
+/// on the name index: O(log n + page) at any depth.
+struct FleetCursor: Equatable, Sendable {
+    var kind: ResourceKind
+    var name: String
+    var id: String
+
+    var token: String { PageCursor.hex(JSONObject([JSONField("t", .string(kind.type)), JSONField("n", .string(name)), JSONField("i", .string(id))])) }
+
+    init(kind: ResourceKind, name: String, id: String) {
+        self.kind = kind
+        self.name = name
+        self.id = id
+    }
+
+    init(token: String) throws(Problem) {
+        let o = try PageCursor.object(hex: token)
+        guard case .string(let type)? = o["t"], let kind = ResourceKind.all.first(where: { $0.type == type }), case .string(let name)? = o["n"],
+            case .string(let id)? = o["i"], o.count == 3
+        else { throw .badParameter("cursor", "is not a cursor this API issued for GET /availability") }
+        self.init(kind: kind, name: name, id: id)
     }
 }

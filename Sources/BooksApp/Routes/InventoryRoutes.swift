@@ -380,7 +380,7 @@ struct InventoryRoutes: Sendable {
     /// over resources (types in /resource-kinds order, then name, then id): a timeline's one read.
     func availability(_ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let p = try QueryString(request.query)
-        try p.requireOnly(["types", "from", "to", "skip", "limit", "status"], endpoint: "GET /availability")
+        try p.requireOnly(["types", "from", "to", "skip", "limit", "status", "cursor"], endpoint: "GET /availability")
         var list = try ListQuery<ResourceSortField>(p, maxPageSize: maxPageSize)
         if try p.value("limit") == nil { list.limit = min(Self.availabilityPage, maxPageSize) }
         var kinds = ResourceKind.all
@@ -394,11 +394,24 @@ struct InventoryRoutes: Sendable {
         let window = try self.window(p, "from", "to") ?? Interval(from: Timestamp.openStart, to: Timestamp.openEnd)
         let statuses = try Self.statuses(p)
         let now = Timestamp.now()
-        let page = try store.freeBusy(kinds, window: window, skip: list.skip, limit: list.limit, at: now)
+        // Keyset paging: `cursor=` (empty) starts it, each full page links to the next by cursor.
+        let cursorText = try p.value("cursor")
+        var after: FleetCursor?
+        if let cursorText {
+            if try p.value("skip") != nil { throw .badParameter("cursor", "cannot be combined with skip; follow the Link rel=\"next\" cursors instead") }
+            if !cursorText.isEmpty {
+                after = try FleetCursor(token: cursorText)
+                if !kinds.contains(after!.kind) { throw .badParameter("cursor", "belongs to a list of other types; start again from cursor= with these types") }
+            }
+        }
+        let page = try store.freeBusy(kinds, window: window, skip: list.skip, limit: list.limit, after: after, at: now)
         let rows: [JSONValue] = page.rows.map { row in
             .object(Self.freeBusyRow(row.resource, row.busy.map { $0.effective(at: now) }.filter { statuses.contains($0.status) }))
         }
-        return list.respond(JSONWriter.encode(.array(rows)), total: page.total, returned: rows.count, path: "/availability", parameters: p, preference: nil)
+        let body = JSONWriter.encode(.array(rows))
+        guard cursorText != nil else { return list.respond(body, total: page.total, returned: rows.count, path: "/availability", parameters: p, preference: nil) }
+        let next = rows.count >= list.limit ? page.rows.last.map { FleetCursor(kind: $0.resource.kind, name: $0.resource.name, id: $0.resource.id).token } : nil
+        return list.respondKeyset(body, total: page.total, next: next, path: "/availability", parameters: p, preference: nil)
     }
 
     /// `{resource: {id, name, type}, busy: [{from, to, allocation_id, status, allocation_type}]}`.

@@ -10,9 +10,9 @@ extension EmbeddedStore: InventoryStore {
         return reading { $0.inventory[kind]!.page(query, at: now) }
     }
 
-    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage {
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, after: FleetCursor?, at now: Int64) throws(StoreError) -> FreeBusyPage {
         try freeBusyPages(
-            kinds, skip: skip, limit: limit,
+            kinds, skip: skip, limit: limit, after: after,
             page: { (kind, query) throws(StoreError) in try listResources(kind, query) },
             busy: { (_, resources) throws(StoreError) in resources.map { $0.all(overlapping: window) } })
     }

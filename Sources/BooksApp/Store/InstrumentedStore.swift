@@ -65,8 +65,8 @@ struct InstrumentedStore: Sendable {
     func allocations(of kind: ResourceKind, overlapping window: Interval) throws(Problem) -> [(resource: Resource, allocations: [Allocation])] {
         try call(.listResources) { () throws(StoreError) in try base.allocations(of: kind, overlapping: window) }
     }
-    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(Problem) -> FreeBusyPage {
-        try call(.freeBusy) { () throws(StoreError) in try base.freeBusy(kinds, window: window, skip: skip, limit: limit, at: now) }
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, after: FleetCursor?, at now: Int64) throws(Problem) -> FreeBusyPage {
+        try call(.freeBusy) { () throws(StoreError) in try base.freeBusy(kinds, window: window, skip: skip, limit: limit, after: after, at: now) }
     }
 
     /// Times `body` and maps its failure. `duplicate` names what a duplicate id would be of.

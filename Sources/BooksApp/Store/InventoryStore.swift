@@ -31,7 +31,7 @@ protocol InventoryStore: AnyObject, Sendable {
     /// One page of the fleet's free/busy: the resources of `kinds` in that order, each kind's by
     /// name then id, each with its allocations of any status that overlap `window`, in start order,
     /// as stored (the route shows them as they are at `now`, and picks the statuses).
-    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, after: FleetCursor?, at now: Int64) throws(StoreError) -> FreeBusyPage
     /// Every resource of `kind` with an allocation (of any status) whose shown interval overlaps
     /// `window`, by name then id, each with those allocations whole, in start order: a fleet's feed.
     func allocations(of kind: ResourceKind, overlapping window: Interval) throws(StoreError) -> [(resource: Resource, allocations: [Allocation])]
@@ -64,16 +64,19 @@ extension InventoryStore {
     }
 
     /// Walks the kinds in order, skipping whole kinds by their counts, and fills the page from a
-    /// name-sorted page of each. `busy` gives a listed resource's allocations in the window.
+    /// name-sorted page of each. `busy` gives a listed resource's allocations in the window. With
+    /// `after`, kinds before the cursor's only count, and its own kind starts after its position.
     func freeBusyPages(
-        _ kinds: [ResourceKind], skip: Int, limit: Int, page: (ResourceKind, ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]),
+        _ kinds: [ResourceKind], skip: Int, limit: Int, after: FleetCursor?, page: (ResourceKind, ResourceQuery) throws(StoreError) -> (total: Int, items: [Resource]),
         busy: (ResourceKind, [Resource]) throws(StoreError) -> [[Allocation]]
     ) throws(StoreError) -> FreeBusyPage {
         var result = FreeBusyPage()
         var toSkip = skip, room = limit
-        for kind in kinds {
-            var query = ResourceQuery(skip: toSkip, limit: room)
-            if room > 0 { query.sort = [(.name, true)] }  // a full page only counts the rest
+        let cursorIndex = after.flatMap { cursor in kinds.firstIndex(of: cursor.kind) } ?? -1
+        for (index, kind) in kinds.enumerated() {
+            var query = ResourceQuery(skip: toSkip, limit: index < cursorIndex ? 0 : room)
+            if index == cursorIndex, let after { query.after = (after.name, after.id) }
+            if query.limit > 0 { query.sort = [(.name, true)] }  // a full page only counts the rest
             let listed = try page(kind, query)
             result.total += listed.total
             toSkip = max(0, toSkip - listed.total)

@@ -63,15 +63,16 @@ extension MongoStore: InventoryStore {
     /// Each kind's page is one aggregation on the `{name: 1, id: 1}` index that keeps, of each
     /// resource's intervals, only those overlapping the window (`$filter`, server-side, so a
     /// resource with 100,000 allocations sends a few); then one query for their details.
-    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, at now: Int64) throws(StoreError) -> FreeBusyPage {
+    func freeBusy(_ kinds: [ResourceKind], window: Interval, skip: Int, limit: Int, after: FleetCursor?, at now: Int64) throws(StoreError) -> FreeBusyPage {
         try freeBusyPages(
-            kinds, skip: skip, limit: limit,
+            kinds, skip: skip, limit: limit, after: after,
             page: { (kind, query) throws(StoreError) in
                 guard query.limit > 0 else { return try listResources(kind, query) }
                 return try call { () throws(MongoError) -> (total: Int, items: [Resource]) in
                     try pool.collection(kind.collection) { (c) throws(MongoError) -> (total: Int, items: [Resource]) in
                         var items: [Resource] = []
-                        try c.aggregate(Self.freeBusyStages(window, skip: query.skip, limit: query.limit), options: findOptions) { (doc) throws(MongoError) -> Bool in
+                        try c.aggregate(Self.freeBusyStages(window, skip: query.skip, limit: query.limit, after: query.after), options: findOptions) {
+                            (doc) throws(MongoError) -> Bool in
                             if let r = Self.entriesOnly(doc.json, kind: kind, now: now) { items.append(r) }
                             return true
                         }
@@ -123,8 +124,17 @@ extension MongoStore: InventoryStore {
         }
     }
 
-    static func freeBusyStages(_ window: Interval, skip: Int, limit: Int) -> [Document] {
-        var stages: [Document] = [["$sort": .document(["name": .int32(1), "id": .int32(1)])]]
+    /// A page by cursor is a range on the `{name: 1, id: 1}` index, `(name, id) > (after)`, never a skip.
+    static func freeBusyStages(_ window: Interval, skip: Int, limit: Int, after: (name: String, id: String)? = nil) -> [Document] {
+        var stages: [Document] = []
+        if let after {
+            let past: BSON = .array([
+                .document(["name": .document(["$gt": .string(after.name)])]),
+                .document(["name": .document(["$eq": .string(after.name)]), "id": .document(["$gt": .string(after.id)])]),
+            ])
+            stages.append(["$match": .document(["$or": past])])
+        }
+        stages.append(["$sort": .document(["name": .int32(1), "id": .int32(1)])])
         if skip > 0 { stages.append(["$skip": .int64(Int64(skip))]) }
         stages.append(["$limit": .int64(Int64(limit))])
         stages.append(intervals(overlapping: window))

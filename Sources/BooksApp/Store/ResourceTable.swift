@@ -81,9 +81,16 @@ struct ResourceTable {
             return (total, items)
         }
         if query.available == nil, query.sort.count == 1, query.sort[0].field == .name {
-            // The name index: ascending is its order, descending its reverse (ties on id both ways).
-            let start = min(query.skip, byName.count), end = min(byName.count, start + query.limit)
+            // The name index: ascending is its order, descending its reverse (ties on id both ways);
+            // a keyset page starts after its position, found by a binary search.
             let n = byName.count
+            if let after = query.after, query.sort[0].ascending {
+                var from = namePosition(after.name, after.id)
+                if from < n, byName[from] == after.id { from += 1 }
+                let end = min(n, from + min(query.limit, n))
+                return (n, byName[from..<end].map { byID[$0]! })
+            }
+            let start = min(query.skip, byName.count), end = min(byName.count, start + query.limit)
             let ids = query.sort[0].ascending ? Array(byName[start..<end]) : Array(byName[(n - end)..<(n - start)].reversed())
             return (n, ids.map { byID[$0]! })
         }
