@@ -138,6 +138,7 @@ public enum Command {
         do {
             let store = try EmbeddedStore(directory: settings.dataDir, maxDocumentBytes: settings.maxDocumentBytes, compactMinBytes: settings.compactMinBytes)
             for note in store.openNotes { log.warn("embedded store \(settings.dataDir): \(note)") }
+            store.startHoldSweep(log: log)
             if store.isNew {
                 do {
                     let count = try seedBooks(into: store, settings: settings, replace: false)

@@ -157,4 +157,28 @@ final class EmbeddedStoreInventoryTests: XCTestCase {
         renamed?.name = "Compacted"
         XCTAssertEqual(try EmbeddedStore(directory: dir, compactMinBytes: 1 << 30).resource(car, id: "r"), renamed)
     }
+
+    /// The sweep files holds expired by then as cancelled ("hold expired"), durably, and leaves
+    /// live holds and confirmed bookings alone.
+    func testTheSweepFilesExpiredHoldsAsCancelled() throws {
+        let dir = temporaryDirectory()
+        let car = ResourceKind.all[0]
+        do {
+            let store = try EmbeddedStore(directory: dir)
+            try store.createResource(Resource(id: "r", name: "Car", kind: car, createdAt: 0))
+            for (id, expiry) in [("old", Int64(100)), ("live", Int64(10_000))] {
+                var hold = allocation(id, expiry, expiry + 50)
+                hold.status = .tentative
+                hold.expiresAt = expiry
+                XCTAssertEqual(try store.allocate(car, resourceID: "r", hold, at: 0), .created)
+            }
+            XCTAssertEqual(try store.allocate(car, resourceID: "r", allocation("booked", 500, 600), at: 0), .created)
+            XCTAssertEqual(try store.fileExpiredHolds(at: 1_000), 1)
+            XCTAssertEqual(try store.fileExpiredHolds(at: 1_000), 0)
+        }
+        let resource = try XCTUnwrap(try EmbeddedStore(directory: dir).resource(car, id: "r"))
+        XCTAssertEqual(resource.cancelled.map(\.id), ["old"], "filed, and still so after a reopen")
+        XCTAssertEqual(resource.cancelled.first?.cancelReason, Allocation.expiredReason)
+        XCTAssertEqual(resource.allocations.map(\.id), ["booked", "live"])
+    }
 }

@@ -126,4 +126,23 @@ final class MongoMoveRecoveryTests: XCTestCase {
             XCTAssertEqual(try whereabouts(store), ["car": "d"])
         }
     }
+
+    /// The recovery thread also files expired holds: the entry becomes cancelled (keeping its
+    /// expiry), reads with cancel_reason "hold expired", and a live hold is left alone.
+    func testTheSweepFilesExpiredHoldsAsCancelled() throws {
+        try withStore { store, _ in
+            try store.createResource(Resource(id: "car", name: "Car", kind: cars, createdAt: 0))
+            for (id, expiry) in [("old", now + 10), ("live", now + 10_000_000)] {
+                let hold = Allocation(
+                    id: id, interval: Interval(from: expiry, to: expiry + 1000), allocationType: "x", status: .tentative, expiresAt: expiry, createdAt: now, updatedAt: now)
+                XCTAssertEqual(try store.allocate(cars, resourceID: "car", hold, at: now), .created)
+            }
+            XCTAssertEqual(try store.fileExpiredHolds(at: now + 60_000), 1)
+            XCTAssertEqual(try store.fileExpiredHolds(at: now + 60_000), 0, "filed once")
+            let filed = try XCTUnwrap(try store.allocation(cars, resourceID: "car", allocationID: "old")?.allocation)
+            XCTAssertEqual(filed.status, .cancelled)
+            XCTAssertEqual(filed.effective(at: now).cancelReason, Allocation.expiredReason)
+            XCTAssertEqual(try store.allocation(cars, resourceID: "car", allocationID: "live")?.allocation?.status, .tentative)
+        }
+    }
 }

@@ -61,6 +61,7 @@ final class NoStore: BookStore, InventoryStore, @unchecked Sendable {
         _ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, target: (kind: ResourceKind, id: String), at now: Int64
     ) throws(StoreError) -> AllocationChangeOutcome { throw error }
     func allocations(of kind: ResourceKind, overlapping window: Interval) throws(StoreError) -> [(resource: Resource, allocations: [Allocation])] { throw error }
+    func fileExpiredHolds(at now: Int64) throws(StoreError) -> Int { throw error }
     func resourcesForAssignment(_ kind: ResourceKind, window: Interval, freeDuring free: Interval?, at now: Int64) throws(StoreError) -> [Resource] { throw error }
 }
 

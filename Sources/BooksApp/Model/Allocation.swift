@@ -56,8 +56,14 @@ struct Allocation: Equatable, Sendable {
         }
     }
 
-    /// As every reader sees it at `now`: a hold past its expiry is cancelled.
+    /// As every reader sees it at `now`: a hold past its expiry is cancelled. One the sweep filed
+    /// (cancelled, its expiry kept, no reason given) says so too; a PATCH that cancels drops the expiry.
     func effective(at now: Int64) -> Allocation {
+        if status == .cancelled, expiresAt != nil, cancelReason == nil {
+            var a = self
+            a.cancelReason = Self.expiredReason
+            return a
+        }
         guard status == .tentative, let expiresAt, expiresAt <= now else { return self }
         var a = self
         a.status = .cancelled

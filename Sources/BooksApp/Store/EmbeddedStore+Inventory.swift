@@ -1,3 +1,5 @@
+import Glibc
+import HTTPServer
 import JSON
 
 /// The inventory on the embedded store. Writers are serialised, and each decides against the
@@ -20,6 +22,46 @@ extension EmbeddedStore: InventoryStore {
     func allocations(of kind: ResourceKind, overlapping window: Interval) throws(StoreError) -> [(resource: Resource, allocations: [Allocation])] {
         let page = try listResources(kind, ResourceQuery(skip: 0, limit: .max, sort: [(.name, true)]))
         return page.items.map { ($0, $0.all(overlapping: window)) }.filter { !$0.1.isEmpty }
+    }
+
+    /// One scan of the live allocations (a few milliseconds at a million), then one write.
+    func fileExpiredHolds(at now: Int64) throws(StoreError) -> Int {
+        let expired = reading { state in
+            ResourceKind.all.flatMap { kind in
+                state.inventory[kind]!.all.flatMap { r in r.allocations.filter { $0.status == .tentative && !$0.blocks(at: now) }.map { (kind, r.id, $0) } }
+            }
+        }
+        guard !expired.isEmpty else { return 0 }
+        var filed = 0
+        try write { view throws(StoreError) in
+            var changes: [StoreChange] = []
+            filed = 0
+            for (kind, id, hold) in expired {
+                guard let current = try view.resource(kind, id: id)?.allocation(hold.id), current == hold else { continue }  // changed meanwhile
+                var cancelled = hold.effective(at: now)
+                cancelled.updatedAt = max(now, (hold.updatedAt ?? 0) + 1)
+                changes.append(.putAllocation(kind, resource: id, cancelled, replacing: true))
+                filed += 1
+            }
+            return changes
+        }
+        return filed
+    }
+
+    /// Files expired holds every 30 s on a thread of its own.
+    func startHoldSweep(log: AppLog) {
+        let thread = startThread(name: "hold-sweep") { [self] in
+            while true {
+                usleep(30_000_000)
+                do throws(StoreError) {
+                    let n = try fileExpiredHolds(at: Timestamp.now())
+                    if n > 0 { log.info("filed \(n) expired hold(s) as cancelled") }
+                } catch {
+                    log.warn("filing expired holds failed (retrying in 30 s): \(error)")
+                }
+            }
+        }
+        pthread_detach(thread)
     }
 
     func resourcesForAssignment(_ kind: ResourceKind, window: Interval, freeDuring free: Interval?, at now: Int64) throws(StoreError) -> [Resource] {

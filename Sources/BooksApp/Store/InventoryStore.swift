@@ -35,6 +35,9 @@ protocol InventoryStore: AnyObject, Sendable {
     /// Every resource of `kind` with an allocation (of any status) whose shown interval overlaps
     /// `window`, by name then id, each with those allocations whole, in start order: a fleet's feed.
     func allocations(of kind: ResourceKind, overlapping window: Interval) throws(StoreError) -> [(resource: Resource, allocations: [Allocation])]
+    /// Files every hold expired by `now` as cancelled ("cleaned up later": they already block
+    /// nothing and read as cancelled); returns how many.
+    func fileExpiredHolds(at now: Int64) throws(StoreError) -> Int
     /// For auto-assignment: the resources of `kind` (only those nothing blocks during `free` at
     /// `now`, when given), each with at least its allocations whose blocked interval overlaps `window`.
     func resourcesForAssignment(_ kind: ResourceKind, window: Interval, freeDuring free: Interval?, at now: Int64) throws(StoreError) -> [Resource]

@@ -106,6 +106,10 @@ extension MongoStore: InventoryStore {
         }
     }
 
+    func fileExpiredHolds(at now: Int64) throws(StoreError) -> Int {
+        try call(advice: Self.repeatable) { () throws(MongoError) in try expiredHoldsFiled(at: now) }
+    }
+
     /// One aggregation: the free ones by the availability filter (the busy ids found on the
     /// allocation-ends index), each with only its entries overlapping `window` (`$filter`).
     func resourcesForAssignment(_ kind: ResourceKind, window: Interval, freeDuring free: Interval?, at now: Int64) throws(StoreError) -> [Resource] {

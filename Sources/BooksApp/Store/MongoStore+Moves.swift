@@ -222,6 +222,31 @@ extension MongoStore {
         return (kind, id)
     }
 
+    /// Files expired holds as cancelled: one arrayFilters update per resource that has any. The
+    /// entry keeps its expiry, which is how a reader knows the reason.
+    func expiredHoldsFiled(at now: Int64) throws(MongoError) -> Int {
+        var filed = 0
+        for kind in ResourceKind.all {
+            let expired: Document = ["status": .document(["$eq": .string(AllocationStatus.tentative.rawValue)]), "expires_at": .document(["$lte": .int64(now)])]
+            var ids: [String] = []
+            try pool.collection(kind.collection) { (c) throws(MongoError) in
+                try c.find(["allocations": .document(["$elemMatch": .document(expired)])], projection: ["_id": .int32(0), "id": .int32(1)], options: findOptions) {
+                    (doc) throws(MongoError) -> Bool in
+                    if case .string(let id)? = doc["id"] { ids.append(id) }
+                    return true
+                }
+                var options = Self.writeOptions
+                options["arrayFilters"] = .array([.document(["x.status": expired["status"]!, "x.expires_at": expired["expires_at"]!])])
+                for id in ids {
+                    filed += try c.updateOne(
+                        Self.byID(id), update: ["$set": .document(["allocations.$[x].status": .string(AllocationStatus.cancelled.rawValue)])], options: options
+                    ).modified
+                }
+            }
+        }
+        return filed
+    }
+
     /// Runs recovery every 30 s on a thread of its own, the first time 30 s after start: no mark
     /// is settled before its lease has passed anyway, and start-up's requests get the pool.
     func startMoveRecovery(log: AppLog) {
@@ -232,6 +257,7 @@ extension MongoStore {
                 do throws(MongoError) {
                     let n = try finishInterruptedMoves(now: Timestamp.now())
                     if n > 0 { log.warn("settled \(n) interrupted allocation move(s)") }
+                    _ = try expiredHoldsFiled(at: Timestamp.now())
                     lastFailure = ""
                 } catch {
                     let text = Redaction.mongoURL(error.message)
