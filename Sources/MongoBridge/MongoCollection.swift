@@ -22,6 +22,20 @@ public struct MongoCollection {
         if !ok { throw MongoError(error, reply: reply) }
     }
 
+    /// One ordered insert command for all of them (the driver splits it past the server's batch
+    /// limits), not one round trip per document.
+    public func insertMany(_ documents: [Document]) throws(MongoError) {
+        guard !documents.isEmpty else { return }
+        let handles = try documents.map { (d) throws(MongoError) -> BSONHandle in try BSONHandle(d) }
+        var pointers: [OpaquePointer?] = handles.map(\.pointer)
+        var error = bson_error_t()
+        let (ok, reply) = withReply { reply in
+            pointers.withUnsafeMutableBufferPointer { mongoc_collection_insert_many(handle, $0.baseAddress, $0.count, nil, reply, &error) }
+        }
+        withExtendedLifetime(handles) {}
+        if !ok { throw MongoError(error, reply: reply) }
+    }
+
     /// Streams matching documents to `each` batch by batch through a cursor, never holding the
     /// whole result. `each` returns false to stop early (the cursor is then killed).
     public func find(

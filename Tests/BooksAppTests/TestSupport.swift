@@ -50,6 +50,7 @@ final class NoStore: BookStore, InventoryStore, @unchecked Sendable {
     func updateResource(_ kind: ResourceKind, id: String, name: String?, turnaroundMinutes: Int?) throws(StoreError) -> Resource? { throw error }
     func deleteResource(_ kind: ResourceKind, id: String) throws(StoreError) -> Bool { throw error }
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation, at now: Int64) throws(StoreError) -> AllocationOutcome { throw error }
+    func allocateAll(_ kind: ResourceKind, resourceID: String, _ allocations: [Allocation], at now: Int64) throws(StoreError) -> AllocationOutcome { throw error }
     func changeAllocation(_ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, at now: Int64) throws(StoreError) -> AllocationChangeOutcome {
         throw error
     }

@@ -229,4 +229,42 @@ final class BookingLifecycleTests: XCTestCase {
         XCTAssertEqual(try send("PATCH", "/lorries/\(lorry)/allocations/\(id)", #"{"resource_type":"van","resource_id":"x"}"#).status, 422)
         XCTAssertEqual(try send("PATCH", "/lorries/\(lorry)/allocations/\(id)", #"{"resource_type":"car"}"#).status, 422, "another type needs its id")
     }
+
+    /// Issue 18's batch of allocations: every Monday 9:00 to 10:00 for ten weeks in one POST, all
+    /// or none; a batch with one slot taken books nothing and names the conflict; items that overlap
+    /// each other are a 422 naming them.
+    func testARepeatingBookingIsAllOrNone() throws {
+        let car = try car()
+        func mondays(_ weeks: ClosedRange<Int>, hour: String = "09") -> String {
+            let items = weeks.map { w -> String in
+                let day = String(format: "2031-03-%02d", 3 + 7 * w)  // Monday 3 March 2031, then weekly (within March)
+                return #"{"from":"\#(day)T\#(hour):00:00Z","to":"\#(day)T\#(hour == "09" ? "10" : "11"):00:00Z","allocation_type":"weekly"}"#
+            }
+            return "[" + items.joined(separator: ",") + "]"
+        }
+        let made = try send("POST", "/cars/\(car)/allocations", mondays(0...3))
+        XCTAssertEqual(made.status, 201, made.text)
+        let booked = try XCTUnwrap(JSONParser.parse(made.body).arrayValue)
+        XCTAssertEqual(booked.count, 4)
+        XCTAssertEqual(booked.compactMap { $0.objectValue?["resource_id"]?.stringValue }, Array(repeating: car, count: 4))
+        XCTAssertEqual(try JSONParser.parse(try client().request("GET", "/cars/\(car)/allocations").body).arrayValue?.count, 4)
+
+        let clash =
+            #"[{"from":"2031-03-03T08:00:00Z","to":"2031-03-03T08:30:00Z","allocation_type":"a"},{"from":"2031-03-10T09:30:00Z","to":"2031-03-10T10:30:00Z","allocation_type":"b"},{"from":"2031-03-17T09:30:00Z","to":"2031-03-17T09:45:00Z","allocation_type":"c"}]"#
+        let refused = try send("POST", "/cars/\(car)/allocations", clash)
+        XCTAssertEqual(refused.status, 409, refused.text)
+        let named = try object(refused)["conflicts"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue } ?? []
+        XCTAssertEqual(named, [booked[1], booked[2]].compactMap { $0.objectValue?["id"]?.stringValue }, "every conflict, in start order")
+        XCTAssertEqual(try JSONParser.parse(try client().request("GET", "/cars/\(car)/allocations").body).arrayValue?.count, 4, "none of the batch was booked")
+
+        let itself =
+            #"[{"from":"2031-04-01T09:00:00Z","to":"2031-04-01T11:00:00Z","allocation_type":"a"},{"from":"2031-04-01T10:00:00Z","to":"2031-04-01T12:00:00Z","allocation_type":"b"}]"#
+        let overlapping = try send("POST", "/cars/\(car)/allocations", itself)
+        XCTAssertEqual(overlapping.status, 422, overlapping.text)
+        XCTAssertEqual(try object(overlapping)["errors"]?.arrayValue?.first?.objectValue?["field"], .string("[1].from"))
+        let invalid = try send("POST", "/cars/\(car)/allocations", #"[{"from":"2031-05-01T09:00:00Z","to":"2031-05-01T10:00:00Z","allocation_type":"a"},{"from":"x","to":null}]"#)
+        XCTAssertEqual(invalid.status, 422, invalid.text)
+        XCTAssertEqual(Set(try object(invalid)["errors"]?.arrayValue?.compactMap { $0.objectValue?["field"]?.stringValue } ?? []), ["[1].from", "[1].allocation_type"])
+        XCTAssertEqual(try send("POST", "/cars/\(car)/allocations", "[]").status, 422)
+    }
 }

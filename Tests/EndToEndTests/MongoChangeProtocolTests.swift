@@ -92,4 +92,21 @@ final class MongoChangeProtocolTests: XCTestCase {
         let list = try JSONParser.parse(try s.api.client().request("GET", s.path.components(separatedBy: "/allocations/")[0] + "/allocations").body).arrayValue
         XCTAssertEqual(list?.count, 1, "never doubled")
     }
+
+    /// Issue 18: a batch of allocations is one insert of its details and one findAndModify whose
+    /// filter checks every interval (the update pushes them all with `$each`; the log keeps filters).
+    func testABatchIsOneConditionalUpdate() throws {
+        let s = try setUpBooking()
+        defer { s.stop() }
+        let carPath = s.path.components(separatedBy: "/allocations/")[0]
+        _ = s.mongo.takeCommands()
+        let batch = (1...3).map { #"{"from":"2031-02-0\#($0)T09:00:00Z","to":"2031-02-0\#($0)T10:00:00Z","allocation_type":"weekly"}"# }
+        let r = try s.api.client().request("POST", carPath + "/allocations", headers: json, body: "[" + batch.joined(separator: ",") + "]")
+        XCTAssertEqual(r.status, 201, r.text)
+        let commands = s.mongo.takeCommands()
+        let writes = commands.filter { ["insert", "findAndModify", "update"].contains($0.name) }
+        XCTAssertEqual(writes.map(\.name), ["insert", "findAndModify"], commands.map(\.name).joined(separator: ","))
+        XCTAssertEqual(writes[1].json.components(separatedBy: "$elemMatch").count - 1, 3, "the filter checks each interval: \(writes[1].json)")
+        XCTAssertEqual(try JSONParser.parse(try s.api.client().request("GET", carPath + "/allocations").body).arrayValue?.count, 4, "all three pushed, beside the first")
+    }
 }

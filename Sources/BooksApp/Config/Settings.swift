@@ -32,6 +32,7 @@ struct Settings: Sendable {
     var maxDocumentBytes = 16 * 1024
     var compactMinBytes = 1 << 20
     var holdTTLMinutes = 15
+    var batchLimit = 1000
 
     struct Definition: Sendable {
         let name: String
@@ -138,7 +139,7 @@ struct Settings: Sendable {
         .init(
             name: "MAX_BODY_BYTES", defaultValue: "1048576",
             help:
-                "largest request body in bytes on any route; larger: 413. Each route also has its own cap: 4x MAX_DOCUMENT_BYTES for books and allocations, 8 KiB for resources, none where no body is taken"
+                "largest request body in bytes on any route; larger: 413. Each route also has its own cap: 4x MAX_DOCUMENT_BYTES for books and a change of an allocation, none beyond this one for booking allocations (an array may hold many), 8 KiB for resources, none where no body is taken"
         ) { s, v throws(SettingsError) in
             s.limits.maxBodyBytes = try int("MAX_BODY_BYTES", v, 0...1 << 30)
         },
@@ -186,6 +187,9 @@ struct Settings: Sendable {
             help: "minutes a hold (an allocation with status tentative) may last at most, and lasts unless it gives expires_at; unconfirmed by then, it frees its slot"
         ) { s, v throws(SettingsError) in
             s.holdTTLMinutes = try int("HOLD_TTL", v, 1...7 * 24 * 60)
+        },
+        .init(name: "BATCH_LIMIT", defaultValue: "1000", help: "most allocations one POST may book at once (an array, all or none); more: 422") { s, v throws(SettingsError) in
+            s.batchLimit = try int("BATCH_LIMIT", v, 1...100_000)
         },
         .init(name: "COMPACT_MIN_BYTES", defaultValue: "1048576", help: "journal size below which it is never compacted (compaction runs when it also exceeds 2x the live data)") {
             s, v throws(SettingsError) in

@@ -7,6 +7,8 @@ struct InventoryRoutes: Sendable {
     let store: InstrumentedStore
     let parser: AllocationParser
     let maxPageSize: Int
+    /// BATCH_LIMIT: most allocations one POST books.
+    var batchLimit = 1000
     static let maxNameLength = 200
 
     // MARK: resources
@@ -66,6 +68,7 @@ struct InventoryRoutes: Sendable {
     func allocate(_ kind: ResourceKind, id: String, _ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let body = try RequestBody.json(request, mediaTypes: ["application/json"])
         let now = Timestamp.now()
+        if case .array(let items) = body { return try allocateAll(kind, id: id, items, at: now) }
         let allocation: Allocation
         switch parser.parse(body, id: BookRoutes.newID(), now: now) {
         case .success(let a): allocation = a
@@ -79,6 +82,37 @@ struct InventoryRoutes: Sendable {
         case .created:
             var response = Self.allocationResponse(201, allocation, resourceID: id)
             response.addHeader("Location", "/\(kind.collection)/\(id)/allocations/\(allocation.id)")
+            return response
+        }
+    }
+
+    /// An array body: a repeating booking (every Monday 9:00 to 10:00 for ten weeks), all or none.
+    /// Every item is validated first (errors name `[index].field`); items that overlap each other
+    /// are refused (422); then the store books them in one atomic step, or answers 409 listing
+    /// every allocation in the way.
+    private func allocateAll(_ kind: ResourceKind, id: String, _ items: [JSONValue], at now: Int64) throws(Problem) -> HTTPResponse {
+        guard !items.isEmpty else { throw .validation([FieldError("(body)", "must hold at least one allocation")]) }
+        guard items.count <= batchLimit else { throw .validation([FieldError("(body)", "holds \(items.count) allocations; at most \(batchLimit) (BATCH_LIMIT) at once")]) }
+        var allocations: [Allocation] = [], errors: [FieldError] = []
+        for (i, item) in items.enumerated() {
+            switch parser.parse(item, id: BookRoutes.newID(), now: now) {
+            case .success(let a): allocations.append(a)
+            case .failure(let e): errors += e.list.map { FieldError("[\(i)].\($0.field)", $0.message) }
+            }
+        }
+        if errors.isEmpty {
+            let order = allocations.indices.sorted { allocations[$0].interval.from < allocations[$1].interval.from }
+            for (a, b) in zip(order, order.dropFirst()) where allocations[a].interval.overlaps(allocations[b].interval) {
+                errors.append(FieldError("[\(b)].from", "overlaps item \(a) of the same request"))
+            }
+        }
+        if !errors.isEmpty { throw .validation(errors) }
+        switch try store.allocateAll(kind, resourceID: id, allocations, at: now) {
+        case .resourceNotFound: throw Problem(404, "no \(kind.type) with id \(id)")
+        case .conflict(let conflicts): throw Self.conflict(kind, conflicts)
+        case .created:
+            var response = Self.json(201, .array(allocations.map { .object($0.json(resourceID: id)) }))
+            response.addHeader("Location", "/\(kind.collection)/\(id)/allocations")
             return response
         }
     }

@@ -53,7 +53,7 @@ extension Route {
                     "/\(kind.collection)/{id}/allocations",
                     [
                         Endpoint(.get, .pool) { app, request, match throws(Problem) in try app.inventory.listAllocations(kind, id: match[0], request) },
-                        Endpoint(.post, .pool, body: .documents) { app, request, match throws(Problem) in try app.inventory.allocate(kind, id: match[0], request) },
+                        Endpoint(.post, .pool, body: .batch) { app, request, match throws(Problem) in try app.inventory.allocate(kind, id: match[0], request) },
                     ]),
                 Route(
                     "/\(kind.collection)/{id}/allocations.ics",
@@ -124,7 +124,8 @@ struct Endpoint: Sendable {
     /// `.feed`: the same, and a calendar feed's own feed token opens it too.
     enum Access: Sendable { case open, token, feed }
     /// The body the method takes, checked before any of it is read.
-    enum Body: Sendable { case none, documents, bytes(Int) }
+    /// `.batch`: an array of documents, as large as MAX_BODY_BYTES allows.
+    enum Body: Sendable { case none, documents, batch, bytes(Int) }
 
     let method: HTTPMethod
     let execution: Execution
@@ -149,6 +150,7 @@ struct Endpoint: Sendable {
         switch body {
         case .none: return 0
         case .documents: return 4 * maxDocumentBytes
+        case .batch: return Int.max
         case .bytes(let n): return n
         }
     }

@@ -112,6 +112,34 @@ extension EmbeddedStore: InventoryStore {
         return outcome
     }
 
+    /// One write, so one group commit: each is checked against the durable allocations and the
+    /// batch's own earlier ones (the route has refused a batch that overlaps itself).
+    func allocateAll(_ kind: ResourceKind, resourceID: String, _ allocations: [Allocation], at now: Int64) throws(StoreError) -> AllocationOutcome {
+        var outcome = AllocationOutcome.resourceNotFound
+        try write { view throws(StoreError) in
+            guard var resource = try view.resource(kind, id: resourceID, deciding: Self.span(allocations)) else { return [] }
+            var changes: [StoreChange] = [], conflicts: [Allocation] = []
+            for allocation in allocations {
+                var booked = allocation
+                booked.blockedUntil = resource.blocked(allocation.interval).to
+                var placed = AllocationOutcome.created
+                let these = Self.place(booked, on: resource, at: now, outcome: &placed)
+                if case .conflict(let c) = placed { conflicts += c.filter { found in !conflicts.contains { $0.id == found.id } } }
+                for case .putAllocation(_, _, let a, let replacing) in these { resource.put(a, replacing: replacing) }
+                changes += these
+            }
+            guard conflicts.isEmpty else { outcome = .conflict(conflicts.sorted { $0.interval.from < $1.interval.from }); return [] }
+            outcome = .created
+            return changes
+        }
+        return outcome
+    }
+
+    /// The smallest interval covering all of them, for the pending-change check.
+    static func span(_ allocations: [Allocation]) -> Interval {
+        Interval(from: allocations.map(\.interval.from).min() ?? 0, to: allocations.map(\.interval.to).max() ?? 0)
+    }
+
     func changeAllocation(_ kind: ResourceKind, resourceID: String, expected: Allocation, to new: Allocation, at now: Int64) throws(StoreError) -> AllocationChangeOutcome {
         var outcome = AllocationChangeOutcome.resourceNotFound
         try write { view throws(StoreError) in

@@ -42,6 +42,9 @@ struct InstrumentedStore: Sendable {
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation, at now: Int64) throws(Problem) -> AllocationOutcome {
         try call(.allocate, duplicate: "an allocation") { () throws(StoreError) in try base.allocate(kind, resourceID: resourceID, allocation, at: now) }
     }
+    func allocateAll(_ kind: ResourceKind, resourceID: String, _ allocations: [Allocation], at now: Int64) throws(Problem) -> AllocationOutcome {
+        try call(.allocate, duplicate: "an allocation") { () throws(StoreError) in try base.allocateAll(kind, resourceID: resourceID, allocations, at: now) }
+    }
     func allocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(Problem) -> AllocationLookup? {
         try call(.getAllocation) { () throws(StoreError) in try base.allocation(kind, resourceID: resourceID, allocationID: allocationID) }
     }

@@ -12,6 +12,9 @@ protocol InventoryStore: AnyObject, Sendable {
     /// Books `allocation` if nothing blocking at `now` overlaps it plus the resource's turnaround
     /// (the store sets `blockedUntil`); holds expired by `now` in the way are filed as cancelled.
     func allocate(_ kind: ResourceKind, resourceID: String, _ allocation: Allocation, at now: Int64) throws(StoreError) -> AllocationOutcome
+    /// Books every one of `allocations` or none (a repeating booking): one atomic step, as
+    /// `allocate` is; `.conflict` lists every allocation in the way of any of them.
+    func allocateAll(_ kind: ResourceKind, resourceID: String, _ allocations: [Allocation], at now: Int64) throws(StoreError) -> AllocationOutcome
     /// One allocation with the resource's turnaround; nil: no such resource.
     func allocation(_ kind: ResourceKind, resourceID: String, allocationID: String) throws(StoreError) -> AllocationLookup?
     /// Replaces `expected` with `new` if it is still stored as `expected` and nothing else blocking

@@ -179,6 +179,69 @@ extension MongoStore {
         return try attempt.outcome(maxDocumentBytes: maxDocumentBytes, what: "the \(kind.type)'s allocations")
     }
 
+    /// One findAndModify books them all or none: its filter requires no blocking entry in the way
+    /// of any of them, and it `$push`es them with `$each`. Details first, as for one.
+    func allocateAll(_ kind: ResourceKind, resourceID: String, _ allocations: [Allocation], at now: Int64) throws(StoreError) -> AllocationOutcome {
+        let path = "/\(kind.collection)/\(resourceID)/allocations"
+        let advice = "GET \(path) shows whether the \(allocations.count) allocations were kept (all or none); check before booking again"
+        let attempt = try call(advice: advice, full: Self.fullAdvice(kind, path)) { () throws(MongoError) -> CompareAndSwap<AllocationOutcome> in
+            let details = allocations.map { a -> Document in
+                var d = Document(json: a.stored)
+                d["kind"] = .string(kind.type)
+                d["resource_id"] = .string(resourceID)
+                return d
+            }
+            try pool.collection(Self.detailsCollection) { (c) throws(MongoError) in try c.insertMany(details) }
+            let outcome: CompareAndSwap<AllocationOutcome>
+            do throws(MongoError) {
+                outcome = try pool.collection(kind.collection) { (c) throws(MongoError) -> CompareAndSwap<AllocationOutcome> in
+                    var turnaround = 0
+                    for _ in 0..<8 {
+                        let booked = allocations.map { a -> Allocation in
+                            var b = a
+                            b.blockedUntil = Allocation.blockedEnd(a.interval.to, turnaroundMinutes: turnaround)
+                            return b
+                        }
+                        // The batch against itself, buffers included (the route refused shown overlaps).
+                        let ordered = booked.filter { $0.blocks(at: now) }.sorted { $0.interval.from < $1.interval.from }
+                        if let clash = zip(ordered, ordered.dropFirst()).first(where: { $0.0.blocked.overlaps($0.1.blocked) }) { return .done(.conflict([clash.0])) }
+                        var filter = Self.byID(resourceID)
+                        filter["turnaround_minutes"] = Self.turnaround(is: turnaround)
+                        let free = booked.filter { $0.blocks(at: now) }.map { BSON.document(["allocations": Self.noOverlap($0.blocked, at: now)]) }
+                        if !free.isEmpty { filter["$and"] = .array(free) }
+                        let push: Document = ["$push": .document(["allocations": .document(["$each": .array(booked.map { .document(Self.entry(of: $0)) })])])]
+                        if try c.findOneAndUpdate(filter, update: push, projection: ["_id": .int32(0), "id": .int32(1)], options: Self.writeOptions) != nil {
+                            return .done(.created)
+                        }
+                        guard let current = try c.findOne(Self.byID(resourceID), projection: ["_id": .int32(0)], options: findOptions, primary: true),
+                            let resource = Self.entriesOnly(current.json, kind: kind, now: now)
+                        else { return .done(.resourceNotFound) }
+                        if resource.turnaroundMinutes != turnaround { turnaround = resource.turnaroundMinutes; continue }
+                        var conflicts: [Allocation] = []
+                        for a in allocations {
+                            for c in resource.conflicts(with: resource.blocked(a.interval), at: now) where !conflicts.contains(where: { $0.id == c.id }) { conflicts.append(c) }
+                        }
+                        if !conflicts.isEmpty { return .done(.conflict(conflicts.sorted { $0.interval.from < $1.interval.from })) }
+                    }
+                    return .contended
+                }
+            } catch .tooLarge(let code, let message) {
+                try removeAllDetails(kind, resourceID, allocations.map(\.id))
+                throw .tooLarge(code: code, message: message)
+            }
+            if case .done(.created) = outcome { return outcome }
+            try removeAllDetails(kind, resourceID, allocations.map(\.id))
+            return outcome
+        }
+        return try attempt.outcome(maxDocumentBytes: maxDocumentBytes, what: "the \(kind.type)'s allocations")
+    }
+
+    private func removeAllDetails(_ kind: ResourceKind, _ resourceID: String, _ ids: [String]) throws(MongoError) {
+        var filter = Self.detailsFilter(kind, resourceID)
+        filter["id"] = .document(["$in": .array(ids.map(BSON.string))])
+        _ = try pool.collection(Self.detailsCollection) { (c) throws(MongoError) in try c.deleteMany(filter, options: Self.writeOptions) }
+    }
+
     private static func fullAdvice(_ kind: ResourceKind, _ path: String) -> String {
         "the \(kind.type)'s allocations fill MongoDB's 16 MiB document limit; delete past allocations (DELETE \(path)/{allocation_id}) to book it again"
     }
