@@ -23,9 +23,11 @@ public struct MongoCollection {
     }
 
     /// One ordered insert command for all of them (the driver splits it past the server's batch
-    /// limits), not one round trip per document.
-    public func insertMany(_ documents: [Document]) throws(MongoError) {
-        guard !documents.isEmpty else { return }
+    /// limits), not one round trip per document. An ordered insert stops at its first failing
+    /// document: `firstFailure` is its index and error (everything before it was written).
+    @discardableResult
+    public func insertMany(_ documents: [Document]) throws(MongoError) -> (index: Int, error: MongoError)? {
+        guard !documents.isEmpty else { return nil }
         let handles = try documents.map { (d) throws(MongoError) -> BSONHandle in try BSONHandle(d) }
         var pointers: [OpaquePointer?] = handles.map(\.pointer)
         var error = bson_error_t()
@@ -33,7 +35,12 @@ public struct MongoCollection {
             pointers.withUnsafeMutableBufferPointer { mongoc_collection_insert_many(handle, $0.baseAddress, $0.count, nil, reply, &error) }
         }
         withExtendedLifetime(handles) {}
-        if !ok { throw MongoError(error, reply: reply) }
+        if ok { return nil }
+        let failure = MongoError(error, reply: reply)
+        if case .array(let errors)? = reply?["writeErrors"], case .document(let first)? = errors.first, let index = first["index"].flatMap(Self.int) {
+            return (index, failure)
+        }
+        throw failure
     }
 
     /// Streams matching documents to `each` batch by batch through a cursor, never holding the

@@ -40,6 +40,7 @@ final class NoStore: BookStore, InventoryStore, @unchecked Sendable {
     func listBooks(_ query: BookQuery) throws(StoreError) -> BookPage { throw error }
     func book(id: String) throws(StoreError) -> [UInt8]? { throw error }
     func insertBook(_ book: JSONObject) throws(StoreError) { throw error }
+    func insertBooks(_ books: [JSONObject]) throws(StoreError) -> BatchInsertOutcome { throw error }
     func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome { throw error }
     func deleteBook(id: String) throws(StoreError) -> Bool { throw error }
     func checkReady() throws(StoreError) { throw error }

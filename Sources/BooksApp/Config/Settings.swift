@@ -139,7 +139,7 @@ struct Settings: Sendable {
         .init(
             name: "MAX_BODY_BYTES", defaultValue: "1048576",
             help:
-                "largest request body in bytes on any route; larger: 413. Each route also has its own cap: 4x MAX_DOCUMENT_BYTES for books and a change of an allocation, none beyond this one for booking allocations (an array may hold many), 8 KiB for resources, none where no body is taken"
+                "largest request body in bytes on any route; larger: 413. Each route also has its own cap: 4x MAX_DOCUMENT_BYTES for a change of a book or an allocation, none beyond this one for POST /books and booking allocations (an array may hold many), 8 KiB for resources, none where no body is taken"
         ) { s, v throws(SettingsError) in
             s.limits.maxBodyBytes = try int("MAX_BODY_BYTES", v, 0...1 << 30)
         },
@@ -188,7 +188,7 @@ struct Settings: Sendable {
         ) { s, v throws(SettingsError) in
             s.holdTTLMinutes = try int("HOLD_TTL", v, 1...7 * 24 * 60)
         },
-        .init(name: "BATCH_LIMIT", defaultValue: "1000", help: "most allocations one POST may book at once (an array, all or none); more: 422") { s, v throws(SettingsError) in
+        .init(name: "BATCH_LIMIT", defaultValue: "1000", help: "most books or allocations one POST may write at once (an array); more: 422") { s, v throws(SettingsError) in
             s.batchLimit = try int("BATCH_LIMIT", v, 1...100_000)
         },
         .init(name: "COMPACT_MIN_BYTES", defaultValue: "1048576", help: "journal size below which it is never compacted (compaction runs when it also exceeds 2x the live data)") {

@@ -32,7 +32,7 @@ final class App: HTTPHandler {
         maxDocumentBytes = settings.maxDocumentBytes
         cors = CORSPolicy(settings.corsOrigins)
         access = AccessPolicy(token: settings.apiToken, readsRequireToken: settings.readsRequireToken)
-        books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize)
+        books = BookRoutes(store: store, validator: BookValidator(maxDocumentBytes: settings.maxDocumentBytes), maxPageSize: settings.maxPageSize, batchLimit: settings.batchLimit)
         inventory = InventoryRoutes(
             store: store, parser: AllocationParser(maxDataBytes: settings.maxDocumentBytes, holdTTLMillis: Int64(settings.holdTTLMinutes) * 60_000),
             maxPageSize: settings.maxPageSize)

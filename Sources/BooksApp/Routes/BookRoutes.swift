@@ -8,6 +8,8 @@ struct BookRoutes: Sendable {
     let store: InstrumentedStore
     let validator: BookValidator
     let maxPageSize: Int
+    /// BATCH_LIMIT: most books one POST inserts.
+    var batchLimit = 1000
 
     // MARK: GET /books
 
@@ -92,6 +94,7 @@ struct BookRoutes: Sendable {
 
     func create(_ request: HTTPRequest) throws(Problem) -> HTTPResponse {
         let body = try RequestBody.json(request, mediaTypes: ["application/json"])
+        if case .array(let items) = body { return try createMany(items) }
         let id = Self.newID()
         let book: JSONObject
         switch validator.newBook(body, id: id) {
@@ -121,6 +124,50 @@ struct BookRoutes: Sendable {
             var response = Self.envelope(200, "Updated", id)
             response.addHeader("ETag", ETag.of(json))
             return response
+        }
+    }
+
+    /// An array of up to BATCH_LIMIT books, every one validated first (errors name `[index].field`;
+    /// nothing is written). An item may carry its own `id` (1 to 128 characters, no `/`), which
+    /// makes sending a batch again after an unknown outcome safe. The embedded store writes them
+    /// all or none; MongoDB without a transaction writes them in order and says how far it got.
+    func createMany(_ items: [JSONValue]) throws(Problem) -> HTTPResponse {
+        guard !items.isEmpty else { throw .validation([FieldError("(body)", "must hold at least one book")]) }
+        guard items.count <= batchLimit else { throw .validation([FieldError("(body)", "holds \(items.count) books; at most \(batchLimit) (BATCH_LIMIT) at once")]) }
+        var books: [JSONObject] = [], errors: [FieldError] = []
+        var seen: [String: Int] = [:]
+        for (i, item) in items.enumerated() {
+            var id = Self.newID()
+            if case .object(let o) = item, let given = o["id"] {
+                if case .string(let s) = given, (1...128).contains(s.unicodeScalars.count), !s.contains("/"), s.unicodeScalars.allSatisfy({ $0.value >= 0x20 }) {
+                    id = s
+                } else {
+                    errors.append(FieldError("[\(i)].id", "must be a string of 1 to 128 characters without / or control characters"))
+                }
+            }
+            if let first = seen.updateValue(i, forKey: id) { errors.append(FieldError("[\(i)].id", "repeats item \(first)'s id")) }
+            switch validator.newBook(item, id: id, allowIDInBody: true) {
+            case .success(let book): books.append(book)
+            case .failure(let e): errors += e.list.map { FieldError("[\(i)].\($0.field)", $0.message) }
+            }
+        }
+        if !errors.isEmpty { throw .validation(errors) }
+        let ids = books.map { $0["id"]!.stringValue! }
+        switch try store.insertBooks(books) {
+        case .inserted:
+            return InventoryRoutes.json(201, .object(JSONObject([JSONField("Inserted", .object(JSONObject([JSONField("ids", .array(ids.map(JSONValue.string)))])))])))
+        case .duplicates(let taken):
+            var problem = Problem(409, "\(taken.count) of the books' ids exist already; nothing was written")
+            problem.extensions = [JSONField("existing", .array(taken.map(JSONValue.string)))]
+            throw problem
+        case .partial(let written, let index, let reason):
+            var problem = Problem(
+                409, "item \(index) failed (\(reason)) after \(written.count) were written: this store writes a batch in order, not atomically; send items \(index) on again")
+            problem.extensions = [
+                JSONField("written", .array(written.map(JSONValue.string))),
+                JSONField("failed", .object(JSONObject([JSONField("index", .int(Int64(index))), JSONField("id", .string(ids[index])), JSONField("reason", .string(reason))]))),
+            ]
+            throw problem
         }
     }
 

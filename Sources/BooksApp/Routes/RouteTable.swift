@@ -11,7 +11,7 @@ extension Route {
                 "/books",
                 [
                     Endpoint(.get, .storeReadIf(BookRoutes.isBounded)) { app, request, _ throws(Problem) in try app.books.list(request) },
-                    Endpoint(.post, .pool, body: .documents) { app, request, _ throws(Problem) in try app.books.create(request) },
+                    Endpoint(.post, .pool, body: .batch) { app, request, _ throws(Problem) in try app.books.create(request) },
                 ]),
             Route(
                 "/books/{id}",

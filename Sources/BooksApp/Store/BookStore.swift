@@ -12,6 +12,9 @@ protocol BookStore: AnyObject, Sendable {
     func book(id: String) throws(StoreError) -> [UInt8]?
     /// Inserts a validated book that carries its id. A duplicate id throws `.duplicateID`.
     func insertBook(_ book: JSONObject) throws(StoreError)
+    /// A batch: all or none where the store can (the embedded store); otherwise in order, saying
+    /// exactly how far it got.
+    func insertBooks(_ books: [JSONObject]) throws(StoreError) -> BatchInsertOutcome
     /// Applies `patch` atomically; `precondition` sees the current JSON bytes (If-Match).
     func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome
     func deleteBook(id: String) throws(StoreError) -> Bool
@@ -27,6 +30,15 @@ struct BookPage {
     var items: [[UInt8]]
     /// With keyset paging: where the next page starts, when this one is full.
     var next: PageCursor? = nil
+}
+
+/// The outcome of a batch of new books.
+enum BatchInsertOutcome: Equatable, Sendable {
+    case inserted
+    /// Refused whole: these ids exist already; nothing was written.
+    case duplicates([String])
+    /// Written in order up to `failedIndex` (not atomic: a standalone MongoDB), which failed.
+    case partial(written: [String], failedIndex: Int, reason: String)
 }
 
 enum UpdateOutcome: Equatable {

@@ -93,6 +93,20 @@ final class EmbeddedStore: BookStore, @unchecked Sendable {  // `state` is guard
         }
     }
 
+    /// One write, so one group commit: every book or none.
+    func insertBooks(_ books: [JSONObject]) throws(StoreError) -> BatchInsertOutcome {
+        let encoded = try books.map { (b) throws(StoreError) -> EncodedBook in try encode(b) }
+        var outcome = BatchInsertOutcome.inserted
+        try write { view throws(StoreError) in
+            var taken: [String] = []
+            for book in encoded where try view.bookExists(id: book.id) { taken.append(book.id) }
+            guard taken.isEmpty else { outcome = .duplicates(taken); return [] }
+            outcome = .inserted
+            return encoded.map { .putBook($0) }
+        }
+        return outcome
+    }
+
     func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(StoreError) -> UpdateOutcome {
         var outcome = UpdateOutcome.notFound
         try write { view throws(StoreError) in

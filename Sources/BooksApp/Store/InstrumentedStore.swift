@@ -20,6 +20,9 @@ struct InstrumentedStore: Sendable {
     func listBooks(_ query: BookQuery) throws(Problem) -> BookPage { try call(.listBooks) { () throws(StoreError) in try base.listBooks(query) } }
     func book(id: String) throws(Problem) -> [UInt8]? { try call(.getBook) { () throws(StoreError) in try base.book(id: id) } }
     func insertBook(_ book: JSONObject) throws(Problem) { try call(.insertBook, duplicate: "a book") { () throws(StoreError) in try base.insertBook(book) } }
+    func insertBooks(_ books: [JSONObject]) throws(Problem) -> BatchInsertOutcome {
+        try call(.insertBook, duplicate: "a book") { () throws(StoreError) in try base.insertBooks(books) }
+    }
     func updateBook(id: String, patch: BookPatch, precondition: (([UInt8]) -> Bool)?) throws(Problem) -> UpdateOutcome {
         try call(.updateBook) { () throws(StoreError) in try base.updateBook(id: id, patch: patch, precondition: precondition) }
     }

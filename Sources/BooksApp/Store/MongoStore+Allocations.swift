@@ -191,7 +191,9 @@ extension MongoStore {
                 d["resource_id"] = .string(resourceID)
                 return d
             }
-            try pool.collection(Self.detailsCollection) { (c) throws(MongoError) in try c.insertMany(details) }
+            try pool.collection(Self.detailsCollection) { (c) throws(MongoError) in
+                if let failure = try c.insertMany(details) { throw failure.error }
+            }
             let outcome: CompareAndSwap<AllocationOutcome>
             do throws(MongoError) {
                 outcome = try pool.collection(kind.collection) { (c) throws(MongoError) -> CompareAndSwap<AllocationOutcome> in

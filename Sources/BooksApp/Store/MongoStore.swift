@@ -145,6 +145,23 @@ final class MongoStore: BookStore, Sendable {
         }
     }
 
+    /// One ordered insertMany: not atomic without a transaction, so the answer names the books
+    /// written before the first that failed (ordered inserts stop there); with ids the client
+    /// chose, sending the rest again is safe.
+    func insertBooks(_ books: [JSONObject]) throws(StoreError) -> BatchInsertOutcome {
+        try requireUniqueIDIndex()
+        let ids = books.map { $0["id"]?.stringValue ?? "" }
+        let advice = "GET each /books/{id} shows which were kept; send again only those that answer 404"
+        return try call(advice: advice, id: ids.first) { () throws(MongoError) -> BatchInsertOutcome in
+            try pool.collection(Self.collection) { (c) throws(MongoError) -> BatchInsertOutcome in
+                guard let failure = try c.insertMany(books.map { Document(json: $0) }) else { return .inserted }
+                let reason: String = if case .duplicateKey = failure.error { "a book with id \(ids[failure.index]) exists already" } else { failure.error.message }
+                if failure.index == 0, case .duplicateKey = failure.error { return .duplicates([ids[0]]) }
+                return .partial(written: Array(ids[..<failure.index]), failedIndex: failure.index, reason: reason)
+            }
+        }
+    }
+
     /// Read, check, apply the patch in Swift (the same code the embedded store runs), then write
     /// back with findAndModify matching the exact document read: a compare-and-swap. If another
     /// writer got there first, try again (and an If-Match then fails, as it should).
