@@ -170,8 +170,9 @@ class SinglePageAppTest(BrowserTest):
         self.assertIn("2 conflicting allocations", dialog.text)
         dialog.find_element(By.XPATH, ".//button[text()='Cancel']").click()
         self.driver.find_element(By.XPATH, "//button[@data-preset='day']").click()
-        row = self.wait.until(EC.presence_of_element_located((By.XPATH, "//div[@role='row'][.//div[@role='rowheader'][contains(., 'Selenium car')]]")))
-        self.wait.until(lambda d: len(row.find_elements(By.CSS_SELECTOR, ".booking")) == 2)
+        # The row is drawn again as answers arrive: look it up afresh each time.
+        row = "//div[@role='row'][.//div[@role='rowheader'][contains(., 'Selenium car')]]//div[contains(@class, 'booking')]"
+        self.wait.until(lambda d: len(d.find_elements(By.XPATH, row)) == 2)
 
     def test_5_a_late_answer_never_overwrites_a_newer_page(self):
         """Two quick clicks on Next: the answer for page 2 is held back until after page 3's, as a
