@@ -98,7 +98,12 @@ final class BookingRaceTests: XCTestCase {
                         }
                     default: break
                     }
-                    let r = try client.request(method, path, headers: json, body: body)
+                    // A 503 (busy, or a move of it under way) says to retry: a client does, after a moment.
+                    var r = try client.request(method, path, headers: json, body: body)
+                    for _ in 0..<5 where r.status == 503 {
+                        Thread.sleep(forTimeInterval: 0.05)
+                        r = try client.request(method, path, headers: json, body: body)
+                    }
                     let answer = try? JSONParser.parse(r.body).objectValue
                     switch r.status {
                     case 200, 201: ledger.answered(try XCTUnwrap(answer))
