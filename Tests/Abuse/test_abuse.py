@@ -187,7 +187,7 @@ class AbuseTest(unittest.TestCase):
             except OSError:
                 answer = b""
             self.assertTrue(answer.startswith(b"HTTP/1.1 413") or answer == b"", answer)
-        # 50 half-megabyte bodies at once: over the route's cap (4x MAX_DOCUMENT_BYTES), so each is
+        # 50 half-megabyte bodies at once: over the route's cap (16x MAX_DOCUMENT_BYTES), so each is
         # refused from its head with 413 and never read; then 50 just under the cap at once: each
         # is read and refused by validation (422). Memory comes back either way.
         for size, status in [(1 << 19, b"413"), (60 * 1024, b"422")]:

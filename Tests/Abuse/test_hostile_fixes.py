@@ -172,7 +172,7 @@ class CORSTest(unittest.TestCase):
                 self.assertEqual(b"Access-Control-Allow-Origin: http://good.example" in head, origin == b"http://good.example")
             with server.connect() as s:  # a body over the route's cap: the browser must be able to read the 413
                 r = exchange(s, b"POST /books HTTP/1.1\r\nHost: x\r\nOrigin: http://good.example\r\nContent-Type: application/json\r\n"
-                                b"Content-Length: 70000\r\n\r\n")
+                                b"Content-Length: 300000\r\n\r\n")
             self.assertEqual(status(r), 413, r[:300])
             self.assertIn(b"Access-Control-Allow-Origin: http://good.example", r)
             self.assertIn(b"application/problem+json", r)
@@ -206,8 +206,11 @@ class DecideBeforeTheBodyTest(unittest.TestCase):
     def test_each_route_has_its_own_cap(self):
         auth = ("Authorization: Bearer %s\r\n" % TOKEN).encode()
         with self.server.connect() as s:
-            r = exchange(s, b"POST /books HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Length: %d\r\n\r\n" % (4 * 16384 + 1))
-        self.assertEqual(status(r), 413, r[:200])
+            r = exchange(s, b"POST /books HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Length: %d\r\n\r\n" % (16 * 16384 + 1))
+        self.assertEqual(status(r), 413, r[:200])  # 16x MAX_DOCUMENT_BYTES: room for a batch, no more
+        with self.server.connect() as s:
+            r = exchange(s, b"PATCH /books/1 HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Length: %d\r\n\r\n" % (4 * 16384 + 1))
+        self.assertEqual(status(r), 413, r[:200])  # one document: 4x
         with self.server.connect() as s:
             r = exchange(s, b"POST /cars HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Length: 8193\r\n\r\n")
         self.assertEqual(status(r), 413, r[:200])

@@ -139,7 +139,7 @@ struct Settings: Sendable {
         .init(
             name: "MAX_BODY_BYTES", defaultValue: "1048576",
             help:
-                "largest request body in bytes on any route; larger: 413. Each route also has its own cap: 4x MAX_DOCUMENT_BYTES for a change of a book or an allocation, none beyond this one for POST /books and booking allocations (an array may hold many), 8 KiB for resources, none where no body is taken"
+                "largest request body in bytes on any route; larger: 413. Each route also has its own cap: 4x MAX_DOCUMENT_BYTES for a change of a book or an allocation, 16x for POST /books and booking allocations (room for a batch), 8 KiB for resources, none where no body is taken"
         ) { s, v throws(SettingsError) in
             s.limits.maxBodyBytes = try int("MAX_BODY_BYTES", v, 0...1 << 30)
         },

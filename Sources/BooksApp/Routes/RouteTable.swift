@@ -124,7 +124,8 @@ struct Endpoint: Sendable {
     /// `.feed`: the same, and a calendar feed's own feed token opens it too.
     enum Access: Sendable { case open, token, feed }
     /// The body the method takes, checked before any of it is read.
-    /// `.batch`: an array of documents, as large as MAX_BODY_BYTES allows.
+    /// `.batch`: one document or an array of them: 16x MAX_DOCUMENT_BYTES (256 KiB by default),
+    /// room for a batch of small documents while a huge body is still refused from its head.
     enum Body: Sendable { case none, documents, batch, bytes(Int) }
 
     let method: HTTPMethod
@@ -150,7 +151,7 @@ struct Endpoint: Sendable {
         switch body {
         case .none: return 0
         case .documents: return 4 * maxDocumentBytes
-        case .batch: return Int.max
+        case .batch: return 16 * maxDocumentBytes
         case .bytes(let n): return n
         }
     }
