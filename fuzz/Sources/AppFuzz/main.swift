@@ -29,7 +29,7 @@ nonisolated(unsafe) let app: App = {
         ], replace: false)
     let car = ResourceKind.all[0]
     try! store.createResource(Resource(id: "c1", name: "Car", kind: car, createdAt: 0))
-    _ = try! store.allocate(car, resourceID: "c1", Allocation(id: "a1", interval: Interval(from: 0, to: 3_600_000), allocationType: "hire", description: nil, data: nil))
+    _ = try! store.allocate(car, resourceID: "c1", Allocation(id: "a1", interval: Interval(from: 0, to: 3_600_000), allocationType: "hire", description: nil, data: nil), at: 0)
     var settings = Settings()
     settings.apiToken = "fuzz-token"
     settings.corsOrigins = ["https://spa.example"]
