@@ -23,7 +23,7 @@ FROM debian:bookworm-slim
 # Exactly what the binary links beyond the base image (scripts/check-image verifies it with readelf).
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmongoc-1.0-0 libbson-1.0-0 libstdc++6 \
+    && apt-get install -y --no-install-recommends libmongoc-1.0-0 libbson-1.0-0 libssl3 libstdc++6 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin booksapi \
     && mkdir -p /data \
